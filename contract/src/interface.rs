@@ -1,0 +1,275 @@
+//! The contract's methods as stylus-sdk `#[public]` functions, compiled only for `export-abi`:
+//! from them `cargo stylus export-abi` (and `scripts/export-abi.sh`) generates
+//! `abi/ITaskContract.sol`. Each method runs the same implementation as `router.rs`, so the
+//! export build is a working native contract too; the tests check that the router accepts
+//! every method of the generated interface with the same encoding.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_sol_types::SolValue;
+use stylus_sdk::prelude::*;
+
+use crate::abi::{ContractError, NodeInfo, TaskInfo};
+use crate::config::Params;
+use crate::lifecycle::NewTask;
+use crate::TaskContract;
+
+type Result<T, E = ContractError> = core::result::Result<T, E>;
+
+fn strs(v: &[String]) -> Vec<&[u8]> {
+    v.iter().map(|s| s.as_bytes()).collect()
+}
+
+#[public]
+impl TaskContract {
+    // ---------------------------------------------------------------- owner
+
+    /// One-time setup, right after deployment (Stylus programs have no constructor in the
+    /// CREATE + activate flow). `owner` may differ from the caller.
+    #[allow(clippy::too_many_arguments)]
+    pub fn initialize(
+        &mut self,
+        owner: Address,
+        relay: Address,
+        treasury: Address,
+        vrf_verifier: Address,
+        min_stake: U256,
+        task_timeout: u64,
+        distance_threshold: u8,
+        queue_size_limit: u32,
+    ) -> Result<()> {
+        self.initialize_impl(&Params {
+            owner,
+            relay,
+            treasury,
+            verifier: vrf_verifier,
+            min_stake,
+            task_timeout,
+            distance_threshold,
+            queue_limit: queue_size_limit,
+        })
+    }
+
+    /// Owner only: replaces every parameter (a new `owner` transfers ownership). The timeout
+    /// applies to tasks created afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_config(
+        &mut self,
+        owner: Address,
+        relay: Address,
+        treasury: Address,
+        vrf_verifier: Address,
+        min_stake: U256,
+        task_timeout: u64,
+        distance_threshold: u8,
+        queue_size_limit: u32,
+    ) -> Result<()> {
+        self.set_config_impl(&Params {
+            owner,
+            relay,
+            treasury,
+            verifier: vrf_verifier,
+            min_stake,
+            task_timeout,
+            distance_threshold,
+            queue_limit: queue_size_limit,
+        })
+    }
+
+    /// (owner, relay, treasury, vrfVerifier, minStake, taskTimeout, distanceThreshold,
+    /// queueSizeLimit)
+    #[allow(clippy::type_complexity)]
+    pub fn get_config(&self) -> (Address, Address, Address, Address, U256, u64, u8, u32) {
+        let p = self.params();
+        (
+            p.owner,
+            p.relay,
+            p.treasury,
+            p.verifier,
+            p.min_stake,
+            p.task_timeout,
+            p.distance_threshold,
+            p.queue_limit,
+        )
+    }
+
+    // ---------------------------------------------------------------- nodes
+
+    /// Stakes `msg.value` and joins with a GPU, a worker version, the node's 64-byte public key
+    /// (X||Y, whose address must be the sender) and the models it already holds.
+    #[payable]
+    pub fn join(
+        &mut self,
+        gpu_name: String,
+        gpu_vram: u64,
+        version: [u32; 3],
+        public_key: Bytes,
+        model_ids: Vec<String>,
+    ) -> Result<()> {
+        self.join_impl(gpu_name.as_bytes(), gpu_vram, version, &public_key, &strs(&model_ids))
+    }
+
+    pub fn pause(&mut self) -> Result<()> {
+        self.pause_impl()
+    }
+
+    pub fn resume(&mut self) -> Result<()> {
+        self.resume_impl()
+    }
+
+    pub fn quit(&mut self) -> Result<()> {
+        self.quit_impl()
+    }
+
+    pub fn report_model_downloaded(&mut self, model_id: String) -> Result<()> {
+        self.report_model_downloaded_impl(model_id.as_bytes())
+    }
+
+    pub fn get_node_info(&self, node: Address) -> NodeInfo {
+        <(NodeInfo,)>::abi_decode_params(&self.node_info(node))
+            .expect("the contract encodes NodeInfo")
+            .0
+    }
+
+    /// The commitment of the node's current task, zero when it has none.
+    pub fn get_node_task(&self, node: Address) -> B256 {
+        self.node_task(&node)
+    }
+
+    pub fn node_count(&self) -> u64 {
+        self.stats().node_count as u64
+    }
+
+    // ---------------------------------------------------------------- tasks
+
+    /// Creates a task paying `msg.value`; it starts at once on a fitting node or is queued.
+    #[payable]
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_task(
+        &mut self,
+        task_type: u8,
+        task_id_commitment: B256,
+        nonce: B256,
+        model_ids: Vec<String>,
+        minimum_vram: u64,
+        required_gpu: String,
+        required_gpu_vram: u64,
+        task_version: [u32; 3],
+        task_size: u64,
+    ) -> Result<()> {
+        self.create_task_impl(NewTask {
+            task_type,
+            commitment: task_id_commitment,
+            nonce,
+            model_ids: strs(&model_ids),
+            minimum_vram,
+            required_gpu: required_gpu.as_bytes(),
+            required_gpu_vram,
+            version: task_version,
+            size: task_size,
+        })
+    }
+
+    pub fn report_task_parameters_uploaded(&mut self, task_id_commitment: B256) -> Result<()> {
+        self.report_parameters_uploaded_impl(task_id_commitment)
+    }
+
+    pub fn submit_task_score(&mut self, task_id_commitment: B256, task_score: Bytes) -> Result<()> {
+        self.submit_score_impl(task_id_commitment, &task_score)
+    }
+
+    pub fn report_task_error(&mut self, task_id_commitment: B256, error: u8) -> Result<()> {
+        self.report_error_impl(task_id_commitment, error)
+    }
+
+    pub fn validate_single_task(
+        &mut self,
+        task_id_commitment: B256,
+        vrf_proof: Bytes,
+        public_key: Bytes,
+    ) -> Result<()> {
+        self.validate_single_impl(task_id_commitment, &vrf_proof, &public_key)
+    }
+
+    pub fn validate_task_group(
+        &mut self,
+        task_id_commitment1: B256,
+        task_id_commitment2: B256,
+        task_id_commitment3: B256,
+        task_guid: B256,
+        vrf_proof: Bytes,
+        public_key: Bytes,
+    ) -> Result<()> {
+        self.validate_group_impl(
+            [task_id_commitment1, task_id_commitment2, task_id_commitment3],
+            task_guid,
+            &vrf_proof,
+            &public_key,
+        )
+    }
+
+    pub fn report_task_result_uploaded(&mut self, task_id_commitment: B256) -> Result<()> {
+        self.report_result_uploaded_impl(task_id_commitment)
+    }
+
+    pub fn abort_task(&mut self, task_id_commitment: B256, abort_reason: u8) -> Result<()> {
+        self.abort_task_impl(task_id_commitment, abort_reason)
+    }
+
+    pub fn get_task(&self, task_id_commitment: B256) -> Result<TaskInfo> {
+        let encoded = self.task_info(task_id_commitment)?;
+        Ok(<(TaskInfo,)>::abi_decode_params(&encoded)
+            .expect("the contract encodes TaskInfo")
+            .0)
+    }
+
+    pub fn task_count(&self) -> u64 {
+        self.stats().task_count
+    }
+
+    /// Number of queued tasks.
+    pub fn queue_size(&self) -> u64 {
+        self.stats().queued as u64
+    }
+
+    // ---------------------------------------------------------------- payments
+
+    /// Sends the caller the payments that could not be pushed to it.
+    pub fn withdraw(&mut self) -> Result<()> {
+        self.withdraw_impl()
+    }
+
+    pub fn credit_of(&self, account: Address) -> U256 {
+        self.credit(&account)
+    }
+}
+
+/// The Solidity interface, as `scripts/export-abi.sh` writes it to `abi/ITaskContract.sol`: the
+/// methods and errors generated by stylus-sdk, then the events of `events.sol`.
+pub fn solidity_interface() -> String {
+    use core::fmt::Write;
+    struct Abi;
+    impl core::fmt::Display for Abi {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            <TaskContract as stylus_sdk::abi::GenerateAbi>::fmt_abi(f)
+        }
+    }
+    let mut out = String::new();
+    out.push_str("// SPDX-License-Identifier: Apache-2.0\n");
+    out.push_str("// Generated by scripts/export-abi.sh from contract/src/interface.rs and events.sol.\n");
+    let _ = write!(out, "{}", Abi);
+    // The events are declared in events.sol (the program emits them by hand); they belong in
+    // the same interface, before its closing brace.
+    let body = out.trim_end().strip_suffix('}').unwrap_or(&out).trim_end().to_string();
+    let mut out = body;
+    out.push('\n');
+    for line in include_str!("events.sol").lines().filter(|l| l.starts_with("event ")) {
+        out.push_str("\n    ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("}\n");
+    out
+}

@@ -1,0 +1,377 @@
+//! Task creation and the task state machine (PROTOCOL.md "Task creation" and "Task states and
+//! transitions"), with settlement at every End state.
+
+use alloc::vec::Vec;
+
+use alloy_primitives::{keccak256, Address, B256};
+use alloy_sol_types::SolEvent;
+use stylus_sdk::prelude::*;
+
+use crate::abi::{
+    fail, Result, TaskEndAborted, TaskEndGroupSuccess, TaskEndSuccess, TaskErrorReported,
+    TaskParametersUploaded, TaskScoreReady, TaskStarted,
+};
+use crate::config::to_u96;
+use crate::node_record::node_status;
+use crate::qos;
+use crate::packing::Word;
+use crate::requirement::{requirement_key, Requirement};
+use crate::score;
+use crate::store::{ns, slot};
+use crate::task_record::{
+    abort_reason, field, status, task_base, task_error, task_type, Execution, TaskHead, TaskMoney,
+};
+use crate::events::{address_word, event_data, uint_word};
+use crate::TaskContract;
+
+/// Most model IDs a task may name (each is hashed and looked up at dispatch).
+pub const MAX_TASK_MODELS: usize = 8;
+
+/// The arguments of `createTask`.
+pub(crate) struct NewTask<'a> {
+    pub task_type: u8,
+    pub commitment: B256,
+    pub nonce: B256,
+    pub model_ids: Vec<&'a [u8]>,
+    pub minimum_vram: u64,
+    pub required_gpu: &'a [u8],
+    pub required_gpu_vram: u64,
+    pub version: [u32; 3],
+    pub size: u64,
+}
+
+impl TaskContract {
+    /// An existing task.
+    pub(crate) fn existing_task(&self, c: &B256) -> Result<TaskHead> {
+        let head = self.task_head(c);
+        if !head.exists() {
+            return fail!(TaskNotFound {
+                taskIDCommitment: *c
+            });
+        }
+        Ok(head)
+    }
+
+    /// An existing task in the given state.
+    fn task_in(&self, c: &B256, expected: u8) -> Result<TaskHead> {
+        let head = self.existing_task(c)?;
+        if head.status != expected {
+            return fail!(IllegalTaskState {
+                taskIDCommitment: *c,
+                status: head.status
+            });
+        }
+        Ok(head)
+    }
+
+    fn require_relay(&self) -> Result<()> {
+        if self.vm().msg_sender() != self.live_config()?.relay {
+            return fail!(NotRelay);
+        }
+        Ok(())
+    }
+
+    /// The task's execution, when the caller is its selected node.
+    fn execution_of_caller(&self, c: &B256) -> Result<Execution> {
+        let exe = self.execution(c);
+        if exe.node != self.vm().msg_sender() {
+            return fail!(NotSelectedNode);
+        }
+        Ok(exe)
+    }
+
+    #[inline(never)]
+
+    pub(crate) fn create_task_impl(&mut self, t: NewTask<'_>) -> Result<()> {
+        let config = self.live_config()?;
+        let fee = to_u96(self.vm().msg_value())?;
+        if fee == 0 {
+            return fail!(ZeroTaskFee);
+        }
+        if t.task_type > task_type::SD_FT {
+            return fail!(InvalidTaskType {
+                taskType: t.task_type
+            });
+        }
+        if t.size == 0 {
+            return fail!(ZeroTaskSize);
+        }
+        if t.task_type != task_type::SD && t.required_gpu.is_empty() {
+            return fail!(GPURequired);
+        }
+        if t.commitment.is_zero() {
+            return fail!(InvalidTaskCommitment);
+        }
+        if t.model_ids.len() > MAX_TASK_MODELS {
+            return fail!(TooManyModels);
+        }
+        let nonce_slot = slot(ns::NONCE, t.nonce.as_slice());
+        if self.get(nonce_slot).u8(31) == 1 {
+            return fail!(NonceAlreadyUsed { nonce: t.nonce });
+        }
+        let c = &t.commitment;
+        if self.task_head(c).exists() {
+            return fail!(TaskAlreadyExists {
+                taskIDCommitment: *c
+            });
+        }
+        let mut used = Word::default();
+        used.set_u8(31, 1);
+        self.put(nonce_slot, used);
+
+        let mut stats = self.stats();
+        stats.task_count += 1;
+        self.set_stats(&stats);
+        let seq = stats.task_count;
+        let mut seed_input = [0u8; 64];
+        seed_input[..32].copy_from_slice(self.previous_block_hash()?.as_slice());
+        seed_input[32..].copy_from_slice(t.commitment.as_slice());
+        let seed = keccak256(seed_input);
+
+        let req = Requirement {
+            min_vram: t.minimum_vram,
+            gpu_vram: t.required_gpu_vram,
+            version: t.version,
+            gpu_hash: if t.required_gpu.is_empty() {
+                B256::ZERO
+            } else {
+                keccak256(t.required_gpu)
+            },
+        };
+        let key = requirement_key(&req, t.required_gpu, &t.model_ids);
+        self.ensure_requirement(&key, &req, t.required_gpu, &t.model_ids);
+
+        let now = self.vm().block_timestamp();
+        let money = TaskMoney {
+            fee,
+            size: t.size,
+            timeout: config.task_timeout,
+            created: now,
+        };
+        let base = task_base(c);
+        self.put_at(base, field::MONEY, money.encode());
+        self.put_at(base, field::SEED, Word(seed.0));
+        self.put_at(base, field::NONCE, Word(t.nonce.0));
+        self.put_at(base, field::REQUIREMENT, Word(key.0));
+        let mut head = TaskHead {
+            creator: self.vm().msg_sender(),
+            status: status::QUEUED,
+            task_type: t.task_type,
+            sequence: seq,
+            ..Default::default()
+        };
+
+        let model_hashes: Vec<B256> = t
+            .model_ids
+            .iter()
+            .map(|m| keccak256(m))
+            .collect();
+        let selection = self.select_node(&req, &model_hashes, &seed);
+        match selection.node {
+            Some(node) => {
+                let mut core = self.node_core(&node);
+                self.set_node_weight(&node, &core, false);
+                core.status = node_status::BUSY;
+                self.set_node_core(&node, &core);
+                self.assign(c, &mut head, node, now);
+                self.hint_downloads(
+                    &selection,
+                    node,
+                    &t.model_ids,
+                    &model_hashes,
+                    t.task_type,
+                    &seed,
+                );
+            }
+            None => {
+                self.set_task_head(c, &head);
+                self.enqueue(c, seq, money.price(), &key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the task on the node (already marked busy).
+    fn assign(&mut self, c: &B256, head: &mut TaskHead, node: Address, now: u64) {
+        head.status = status::STARTED;
+        self.set_task_head(c, head);
+        self.set_execution(
+            c,
+            &Execution {
+                node,
+                started: now,
+                score_ready: 0,
+            },
+        );
+        self.set_node_task(&node, c);
+        self.emit_task_node(TaskStarted::SIGNATURE_HASH, c, &node);
+    }
+
+    /// Starts a task just taken from the queue on a node that was just marked busy.
+    pub(crate) fn start_queued_task(&mut self, c: &B256, node: Address) {
+        let mut head = self.task_head(c);
+        let now = self.vm().block_timestamp();
+        self.assign(c, &mut head, node, now);
+    }
+
+    #[inline(never)]
+
+    pub(crate) fn report_parameters_uploaded_impl(&mut self, c: B256) -> Result<()> {
+        self.require_relay()?;
+        let c = &c;
+        let mut head = self.task_in(c, status::STARTED)?;
+        head.status = status::PARAMETERS_UPLOADED;
+        self.set_task_head(c, &head);
+        self.emit_task_node(TaskParametersUploaded::SIGNATURE_HASH, c, &self.execution(c).node);
+        Ok(())
+    }
+
+    #[inline(never)]
+
+    pub(crate) fn submit_score_impl(&mut self, c: B256, task_score: &[u8]) -> Result<()> {
+        let c = &c;
+        let mut head = self.task_in(c, status::PARAMETERS_UPLOADED)?;
+        let mut exe = self.execution_of_caller(c)?;
+        if !score::is_well_formed(head.task_type, &task_score) {
+            return fail!(InvalidScore);
+        }
+        exe.score_ready = self.vm().block_timestamp();
+        self.set_execution(c, &exe);
+        self.set_task_score(c, &task_score);
+        head.status = status::SCORE_READY;
+        self.set_task_head(c, &head);
+        self.emit(
+            &[TaskScoreReady::SIGNATURE_HASH.0, c.0, address_word(&exe.node)],
+            &event_data(&[], Some(&task_score)),
+        );
+        Ok(())
+    }
+
+    #[inline(never)]
+
+    pub(crate) fn report_error_impl(&mut self, c: B256, error: u8) -> Result<()> {
+        let c = &c;
+        let mut head = self.task_in(c, status::PARAMETERS_UPLOADED)?;
+        let mut exe = self.execution_of_caller(c)?;
+        if error != task_error::PARAMETERS_VALIDATION_FAILED {
+            return fail!(InvalidTaskError { error });
+        }
+        exe.score_ready = self.vm().block_timestamp();
+        self.set_execution(c, &exe);
+        head.status = status::ERROR_REPORTED;
+        head.error = error;
+        self.set_task_head(c, &head);
+        self.emit(
+            &[TaskErrorReported::SIGNATURE_HASH.0, c.0, address_word(&exe.node)],
+            &uint_word(error as u128),
+        );
+        Ok(())
+    }
+
+    #[inline(never)]
+
+    pub(crate) fn report_result_uploaded_impl(&mut self, c: B256) -> Result<()> {
+        self.require_relay()?;
+        let c = &c;
+        let mut head = self.existing_task(c)?;
+        let node = self.execution(c).node;
+        let fee = self.task_money(c).fee;
+        let node_score = match head.status {
+            status::VALIDATED => {
+                head.status = status::END_SUCCESS;
+                self.set_task_head(c, &head);
+                self.emit_task(TaskEndSuccess::SIGNATURE_HASH, c);
+                self.pay(node, fee);
+                qos::SUCCESS_SCORE
+            }
+            status::GROUP_VALIDATED => {
+                head.status = status::END_GROUP_SUCCESS;
+                self.set_task_head(c, &head);
+                self.emit_task(TaskEndGroupSuccess::SIGNATURE_HASH, c);
+                let payees = self.group_payees(c);
+                for (to, amount) in payees.split(node, fee) {
+                    self.pay(to, amount);
+                }
+                payees.parts[0]
+            }
+            s => {
+                return fail!(IllegalTaskState {
+                    taskIDCommitment: *c,
+                    status: s
+                })
+            }
+        };
+        self.release_node(node, node_score);
+        Ok(())
+    }
+
+    #[inline(never)]
+
+    pub(crate) fn abort_task_impl(&mut self, c: B256, reason: u8) -> Result<()> {
+        let c = &c;
+        let mut head = self.existing_task(c)?;
+        if reason > abort_reason::MAX {
+            return fail!(InvalidAbortReason { reason });
+        }
+        let caller = self.vm().msg_sender();
+        if head.status == status::QUEUED {
+            if caller != head.creator {
+                return fail!(NotTaskCreator);
+            }
+            let key = B256::new(self.task_word(c, field::REQUIREMENT).0);
+            self.unlink(c, &head, &key);
+            self.end_aborted(c, &mut head, reason, caller, None);
+            return Ok(());
+        }
+        if status::is_final(head.status) {
+            return fail!(IllegalTaskState {
+                taskIDCommitment: *c,
+                status: head.status
+            });
+        }
+        let exe = self.execution(c);
+        if caller != head.creator && caller != exe.node {
+            return fail!(NotTaskParticipant);
+        }
+        let deadline = exe.started + self.task_money(c).timeout as u64;
+        if self.vm().block_timestamp() <= deadline {
+            return fail!(TimeoutNotReached { deadline });
+        }
+        // The node is at fault when it held the task: parameters were there but no score came,
+        // or the result was validated but never uploaded.
+        let node_score = match head.status {
+            status::PARAMETERS_UPLOADED | status::VALIDATED | status::GROUP_VALIDATED => {
+                qos::TIMEOUT_SCORE
+            }
+            _ => qos::SUCCESS_SCORE,
+        };
+        self.end_aborted(c, &mut head, reason, caller, Some(node_score));
+        Ok(())
+    }
+
+    /// EndAborted: the fee goes back to the creator; the node (if any) is released with
+    /// `node_score`.
+    pub(crate) fn end_aborted(
+        &mut self,
+        c: &B256,
+        head: &mut TaskHead,
+        reason: u8,
+        issuer: Address,
+        node_score: Option<u8>,
+    ) {
+        let last = head.status;
+        head.status = status::END_ABORTED;
+        head.abort_reason = reason;
+        self.set_task_head(c, head);
+        self.emit(
+            &[TaskEndAborted::SIGNATURE_HASH.0, c.0, address_word(&issuer)],
+            &event_data(&[uint_word(last as u128), uint_word(reason as u128)], None),
+        );
+        let fee = self.task_money(c).fee;
+        self.pay(head.creator, fee);
+        if let Some(score) = node_score {
+            let node = self.execution(c).node;
+            self.release_node(node, score);
+        }
+    }
+}

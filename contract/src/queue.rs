@@ -1,0 +1,215 @@
+//! The bounded, price-ordered task queue.
+//!
+//! Queued tasks are partitioned by requirement record: all tasks of a partition fit exactly the
+//! same nodes. Each partition is a doubly linked list in price order (highest first, FIFO among
+//! equal prices) whose links live in the tasks' `run` words. A node that becomes free scans the
+//! non-empty partitions (one word each, plus the GPU name hash when one is required), takes the
+//! best head it fits, and unlinks it in O(1). When the queue is full, the cheapest tail is evicted
+//! if the new task pays more.
+
+use alloy_primitives::{Address, B256};
+use alloy_sol_types::SolEvent;
+use stylus_sdk::prelude::*;
+
+use crate::abi::{fail, Result, TaskQueued};
+use crate::packing::Word;
+use crate::requirement::QueueState;
+use crate::store::{ns, slot};
+use crate::task_record::{QueueLinks, TaskHead};
+use crate::TaskContract;
+
+/// A queued task located by its sequence number.
+struct Queued {
+    commitment: B256,
+    links: QueueLinks,
+}
+
+fn queued_slot(seq: u64) -> alloy_primitives::U256 {
+    slot(ns::QUEUED, &seq.to_be_bytes())
+}
+
+fn partition_slot(index: u32) -> alloy_primitives::U256 {
+    slot(ns::PARTITION, &index.to_be_bytes())
+}
+
+impl TaskContract {
+    fn queued_commitment(&self, seq: u64) -> B256 {
+        B256::new(self.get(queued_slot(seq)).0)
+    }
+
+    fn queued_task(&self, seq: u64) -> Queued {
+        let commitment = self.queued_commitment(seq);
+        let links = self.queue_links(&commitment);
+        Queued { commitment, links }
+    }
+
+    fn partition(&self, index: u32) -> B256 {
+        B256::new(self.get(partition_slot(index)).0)
+    }
+
+    /// Queues a task that found no node, evicting the cheapest queued task when the queue is
+    /// full and the new task pays more.
+    pub(crate) fn enqueue(&mut self, commitment: &B256, seq: u64, price: u128, key: &B256) -> Result<()> {
+        let limit = self.config().queue_limit;
+        if self.stats().queued >= limit {
+            match self.cheapest_queued() {
+                Some((victim_key, victim_seq, victim_price)) if price > victim_price => {
+                    self.evict(&victim_key, victim_seq);
+                }
+                _ => return fail!(QueueFull),
+            }
+        }
+        let mut q = self.queue_state(key);
+        // Walk up from the cheapest end to the last task paying at least as much.
+        let mut prev = q.tail;
+        let mut prev_task = None;
+        while prev != 0 {
+            let t = self.queued_task(prev);
+            if t.links.price >= price {
+                prev_task = Some(t);
+                break;
+            }
+            prev = t.links.prev;
+        }
+        let next = match &prev_task {
+            Some(t) => t.links.next,
+            None => q.head,
+        };
+        match prev_task {
+            Some(mut t) => {
+                t.links.next = seq;
+                self.set_queue_links(&t.commitment, &t.links);
+            }
+            None => {
+                q.head = seq;
+                q.head_price = price;
+            }
+        }
+        if next == 0 {
+            q.tail = seq;
+        } else {
+            let mut t = self.queued_task(next);
+            t.links.prev = seq;
+            self.set_queue_links(&t.commitment, &t.links);
+        }
+        self.set_queue_links(commitment, &QueueLinks { prev, next, price });
+        self.put(queued_slot(seq), Word(commitment.0));
+        q.count += 1;
+        if q.list_pos == 0 {
+            let (classes, partitions) = self.lists();
+            self.put(partition_slot(partitions), Word(key.0));
+            self.set_lists(classes, partitions + 1);
+            q.list_pos = partitions + 1;
+        }
+        self.set_queue_state(key, &q);
+        let mut stats = self.stats();
+        stats.queued += 1;
+        self.set_stats(&stats);
+        self.emit_task(TaskQueued::SIGNATURE_HASH, commitment);
+        Ok(())
+    }
+
+    /// Takes a queued task out of its partition (it starts, or it is aborted).
+    pub(crate) fn unlink(&mut self, commitment: &B256, head: &TaskHead, key: &B256) {
+        let links = self.queue_links(commitment);
+        let mut q = self.queue_state(key);
+        if links.prev == 0 {
+            q.head = links.next;
+            q.head_price = 0;
+        } else {
+            let mut p = self.queued_task(links.prev);
+            p.links.next = links.next;
+            self.set_queue_links(&p.commitment, &p.links);
+        }
+        if links.next == 0 {
+            q.tail = links.prev;
+        } else {
+            let mut n = self.queued_task(links.next);
+            n.links.prev = links.prev;
+            if links.prev == 0 {
+                q.head_price = n.links.price;
+            }
+            self.set_queue_links(&n.commitment, &n.links);
+        }
+        q.count -= 1;
+        if q.count == 0 {
+            self.unlist_partition(q.list_pos);
+            q.list_pos = 0;
+        }
+        self.set_queue_state(key, &q);
+        self.put(queued_slot(head.sequence), Word::default());
+        self.set_queue_links(commitment, &QueueLinks::default());
+        let mut stats = self.stats();
+        stats.queued -= 1;
+        self.set_stats(&stats);
+    }
+
+    fn unlist_partition(&mut self, list_pos: u32) {
+        let (classes, last) = self.lists();
+        if list_pos != last {
+            let moved = self.partition(last - 1);
+            self.put(partition_slot(list_pos - 1), Word(moved.0));
+            let mut mq = self.queue_state(&moved);
+            mq.list_pos = list_pos;
+            self.set_queue_state(&moved, &mq);
+        }
+        self.put(partition_slot(last - 1), Word::default());
+        self.set_lists(classes, last - 1);
+    }
+
+    /// The best-paying queued task that a node of this class fits (ties: the oldest), unlinked.
+    pub(crate) fn take_queued_task(&mut self, class_id: u32) -> Option<B256> {
+        let mut best: Option<(B256, QueueState)> = None;
+        for i in 0..self.lists().1 {
+            let key = self.partition(i);
+            let q = self.queue_state(&key);
+            let better = match &best {
+                None => true,
+                Some((_, b)) => {
+                    q.head_price > b.head_price || (q.head_price == b.head_price && q.head < b.head)
+                }
+            };
+            if better && self.class_fits(class_id, &self.requirement(&key)) {
+                best = Some((key, q));
+            }
+        }
+        let (key, q) = best?;
+        let commitment = self.queued_commitment(q.head);
+        let head = self.task_head(&commitment);
+        self.unlink(&commitment, &head, &key);
+        Some(commitment)
+    }
+
+    /// The cheapest queued task (ties: the newest): its partition, sequence and price.
+    fn cheapest_queued(&self) -> Option<(B256, u64, u128)> {
+        let mut best: Option<(B256, u64, u128)> = None;
+        for i in 0..self.lists().1 {
+            let key = self.partition(i);
+            let q = self.queue_state(&key);
+            let price = self.queued_task(q.tail).links.price;
+            let cheaper = match best {
+                None => true,
+                Some((_, seq, p)) => price < p || (price == p && q.tail > seq),
+            };
+            if cheaper {
+                best = Some((key, q.tail, price));
+            }
+        }
+        best
+    }
+
+    /// Aborts the cheapest queued task to make room (reason TaskFeeTooLow, fee refunded).
+    fn evict(&mut self, key: &B256, seq: u64) {
+        let commitment = self.queued_commitment(seq);
+        let mut head = self.task_head(&commitment);
+        self.unlink(&commitment, &head, key);
+        let issuer: Address = self.vm().contract_address();
+        self.end_aborted(
+            &commitment,
+            &mut head,
+            crate::task_record::abort_reason::TASK_FEE_TOO_LOW,
+            issuer,
+            None,
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! The contract's storage access: whole 32-byte words at computed slots.
+//!
+//! A record of kind `ns` and key `key` starts at slot keccak256(ns || key) and takes consecutive
+//! slots for its fields. The few global words live at slots 0..=4. Going through these few
+//! non-generic functions instead of the SDK's nested storage collections keeps the program small
+//! (each generic collection access otherwise inlines its own key hashing and caching code).
+
+use alloc::vec::Vec;
+
+use alloy_primitives::{keccak256, B256, U256};
+use stylus_sdk::prelude::*;
+
+use crate::packing::Word;
+use crate::TaskContract;
+
+/// Global words.
+pub mod global {
+    pub const CONFIG0: u64 = 0;
+    pub const CONFIG1: u64 = 1;
+    pub const CONFIG2: u64 = 2;
+    pub const STATS: u64 = 3;
+    /// Lengths of the lists: active classes u32 | queue partitions u32.
+    pub const LISTS: u64 = 4;
+    /// The VRF verifier program's address (read only when validating).
+    pub const VERIFIER: u64 = 5;
+}
+
+/// Record kinds (the first byte hashed into a record's base slot).
+pub mod ns {
+    /// commitment -> head, money, run, seed, nonce, requirement, group, group2, score bytes
+    pub const TASK: u8 = 1;
+    /// nonce -> used flag
+    pub const NONCE: u8 = 2;
+    /// sequence (u64) -> commitment of a queued task
+    pub const QUEUED: u8 = 3;
+    /// requirement key -> spec, GPU name hash, queue state, model count, required GPU string
+    pub const REQUIREMENT: u8 = 4;
+    /// requirement key || index (u8) -> model ID string
+    pub const REQUIREMENT_MODEL: u8 = 5;
+    /// index (u32) -> requirement key of a non-empty queue partition
+    pub const PARTITION: u8 = 6;
+    /// address -> core, current task, public key X, public key Y
+    pub const NODE: u8 = 7;
+    /// address || index (u8) -> local model hash
+    pub const NODE_MODEL: u8 = 8;
+    /// address || model hash -> position + 1 in the (class, model) tree
+    pub const MODEL_POSITION: u8 = 9;
+    /// class id (u32) -> name hash, spec, name string
+    pub const CLASS: u8 = 10;
+    /// class key -> class id
+    pub const CLASS_ID: u8 = 11;
+    /// index (u32) -> id of a class with joined nodes
+    pub const ACTIVE_CLASS: u8 = 12;
+    /// tree id -> meta
+    pub const TREE: u8 = 13;
+    /// tree id || level (u8) || index (u32) -> packed weight sums
+    pub const TREE_WORD: u8 = 14;
+    /// tree id || position (u32) -> member address
+    pub const TREE_MEMBER: u8 = 15;
+    /// tree id || index (u32) -> released position
+    pub const TREE_FREE: u8 = 16;
+    /// address -> withdrawable credit
+    pub const CREDIT: u8 = 17;
+}
+
+/// Base slot of a record.
+#[inline(never)]
+pub fn slot(ns: u8, key: &[u8]) -> U256 {
+    let mut buf = [0u8; 64];
+    buf[0] = ns;
+    buf[1..1 + key.len()].copy_from_slice(key);
+    U256::from_be_bytes(keccak256(&buf[..1 + key.len()]).0)
+}
+
+/// Base slot of a record keyed by two parts.
+pub fn slot2(ns: u8, a: &[u8], b: &[u8]) -> U256 {
+    let mut key = [0u8; 63];
+    key[..a.len()].copy_from_slice(a);
+    key[a.len()..a.len() + b.len()].copy_from_slice(b);
+    slot(ns, &key[..a.len() + b.len()])
+}
+
+impl TaskContract {
+    #[inline(never)]
+    pub(crate) fn get(&self, slot: U256) -> Word {
+        Word(self.vm().storage_load_bytes32(slot).0)
+    }
+
+    #[inline(never)]
+    pub(crate) fn put(&mut self, slot: U256, w: Word) {
+        // Safety: the contract holds no storage references across this write.
+        unsafe { self.vm().storage_cache_bytes32(slot, B256::new(w.0)) };
+    }
+
+    pub(crate) fn get_at(&self, base: U256, field: u64) -> Word {
+        self.get(base + U256::from(field))
+    }
+
+    pub(crate) fn put_at(&mut self, base: U256, field: u64, w: Word) {
+        self.put(base + U256::from(field), w)
+    }
+
+    pub(crate) fn get_global(&self, index: u64) -> Word {
+        self.get(U256::from(index))
+    }
+
+    pub(crate) fn put_global(&mut self, index: u64, w: Word) {
+        self.put(U256::from(index), w)
+    }
+
+    /// Byte strings: the length at `base`, the data in the words after it.
+    #[inline(never)]
+    pub(crate) fn get_bytes(&self, base: U256) -> Vec<u8> {
+        let len = self.get(base).u64(24, 8) as usize;
+        let mut out = Vec::with_capacity(len);
+        let mut i = 1u64;
+        while out.len() < len {
+            let w = self.get_at(base, i);
+            let take = (len - out.len()).min(32);
+            out.extend_from_slice(&w.0[..take]);
+            i += 1;
+        }
+        out
+    }
+
+    #[inline(never)]
+    pub(crate) fn put_bytes(&mut self, base: U256, data: &[u8]) {
+        let mut len = Word::default();
+        len.set_uint(24, 8, data.len() as u128);
+        self.put(base, len);
+        for (i, chunk) in data.chunks(32).enumerate() {
+            let mut w = Word::default();
+            w.0[..chunk.len()].copy_from_slice(chunk);
+            self.put_at(base, 1 + i as u64, w);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Prints the verifier's Solidity interface (`cargo stylus export-abi` runs this).
+
+#[cfg(feature = "export-abi")]
+fn main() {
+    stylus_sdk::abi::export::print_from_args::<vrf_verifier::VrfVerifier>();
+}
