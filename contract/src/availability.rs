@@ -12,12 +12,12 @@ use alloy_primitives::{keccak256, Address, B256};
 use alloy_sol_types::SolEvent;
 
 use crate::abi::DownloadModel;
+use crate::events::{address_word, event_data, uint_word};
 use crate::gpu_class::{class_tree_id, model_tree_id};
 use crate::node_record::NodeCore;
 use crate::qos;
 use crate::requirement::Requirement;
 use crate::store::{ns, slot};
-use crate::events::{address_word, event_data, uint_word};
 use crate::TaskContract;
 
 /// A DownloadModel hint goes out for a model held by fewer available fitting nodes than this...
@@ -48,7 +48,9 @@ pub(crate) fn draw(seed: &B256, k: u8, bound: u64) -> u64 {
 
 impl TaskContract {
     pub(crate) fn class_fits(&self, class_id: u32, req: &Requirement) -> bool {
-        req.fits(&self.class_spec(class_id), || self.class_name_hash(class_id))
+        req.fits(&self.class_spec(class_id), || {
+            self.class_name_hash(class_id)
+        })
     }
 
     pub(crate) fn active_class(&self, index: u32) -> u32 {
@@ -165,12 +167,9 @@ impl TaskContract {
             }
             let mut told: Vec<Address> = Vec::new();
             for k in 0..DOWNLOAD_HINTS {
-                let node = self.sample_pools(
-                    &pools,
-                    draw(seed, 1 + i as u8 * DOWNLOAD_HINTS + k, sum),
-                );
-                if node == selected || told.contains(&node) || self.model_position(&node, m) != 0
-                {
+                let node =
+                    self.sample_pools(&pools, draw(seed, 1 + i as u8 * DOWNLOAD_HINTS + k, sum));
+                if node == selected || told.contains(&node) || self.model_position(&node, m) != 0 {
                     continue;
                 }
                 told.push(node);

@@ -74,8 +74,8 @@ impl<'a> Args<'a> {
         let offset = self.uint(i, 4)? as usize;
         let n = uint_in(word_at(self.0, offset)?, 4)? as usize;
         let items = &self.0[offset + 32..]; // word_at proved the length word is in range
-        // Each element takes at least one offset word: a longer claim is malformed, and checking
-        // it first bounds the allocation below.
+                                            // Each element takes at least one offset word: a longer claim is malformed, and checking
+                                            // it first bounds the allocation below.
         if n > items.len() / 32 {
             return fail!(MalformedCalldata);
         }
@@ -138,7 +138,11 @@ mod tests {
             24u64,
             [1u32, 2, 3],
             alloy_primitives::Bytes::from(vec![7u8; 64]),
-            vec!["model-a".to_string(), String::new(), "model-ccc".to_string()],
+            vec![
+                "model-a".to_string(),
+                String::new(),
+                "model-ccc".to_string(),
+            ],
         ))
     }
 

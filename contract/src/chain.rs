@@ -48,7 +48,12 @@ impl TaskContract {
     }
 
     /// Beta of a valid VRF proof, `None` when the verifier rejects it (a revert).
-    pub(crate) fn vrf_beta(&self, public_key: &[u8; 64], alpha: &[u8; 32], proof: &[u8]) -> Option<B256> {
+    pub(crate) fn vrf_beta(
+        &self,
+        public_key: &[u8; 64],
+        alpha: &[u8; 32],
+        proof: &[u8],
+    ) -> Option<B256> {
         // verify(bytes publicKey, bytes alpha, bytes proof): three heads, then the tails.
         let mut calldata = Vec::with_capacity(4 + 32 * 9 + 96 + proof.len());
         calldata.extend_from_slice(&VRF_VERIFY);

@@ -47,11 +47,7 @@ impl Stats {
     /// The network's average task score, the starting score of a new node ("new nodes start at
     /// the average"); 10, the score of a success, before any task has been scored.
     pub fn average_task_score(&self) -> u64 {
-        if self.qos_count == 0 {
-            10
-        } else {
-            self.qos_sum / self.qos_count
-        }
+        self.qos_sum.checked_div(self.qos_count).unwrap_or(10)
     }
 }
 
@@ -118,7 +114,7 @@ impl TaskContract {
             return fail!(InvalidConfig);
         }
         Self::check_params(&c)?;
-        self.set_config(&c);
+        self.store_config(&c);
         let mut w = Word::default();
         w.set_address(0, p.verifier);
         self.put_global(global::VERIFIER, w);
@@ -161,7 +157,7 @@ impl TaskContract {
         }
     }
 
-    pub(crate) fn set_config(&mut self, c: &Config) {
+    pub(crate) fn store_config(&mut self, c: &Config) {
         let mut w0 = Word::default();
         w0.set_address(0, c.owner);
         w0.set_uint(20, 4, c.task_timeout as u128);

@@ -70,6 +70,9 @@ impl TaskContract {
 
     /// A payment event: recipient indexed, amount in the data.
     pub(crate) fn emit_amount(&self, signature: B256, to: &Address, amount: U256) {
-        self.emit(&[signature.0, address_word(to)], &amount.to_be_bytes::<32>());
+        self.emit(
+            &[signature.0, address_word(to)],
+            &amount.to_be_bytes::<32>(),
+        );
     }
 }

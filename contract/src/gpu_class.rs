@@ -115,8 +115,14 @@ mod tests {
             list_pos: 4,
         };
         assert_eq!(ClassSpec::decode(s.encode()), s);
-        assert_ne!(class_key(b"A100", 80, &[1, 2, 3]), class_key(b"A100", 40, &[1, 2, 3]));
-        assert_ne!(class_key(b"A100", 80, &[1, 2, 3]), class_key(b"A100", 80, &[1, 2, 4]));
+        assert_ne!(
+            class_key(b"A100", 80, &[1, 2, 3]),
+            class_key(b"A100", 40, &[1, 2, 3])
+        );
+        assert_ne!(
+            class_key(b"A100", 80, &[1, 2, 3]),
+            class_key(b"A100", 80, &[1, 2, 4])
+        );
         assert_ne!(class_tree_id(1), model_tree_id(1, &B256::ZERO));
     }
 }

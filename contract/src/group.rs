@@ -41,7 +41,10 @@ pub fn outcome(members: &[Member; 3], task_type: u8, threshold: u8) -> [u8; 3] {
             return out;
         }
     }
-    let errors = members.iter().filter(|m| m.status == ERROR_REPORTED).count();
+    let errors = members
+        .iter()
+        .filter(|m| m.status == ERROR_REPORTED)
+        .count();
     if errors >= 2 && (0..3).all(live) {
         for (i, o) in out.iter_mut().enumerate() {
             if scored(i) {

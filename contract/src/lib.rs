@@ -9,8 +9,14 @@
 //! dispatched by `router.rs`. The `export-abi` build adds `interface.rs`, the stylus-sdk
 //! `#[public]` description of the same methods from which the Solidity interface is generated.
 
-#![cfg_attr(not(any(test, feature = "export-abi", feature = "stylus-test")), no_main)]
-#![cfg_attr(not(any(test, feature = "export-abi", feature = "stylus-test")), no_std)]
+#![cfg_attr(
+    not(any(test, feature = "export-abi", feature = "stylus-test")),
+    no_main
+)]
+#![cfg_attr(
+    not(any(test, feature = "export-abi", feature = "stylus-test")),
+    no_std
+)]
 
 extern crate alloc;
 

@@ -12,16 +12,16 @@ use crate::abi::{
     TaskParametersUploaded, TaskScoreReady, TaskStarted,
 };
 use crate::config::to_u96;
+use crate::events::{address_word, event_data, uint_word};
 use crate::node_record::node_status;
-use crate::qos;
 use crate::packing::Word;
+use crate::qos;
 use crate::requirement::{requirement_key, Requirement};
 use crate::score;
 use crate::store::{ns, slot};
 use crate::task_record::{
     abort_reason, field, status, task_base, task_error, task_type, Execution, TaskHead, TaskMoney,
 };
-use crate::events::{address_word, event_data, uint_word};
 use crate::TaskContract;
 
 /// Most model IDs a task may name (each is hashed and looked up at dispatch).
@@ -81,7 +81,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn create_task_impl(&mut self, t: NewTask<'_>) -> Result<()> {
         let config = self.live_config()?;
         let fee = to_u96(self.vm().msg_value())?;
@@ -161,11 +160,7 @@ impl TaskContract {
             ..Default::default()
         };
 
-        let model_hashes: Vec<B256> = t
-            .model_ids
-            .iter()
-            .map(|m| keccak256(m))
-            .collect();
+        let model_hashes: Vec<B256> = t.model_ids.iter().map(keccak256).collect();
         let selection = self.select_node(&req, &model_hashes, &seed);
         match selection.node {
             Some(node) => {
@@ -215,40 +210,45 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn report_parameters_uploaded_impl(&mut self, c: B256) -> Result<()> {
         self.require_relay()?;
         let c = &c;
         let mut head = self.task_in(c, status::STARTED)?;
         head.status = status::PARAMETERS_UPLOADED;
         self.set_task_head(c, &head);
-        self.emit_task_node(TaskParametersUploaded::SIGNATURE_HASH, c, &self.execution(c).node);
-        Ok(())
-    }
-
-    #[inline(never)]
-
-    pub(crate) fn submit_score_impl(&mut self, c: B256, task_score: &[u8]) -> Result<()> {
-        let c = &c;
-        let mut head = self.task_in(c, status::PARAMETERS_UPLOADED)?;
-        let mut exe = self.execution_of_caller(c)?;
-        if !score::is_well_formed(head.task_type, &task_score) {
-            return fail!(InvalidScore);
-        }
-        exe.score_ready = self.vm().block_timestamp();
-        self.set_execution(c, &exe);
-        self.set_task_score(c, &task_score);
-        head.status = status::SCORE_READY;
-        self.set_task_head(c, &head);
-        self.emit(
-            &[TaskScoreReady::SIGNATURE_HASH.0, c.0, address_word(&exe.node)],
-            &event_data(&[], Some(&task_score)),
+        self.emit_task_node(
+            TaskParametersUploaded::SIGNATURE_HASH,
+            c,
+            &self.execution(c).node,
         );
         Ok(())
     }
 
     #[inline(never)]
+    pub(crate) fn submit_score_impl(&mut self, c: B256, task_score: &[u8]) -> Result<()> {
+        let c = &c;
+        let mut head = self.task_in(c, status::PARAMETERS_UPLOADED)?;
+        let mut exe = self.execution_of_caller(c)?;
+        if !score::is_well_formed(head.task_type, task_score) {
+            return fail!(InvalidScore);
+        }
+        exe.score_ready = self.vm().block_timestamp();
+        self.set_execution(c, &exe);
+        self.set_task_score(c, task_score);
+        head.status = status::SCORE_READY;
+        self.set_task_head(c, &head);
+        self.emit(
+            &[
+                TaskScoreReady::SIGNATURE_HASH.0,
+                c.0,
+                address_word(&exe.node),
+            ],
+            &event_data(&[], Some(task_score)),
+        );
+        Ok(())
+    }
 
+    #[inline(never)]
     pub(crate) fn report_error_impl(&mut self, c: B256, error: u8) -> Result<()> {
         let c = &c;
         let mut head = self.task_in(c, status::PARAMETERS_UPLOADED)?;
@@ -262,14 +262,17 @@ impl TaskContract {
         head.error = error;
         self.set_task_head(c, &head);
         self.emit(
-            &[TaskErrorReported::SIGNATURE_HASH.0, c.0, address_word(&exe.node)],
+            &[
+                TaskErrorReported::SIGNATURE_HASH.0,
+                c.0,
+                address_word(&exe.node),
+            ],
             &uint_word(error as u128),
         );
         Ok(())
     }
 
     #[inline(never)]
-
     pub(crate) fn report_result_uploaded_impl(&mut self, c: B256) -> Result<()> {
         self.require_relay()?;
         let c = &c;
@@ -306,7 +309,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn abort_task_impl(&mut self, c: B256, reason: u8) -> Result<()> {
         let c = &c;
         let mut head = self.existing_task(c)?;

@@ -3,8 +3,8 @@
 //! always equals escrowed fees + stakes + credits.
 
 use alloy_primitives::{Address, U256};
-use stylus_sdk::call::RawCall;
 use alloy_sol_types::SolEvent;
+use stylus_sdk::call::RawCall;
 use stylus_sdk::prelude::*;
 
 use crate::abi::{fail, CreditWithdrawn, PaymentCredited, PaymentSent, Result};
@@ -22,7 +22,10 @@ impl TaskContract {
     }
 
     fn set_credit(&mut self, account: &Address, amount: U256) {
-        self.put(slot(ns::CREDIT, account.as_slice()), Word(amount.to_be_bytes()))
+        self.put(
+            slot(ns::CREDIT, account.as_slice()),
+            Word(amount.to_be_bytes()),
+        )
     }
 
     pub(crate) fn pay(&mut self, to: Address, amount: u128) {
@@ -47,7 +50,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn withdraw_impl(&mut self) -> Result<()> {
         let to = self.vm().msg_sender();
         let amount = self.credit(&to);

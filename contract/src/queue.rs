@@ -49,7 +49,13 @@ impl TaskContract {
 
     /// Queues a task that found no node, evicting the cheapest queued task when the queue is
     /// full and the new task pays more.
-    pub(crate) fn enqueue(&mut self, commitment: &B256, seq: u64, price: u128, key: &B256) -> Result<()> {
+    pub(crate) fn enqueue(
+        &mut self,
+        commitment: &B256,
+        seq: u64,
+        price: u128,
+        key: &B256,
+    ) -> Result<()> {
         let limit = self.config().queue_limit;
         if self.stats().queued >= limit {
             match self.cheapest_queued() {

@@ -2,7 +2,6 @@
 //! and what happens to a node when its task ends: QoS, kick-out, the next queued task, or the
 //! pending pause or quit.
 
-
 use alloy_primitives::{keccak256, Address, B256};
 use alloy_sol_types::SolEvent;
 use stylus_sdk::prelude::*;
@@ -12,12 +11,16 @@ use crate::abi::{
     NodeSlashed, Result,
 };
 use crate::config::to_u96;
-use crate::gpu_class::{class_base, class_key, class_tree_id, field as class_field, model_tree_id, ClassSpec};
-use crate::node_record::{field, model_position_slot, node_base, node_status, NodeCore, MAX_NODE_MODELS};
+use crate::events::{address_word, event_data};
+use crate::gpu_class::{
+    class_base, class_key, class_tree_id, field as class_field, model_tree_id, ClassSpec,
+};
+use crate::node_record::{
+    field, model_position_slot, node_base, node_status, NodeCore, MAX_NODE_MODELS,
+};
 use crate::packing::Word;
 use crate::qos;
 use crate::store::{ns, slot};
-use crate::events::{address_word, event_data};
 use crate::TaskContract;
 
 impl TaskContract {
@@ -32,7 +35,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn join_impl(
         &mut self,
         gpu_name: &[u8],
@@ -72,15 +74,27 @@ impl TaskContract {
             ..Default::default()
         };
         let base = node_base(&node);
-        self.put_at(base, field::PUBKEY_X, Word(B256::from_slice(&public_key[..32]).0));
-        self.put_at(base, field::PUBKEY_Y, Word(B256::from_slice(&public_key[32..]).0));
+        self.put_at(
+            base,
+            field::PUBKEY_X,
+            Word(B256::from_slice(&public_key[..32]).0),
+        );
+        self.put_at(
+            base,
+            field::PUBKEY_Y,
+            Word(B256::from_slice(&public_key[32..]).0),
+        );
         for id in model_ids {
             self.add_model(node, &mut core, id)?;
         }
         let mut stats = self.stats();
         stats.node_count += 1;
         self.set_stats(&stats);
-        self.emit_amount(NodeJoined::SIGNATURE_HASH, &node, alloy_primitives::U256::from(stake));
+        self.emit_amount(
+            NodeJoined::SIGNATURE_HASH,
+            &node,
+            alloy_primitives::U256::from(stake),
+        );
         self.become_idle(node, core);
         Ok(())
     }
@@ -93,13 +107,16 @@ impl TaskContract {
             let mut config = self.config();
             config.last_class_id += 1;
             id = config.last_class_id;
-            self.set_config(&config);
+            self.store_config(&config);
             let mut w = Word::default();
             w.set_uint(28, 4, id as u128);
             self.put(id_slot, w);
             let base = class_base(id);
             self.put_at(base, class_field::NAME_HASH, Word(keccak256(gpu_name).0));
-            self.put_bytes(base + alloy_primitives::U256::from(class_field::NAME), gpu_name);
+            self.put_bytes(
+                base + alloy_primitives::U256::from(class_field::NAME),
+                gpu_name,
+            );
             ClassSpec {
                 vram,
                 version,
@@ -166,7 +183,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn report_model_downloaded_impl(&mut self, model_id: &[u8]) -> Result<()> {
         let (node, mut core) = self.joined_caller()?;
         if self.add_model(node, &mut core, model_id)? {
@@ -196,7 +212,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn pause_impl(&mut self) -> Result<()> {
         let (node, mut core) = self.joined_caller()?;
         match core.status {
@@ -213,7 +228,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn resume_impl(&mut self) -> Result<()> {
         let (node, mut core) = self.joined_caller()?;
         match core.status {
@@ -232,7 +246,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn quit_impl(&mut self) -> Result<()> {
         let (node, mut core) = self.joined_caller()?;
         match core.status {

@@ -201,7 +201,6 @@ impl TaskContract {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

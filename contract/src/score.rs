@@ -14,7 +14,7 @@ pub fn is_well_formed(task_type: u8, score: &[u8]) -> bool {
     if task_type == task_type::LLM {
         score.len() == 32
     } else {
-        !score.is_empty() && score.len() % 8 == 0 && score.len() <= MAX_SCORE_LEN
+        !score.is_empty() && score.len().is_multiple_of(8) && score.len() <= MAX_SCORE_LEN
     }
 }
 
@@ -23,7 +23,7 @@ pub fn agree(task_type: u8, a: &[u8], b: &[u8], threshold: u8) -> bool {
         return a == b;
     }
     a.len() == b.len()
-        && a.len() % 8 == 0
+        && a.len().is_multiple_of(8)
         && a.chunks(8).zip(b.chunks(8)).all(|(x, y)| {
             let x = u64::from_be_bytes(x.try_into().unwrap_or_default());
             let y = u64::from_be_bytes(y.try_into().unwrap_or_default());

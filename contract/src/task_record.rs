@@ -290,7 +290,10 @@ impl TaskContract {
     }
 
     pub(crate) fn group_payees(&self, c: &B256) -> GroupPayees {
-        GroupPayees::decode(self.task_word(c, field::GROUP), self.task_word(c, field::GROUP2))
+        GroupPayees::decode(
+            self.task_word(c, field::GROUP),
+            self.task_word(c, field::GROUP2),
+        )
     }
 
     pub(crate) fn set_group_payees(&mut self, c: &B256, payees: &GroupPayees) {

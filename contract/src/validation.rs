@@ -40,7 +40,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn validate_single_impl(
         &mut self,
         c: B256,
@@ -81,7 +80,6 @@ impl TaskContract {
     }
 
     #[inline(never)]
-
     pub(crate) fn validate_group_impl(
         &mut self,
         commitments: [B256; 3],
@@ -204,13 +202,18 @@ impl TaskContract {
 
     /// QoS rewards by speed among the members that finished (score or error): the fastest
     /// (time from start to report; ties by sequence) gets 10, then 9, then 6.
-    fn speed_rewards(
-        &self,
-        heads: &[TaskHead; 3],
-        executions: &[Execution; 3],
-    ) -> [u8; 3] {
+    fn speed_rewards(&self, heads: &[TaskHead; 3], executions: &[Execution; 3]) -> [u8; 3] {
         // `heads` is in sequence order and the sort is stable: equal times keep that order.
-        let by_time = sort3(|i| executions[i].score_ready - executions[i].started);
+        // An aborted member never reported (its times may be unset): it sorts last.
+        let by_time = sort3(|i| {
+            if heads[i].status == status::END_ABORTED {
+                u64::MAX
+            } else {
+                executions[i]
+                    .score_ready
+                    .saturating_sub(executions[i].started)
+            }
+        });
         let mut rewards = [0u8; 3];
         let mut rank = 0;
         for i in by_time {
@@ -257,7 +260,8 @@ mod tests {
         assert!(!is_selected(&beta));
         // A full-width value against U256 arithmetic.
         let big = [0xAB; 32];
-        let expected = alloy_primitives::U256::from_be_bytes(big) % alloy_primitives::U256::from(10);
+        let expected =
+            alloy_primitives::U256::from_be_bytes(big) % alloy_primitives::U256::from(10);
         assert_eq!(is_selected(&big), expected.is_zero());
     }
 

@@ -87,7 +87,10 @@ impl TaskContract {
                 t.uint(0);
             }
             t.bytes(&[]).uint(0).uint(0);
-            t.dynamic(&word_array(&[])).dynamic(&word_array(&[])).uint(0).uint(0);
+            t.dynamic(&word_array(&[]))
+                .dynamic(&word_array(&[]))
+                .uint(0)
+                .uint(0);
             return wrap(t);
         }
         let class = self.class_spec(core.class_id);
@@ -99,7 +102,9 @@ impl TaskContract {
             .iter()
             .map(|s| uint_word(*s as u128))
             .collect();
-        let models: Vec<[u8; 32]> = (0..core.model_count).map(|i| self.node_model(&node, i).0).collect();
+        let models: Vec<[u8; 32]> = (0..core.model_count)
+            .map(|i| self.node_model(&node, i).0)
+            .collect();
         t.uint(core.status as u128)
             .bytes(&self.get_bytes(class_base(core.class_id) + U256::from(class_field::NAME)))
             .uint(class.vram as u128);

@@ -159,7 +159,9 @@ impl TaskContract {
     /// Sets the weight at `pos` and updates the sums above it.
     pub(crate) fn tree_set_weight(&mut self, tree: &B256, pos: u32, weight: u64) {
         let top = self.tree_meta(tree).top;
-        let old = self.tree_word(tree, 0, pos >> LANE_BITS).lane(pos & (LANES - 1));
+        let old = self
+            .tree_word(tree, 0, pos >> LANE_BITS)
+            .lane(pos & (LANES - 1));
         if old == weight {
             return;
         }

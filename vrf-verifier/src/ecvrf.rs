@@ -119,7 +119,10 @@ mod tests {
         for i in 0..proof.len() {
             let mut bad = proof.clone();
             bad[i] ^= 0x01;
-            assert!(verify(&pk, &alpha, &bad).is_none(), "tampered byte {i} accepted");
+            assert!(
+                verify(&pk, &alpha, &bad).is_none(),
+                "tampered byte {i} accepted"
+            );
         }
         let mut bad_alpha = alpha.clone();
         bad_alpha[0] ^= 0x80;

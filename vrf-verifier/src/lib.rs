@@ -5,8 +5,14 @@
 //! It is a program of its own because the verifier (secp256k1 arithmetic and the try-and-increment
 //! hash to curve) does not fit in the task contract's 24 KiB beside everything else.
 
-#![cfg_attr(not(any(test, feature = "export-abi", feature = "stylus-test")), no_main)]
-#![cfg_attr(not(any(test, feature = "export-abi", feature = "stylus-test")), no_std)]
+#![cfg_attr(
+    not(any(test, feature = "export-abi", feature = "stylus-test")),
+    no_main
+)]
+#![cfg_attr(
+    not(any(test, feature = "export-abi", feature = "stylus-test")),
+    no_std
+)]
 
 extern crate alloc;
 
@@ -44,7 +50,12 @@ pub struct VrfVerifier {}
 impl VrfVerifier {
     /// Verifies `proof` (81 bytes: compressed gamma, c, s) for `alpha` under `publicKey` (64 bytes
     /// X||Y) and returns beta = sha256(0xFE || 0x03 || compressed gamma); reverts when invalid.
-    pub fn verify(&self, public_key: Bytes, alpha: Bytes, proof: Bytes) -> Result<B256, VerifierError> {
+    pub fn verify(
+        &self,
+        public_key: Bytes,
+        alpha: Bytes,
+        proof: Bytes,
+    ) -> Result<B256, VerifierError> {
         let Ok(key) = <[u8; 64]>::try_from(public_key.as_ref()) else {
             return Err(VerifierError::InvalidPublicKey(InvalidPublicKey {}));
         };
@@ -62,7 +73,8 @@ impl ecvrf::Sha256 for PrecompileSha256<'_> {
     fn sha256(&self, parts: &[&[u8]]) -> Option<[u8; 32]> {
         let input: Vec<u8> = parts.concat();
         // SAFETY: a static call to a precompile cannot reenter this program.
-        let out = unsafe { RawCall::new_static(self.0.vm()).call(SHA256_PRECOMPILE, &input) }.ok()?;
+        let out =
+            unsafe { RawCall::new_static(self.0.vm()).call(SHA256_PRECOMPILE, &input) }.ok()?;
         out.try_into().ok()
     }
 }

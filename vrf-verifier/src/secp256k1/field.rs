@@ -230,7 +230,8 @@ mod tests {
 
     #[test]
     fn rejects_values_not_below_p() {
-        let p = hex::decode("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F").unwrap();
+        let p = hex::decode("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F")
+            .unwrap();
         assert!(Fe::from_be_bytes(&p.clone().try_into().unwrap()).is_none());
         let mut below = p;
         below[31] -= 1;
@@ -243,7 +244,10 @@ mod tests {
         assert_eq!(max.add(&Fe::ONE), Fe::ZERO);
         assert_eq!(max.add(&Fe::from_u64(5)), Fe::from_u64(4));
         assert_eq!(Fe::ZERO.sub(&Fe::ONE), max);
-        assert_eq!(Fe::from_u64(3).sub(&Fe::from_u64(5)).add(&Fe::from_u64(2)), Fe::ZERO);
+        assert_eq!(
+            Fe::from_u64(3).sub(&Fe::from_u64(5)).add(&Fe::from_u64(2)),
+            Fe::ZERO
+        );
         assert_eq!(max.neg(), Fe::ONE);
     }
 

@@ -288,7 +288,8 @@ mod tests {
 
     #[test]
     fn scalar_must_be_below_order() {
-        let n = hex::decode("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141").unwrap();
+        let n = hex::decode("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141")
+            .unwrap();
         assert!(Scalar::from_be_slice(&n).is_none());
         let mut below = n;
         below[31] -= 1;

@@ -1,0 +1,226 @@
+//! The world of the harness and transactions against it.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_sol_types::{SolCall, SolEvent, SolInterface as _};
+
+use crate::host::Frame;
+use crate::ITaskContract::ITaskContractErrors;
+
+/// An emitted log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Log {
+    pub address: Address,
+    pub topics: Vec<B256>,
+    pub data: Vec<u8>,
+}
+
+/// Revert data of a failed call, decoded as one of the contract's errors when it is one.
+#[derive(Clone, Debug)]
+pub struct Revert {
+    pub data: Vec<u8>,
+}
+
+impl Revert {
+    pub fn error(&self) -> Option<ITaskContractErrors> {
+        ITaskContractErrors::abi_decode(&self.data).ok()
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct World {
+    pub storage: HashMap<(Address, U256), B256>,
+    pub balances: HashMap<Address, U256>,
+    /// Accounts whose receive function reverts (a push payment to them fails).
+    pub rejecting: HashSet<Address>,
+    pub logs: Vec<Log>,
+    pub timestamp: u64,
+    pub block_number: u64,
+    pub verifier: Address,
+    /// Slots whose value changed during the current transaction.
+    pub slots_written: HashSet<(Address, U256)>,
+}
+
+impl World {
+    pub fn balance(&self, a: Address) -> U256 {
+        self.balances.get(&a).copied().unwrap_or_default()
+    }
+
+    pub fn transfer(&mut self, from: Address, to: Address, value: U256) -> Result<(), Vec<u8>> {
+        if value.is_zero() {
+            return if self.rejecting.contains(&to) {
+                Err(Vec::new())
+            } else {
+                Ok(())
+            };
+        }
+        if self.rejecting.contains(&to) || self.balance(from) < value {
+            return Err(Vec::new());
+        }
+        *self.balances.entry(from).or_default() -= value;
+        *self.balances.entry(to).or_default() += value;
+        Ok(())
+    }
+
+    /// The hash of block `n`, a fixed function of the number.
+    pub fn block_hash(n: u64) -> B256 {
+        keccak256([b"harness block ".as_slice(), &n.to_be_bytes()].concat())
+    }
+}
+
+/// A chain with the task contract and the VRF verifier deployed.
+pub struct Chain {
+    world: Rc<RefCell<World>>,
+    pub contract: Address,
+    pub verifier: Address,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Chain {
+    pub fn new() -> Chain {
+        let contract = Address::repeat_byte(0xC0);
+        let verifier = Address::repeat_byte(0xF1);
+        let world = World {
+            timestamp: 1_700_000_000,
+            block_number: 1_000,
+            verifier,
+            ..Default::default()
+        };
+        Chain {
+            world: Rc::new(RefCell::new(world)),
+            contract,
+            verifier,
+        }
+    }
+
+    pub fn set_balance(&self, a: Address, v: U256) {
+        self.world.borrow_mut().balances.insert(a, v);
+    }
+
+    pub fn balance(&self, a: Address) -> U256 {
+        self.world.borrow().balance(a)
+    }
+
+    /// Makes push payments to `a` fail (a contract whose receive function reverts).
+    pub fn reject_payments(&self, a: Address, reject: bool) {
+        let mut w = self.world.borrow_mut();
+        if reject {
+            w.rejecting.insert(a);
+        } else {
+            w.rejecting.remove(&a);
+        }
+    }
+
+    pub fn advance(&self, seconds: u64) {
+        self.world.borrow_mut().timestamp += seconds;
+    }
+
+    pub fn now(&self) -> u64 {
+        self.world.borrow().timestamp
+    }
+
+    pub fn storage(&self, slot: U256) -> B256 {
+        let w = self.world.borrow();
+        w.storage
+            .get(&(self.contract, slot))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Number of non-zero storage slots of the contract.
+    pub fn used_slots(&self) -> usize {
+        let w = self.world.borrow();
+        w.storage
+            .iter()
+            .filter(|((a, _), v)| *a == self.contract && !v.is_zero())
+            .count()
+    }
+
+    /// Slots whose value the last successful transaction changed.
+    pub fn last_slots_written(&self) -> usize {
+        self.world.borrow().slots_written.len()
+    }
+
+    /// Logs of the last successful transaction.
+    pub fn last_logs(&self) -> Vec<Log> {
+        self.world.borrow().logs.clone()
+    }
+
+    /// Decoded events of type `E` in the last transaction.
+    pub fn events<E: SolEvent>(&self) -> Vec<E> {
+        self.last_logs()
+            .iter()
+            .filter(|l| l.topics.first() == Some(&E::SIGNATURE_HASH))
+            .map(|l| E::decode_raw_log(l.topics.iter().copied(), &l.data).expect("event decodes"))
+            .collect()
+    }
+
+    /// A transaction: mines a block, moves `value` from `from` to the contract, runs the call,
+    /// and undoes everything but the block if the call reverts.
+    pub fn send_raw(&self, from: Address, value: U256, calldata: &[u8]) -> Result<Vec<u8>, Revert> {
+        let snapshot = {
+            let mut w = self.world.borrow_mut();
+            w.block_number += 1;
+            w.logs.clear();
+            w.slots_written.clear();
+            w.clone()
+        };
+        let funded = self
+            .world
+            .borrow_mut()
+            .transfer_in(from, self.contract, value);
+        let result = match funded {
+            Err(()) => Err(Vec::new()),
+            Ok(()) => {
+                let frame = Frame::new(self.world.clone(), self.contract, from, value);
+                task_contract::call(frame.vm(), calldata)
+            }
+        };
+        result.map_err(|data| {
+            *self.world.borrow_mut() = snapshot;
+            Revert { data }
+        })
+    }
+
+    /// A typed transaction.
+    pub fn send<C: SolCall>(
+        &self,
+        from: Address,
+        value: U256,
+        call: C,
+    ) -> Result<C::Return, Revert> {
+        let out = self.send_raw(from, value, &call.abi_encode())?;
+        Ok(C::abi_decode_returns_validate(&out).expect("return data decodes"))
+    }
+
+    /// A read-only call (eth_call): nothing it does is kept.
+    pub fn view<C: SolCall>(&self, call: C) -> Result<C::Return, Revert> {
+        let snapshot = self.world.borrow().clone();
+        let frame = Frame::new(self.world.clone(), self.contract, Address::ZERO, U256::ZERO);
+        let out = task_contract::call(frame.vm(), &call.abi_encode());
+        *self.world.borrow_mut() = snapshot;
+        match out {
+            Ok(data) => Ok(C::abi_decode_returns_validate(&data).expect("return data decodes")),
+            Err(data) => Err(Revert { data }),
+        }
+    }
+}
+
+impl World {
+    fn transfer_in(&mut self, from: Address, to: Address, value: U256) -> Result<(), ()> {
+        if self.balance(from) < value {
+            return Err(());
+        }
+        *self.balances.entry(from).or_default() -= value;
+        *self.balances.entry(to).or_default() += value;
+        Ok(())
+    }
+}

@@ -1,0 +1,17 @@
+//! A native chain for the task contract's tests: the contract and the VRF verifier run as Rust
+//! behind a host that keeps per-contract storage, balances and logs, moves `msg.value`, pushes
+//! payments, discards every write of a reverted call, and answers ArbSys (block number and hash)
+//! and the sha256 precompile. Calls go through the real ABI router with calldata encoded from
+//! the checked-in `contract/abi/ITaskContract.sol`.
+
+mod chain;
+mod host;
+pub mod vrf;
+
+pub use chain::{Chain, Log, Revert};
+pub use vrf::Key;
+
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../contract/abi/ITaskContract.sol"
+);

@@ -1,0 +1,332 @@
+//! A network on the harness chain: owner, relay, treasury, an application and GPU nodes.
+#![allow(dead_code)]
+
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use contract_harness::ITaskContract::{self, ITaskContractErrors as E};
+use contract_harness::{Chain, Key, Revert};
+
+pub const ETH: u128 = 1_000_000_000_000_000_000;
+pub const MIN_STAKE: u128 = ETH;
+pub const TIMEOUT: u64 = 600;
+pub const QUEUE_LIMIT: u32 = 4;
+
+pub mod status {
+    pub const QUEUED: u8 = 0;
+    pub const STARTED: u8 = 1;
+    pub const PARAMETERS_UPLOADED: u8 = 2;
+    pub const ERROR_REPORTED: u8 = 3;
+    pub const SCORE_READY: u8 = 4;
+    pub const VALIDATED: u8 = 5;
+    pub const GROUP_VALIDATED: u8 = 6;
+    pub const END_INVALIDATED: u8 = 7;
+    pub const END_SUCCESS: u8 = 8;
+    pub const END_ABORTED: u8 = 9;
+    pub const END_GROUP_REFUND: u8 = 10;
+    pub const END_GROUP_SUCCESS: u8 = 11;
+}
+
+pub mod node_status {
+    pub const QUIT: u8 = 0;
+    pub const AVAILABLE: u8 = 1;
+    pub const BUSY: u8 = 2;
+    pub const PENDING_PAUSE: u8 = 3;
+    pub const PENDING_QUIT: u8 = 4;
+    pub const PAUSED: u8 = 5;
+}
+
+pub fn wei(v: u128) -> U256 {
+    U256::from(v)
+}
+
+/// A task as the application knows it.
+#[derive(Clone, Copy, Debug)]
+pub struct Task {
+    pub commitment: B256,
+    pub guid: B256,
+    pub nonce: B256,
+}
+
+pub struct Net {
+    pub chain: Chain,
+    pub owner: Key,
+    pub relay: Key,
+    pub treasury: Address,
+    pub app: Key,
+    pub nodes: Vec<Key>,
+    next_nonce: u64,
+}
+
+/// The contract error of a revert.
+pub fn err<T>(r: Result<T, Revert>) -> E {
+    match r {
+        Ok(_) => panic!("the call should revert"),
+        Err(revert) => revert
+            .error()
+            .unwrap_or_else(|| panic!("not a contract error: {:?}", revert.data)),
+    }
+}
+
+impl Net {
+    pub fn new() -> Net {
+        let chain = Chain::new();
+        let owner = Key::from_seed(1);
+        let relay = Key::from_seed(2);
+        let treasury = Key::from_seed(3).address;
+        let app = Key::from_seed(4);
+        let nodes: Vec<Key> = (0..6).map(|i| Key::from_seed(100 + i)).collect();
+        for k in [&owner, &relay, &app].into_iter().chain(nodes.iter()) {
+            chain.set_balance(k.address, wei(1_000 * ETH));
+        }
+        let net = Net {
+            chain,
+            owner,
+            relay,
+            treasury,
+            app,
+            nodes,
+            next_nonce: 1,
+        };
+        net.chain
+            .send(net.owner.address, U256::ZERO, net.init_call())
+            .expect("initialize");
+        net
+    }
+
+    pub fn init_call(&self) -> ITaskContract::initializeCall {
+        ITaskContract::initializeCall {
+            owner: self.owner.address,
+            relay: self.relay.address,
+            treasury: self.treasury,
+            vrf_verifier: self.chain.verifier,
+            min_stake: wei(MIN_STAKE),
+            task_timeout: TIMEOUT,
+            distance_threshold: 24,
+            queue_size_limit: QUEUE_LIMIT,
+        }
+    }
+
+    pub fn join_with(
+        &self,
+        node: &Key,
+        gpu: &str,
+        vram: u64,
+        version: [u32; 3],
+        models: &[&str],
+    ) -> Result<(), Revert> {
+        self.chain
+            .send(
+                node.address,
+                wei(MIN_STAKE),
+                ITaskContract::joinCall {
+                    gpu_name: gpu.into(),
+                    gpu_vram: vram,
+                    version,
+                    public_key: Bytes::copy_from_slice(&node.public_key),
+                    model_ids: models.iter().map(|m| m.to_string()).collect(),
+                },
+            )
+            .map(|_| ())
+    }
+
+    /// Node `i` joins with an RTX 4090, 24 GB, version 1.0.0 and model "sd15".
+    pub fn join(&self, i: usize) {
+        self.join_with(&self.nodes[i], "RTX 4090", 24, [1, 0, 0], &["sd15"])
+            .expect("join");
+    }
+
+    pub fn new_task(&mut self, guid: B256) -> Task {
+        let nonce = keccak256(self.next_nonce.to_be_bytes());
+        self.next_nonce += 1;
+        let commitment = keccak256([guid.as_slice(), nonce.as_slice()].concat());
+        Task {
+            commitment,
+            guid,
+            nonce,
+        }
+    }
+
+    pub fn create_call(
+        &self,
+        t: &Task,
+        task_type: u8,
+        gpu: &str,
+        size: u64,
+    ) -> ITaskContract::createTaskCall {
+        ITaskContract::createTaskCall {
+            task_type,
+            task_id_commitment: t.commitment,
+            nonce: t.nonce,
+            model_ids: vec!["sd15".into()],
+            minimum_vram: 8,
+            required_gpu: gpu.into(),
+            required_gpu_vram: if gpu.is_empty() { 0 } else { 24 },
+            task_version: [1, 0, 0],
+            task_size: size,
+        }
+    }
+
+    /// Creates an SD task paying `fee`.
+    pub fn create(&mut self, fee: u128) -> Task {
+        let t = self.new_task(keccak256(self.next_nonce.to_be_bytes()));
+        self.create_task(&t, fee).expect("createTask");
+        t
+    }
+
+    pub fn create_task(&self, t: &Task, fee: u128) -> Result<(), Revert> {
+        self.chain
+            .send(self.app.address, wei(fee), self.create_call(t, 0, "", 1))
+            .map(|_| ())
+    }
+
+    pub fn task(&self, c: B256) -> ITaskContract::TaskInfo {
+        self.chain
+            .view(ITaskContract::getTaskCall {
+                task_id_commitment: c,
+            })
+            .expect("getTask")
+    }
+
+    pub fn status(&self, c: B256) -> u8 {
+        self.task(c).status
+    }
+
+    pub fn node_info(&self, node: Address) -> ITaskContract::NodeInfo {
+        self.chain
+            .view(ITaskContract::getNodeInfoCall { node })
+            .expect("getNodeInfo")
+    }
+
+    pub fn key_of(&self, node: Address) -> &Key {
+        self.nodes
+            .iter()
+            .find(|k| k.address == node)
+            .expect("a node of the net")
+    }
+
+    pub fn selected(&self, c: B256) -> Address {
+        self.task(c).selectedNode
+    }
+
+    pub fn upload_params(&self, c: B256) -> Result<(), Revert> {
+        self.chain
+            .send(
+                self.relay.address,
+                U256::ZERO,
+                ITaskContract::reportTaskParametersUploadedCall {
+                    task_id_commitment: c,
+                },
+            )
+            .map(|_| ())
+    }
+
+    pub fn submit(&self, c: B256, score: &[u8]) -> Result<(), Revert> {
+        let node = self.selected(c);
+        self.chain
+            .send(
+                node,
+                U256::ZERO,
+                ITaskContract::submitTaskScoreCall {
+                    task_id_commitment: c,
+                    task_score: Bytes::copy_from_slice(score),
+                },
+            )
+            .map(|_| ())
+    }
+
+    pub fn report_error(&self, c: B256) -> Result<(), Revert> {
+        let node = self.selected(c);
+        self.chain
+            .send(
+                node,
+                U256::ZERO,
+                ITaskContract::reportTaskErrorCall {
+                    task_id_commitment: c,
+                    error: 1,
+                },
+            )
+            .map(|_| ())
+    }
+
+    /// Whether the application's VRF samples the task for group validation.
+    pub fn sampled(&self, c: B256) -> bool {
+        self.app.samples(self.task(c).samplingSeed.as_slice())
+    }
+
+    pub fn validate_single(&self, c: B256) -> Result<(), Revert> {
+        let (proof, _) = self.app.prove(self.task(c).samplingSeed.as_slice());
+        self.chain
+            .send(
+                self.app.address,
+                U256::ZERO,
+                ITaskContract::validateSingleTaskCall {
+                    task_id_commitment: c,
+                    vrf_proof: proof.into(),
+                    public_key: Bytes::copy_from_slice(&self.app.public_key),
+                },
+            )
+            .map(|_| ())
+    }
+
+    pub fn validate_group(&self, ts: [&Task; 3]) -> Result<(), Revert> {
+        let (proof, _) = self
+            .app
+            .prove(self.task(ts[0].commitment).samplingSeed.as_slice());
+        self.chain
+            .send(
+                self.app.address,
+                U256::ZERO,
+                ITaskContract::validateTaskGroupCall {
+                    task_id_commitment1: ts[0].commitment,
+                    task_id_commitment2: ts[1].commitment,
+                    task_id_commitment3: ts[2].commitment,
+                    task_guid: ts[0].guid,
+                    vrf_proof: proof.into(),
+                    public_key: Bytes::copy_from_slice(&self.app.public_key),
+                },
+            )
+            .map(|_| ())
+    }
+
+    pub fn upload_result(&self, c: B256) -> Result<(), Revert> {
+        self.chain
+            .send(
+                self.relay.address,
+                U256::ZERO,
+                ITaskContract::reportTaskResultUploadedCall {
+                    task_id_commitment: c,
+                },
+            )
+            .map(|_| ())
+    }
+
+    /// Creates SD tasks until one is (or is not) sampled for group validation.
+    pub fn create_sampled(&mut self, want: bool, fee: u128) -> Task {
+        for _ in 0..200 {
+            let t = self.create(fee);
+            if self.sampled(t.commitment) == want {
+                return t;
+            }
+            // Leave the unwanted task to time out: abort it as its creator once allowed.
+            self.chain.advance(TIMEOUT + 1);
+            self.chain
+                .send(
+                    self.app.address,
+                    U256::ZERO,
+                    ITaskContract::abortTaskCall {
+                        task_id_commitment: t.commitment,
+                        abort_reason: 1,
+                    },
+                )
+                .expect("abort after timeout");
+        }
+        panic!("no task with sampling = {want} in 200 tries");
+    }
+
+    /// Sum of the stakes of the nodes of the net.
+    pub fn stakes(&self) -> U256 {
+        self.nodes
+            .iter()
+            .map(|k| self.node_info(k.address).stake)
+            .sum()
+    }
+}

@@ -1,0 +1,473 @@
+//! The task contract end to end through its ABI: configuration, the node registry, dispatch and
+//! the queue, the task state machine with its callers and reverts, validation and settlement.
+
+mod common;
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolCall;
+use common::*;
+use contract_harness::ITaskContract::{self, ITaskContractErrors as E};
+
+#[test]
+fn initialize_runs_once_and_only_the_owner_reconfigures() {
+    let net = Net::new();
+    assert!(matches!(
+        err(net.chain.send(net.app.address, U256::ZERO, net.init_call())),
+        E::AlreadyInitialized(_)
+    ));
+    let cfg = net.chain.view(ITaskContract::getConfigCall {}).unwrap();
+    assert_eq!(
+        (cfg._0, cfg._1, cfg._2, cfg._3),
+        (
+            net.owner.address,
+            net.relay.address,
+            net.treasury,
+            net.chain.verifier
+        )
+    );
+    assert_eq!(
+        (cfg._4, cfg._5, cfg._6, cfg._7),
+        (wei(MIN_STAKE), TIMEOUT, 24, QUEUE_LIMIT)
+    );
+
+    let mut set = ITaskContract::setConfigCall {
+        owner: net.owner.address,
+        relay: net.relay.address,
+        treasury: net.treasury,
+        vrf_verifier: net.chain.verifier,
+        min_stake: wei(2 * MIN_STAKE),
+        task_timeout: 900,
+        distance_threshold: 10,
+        queue_size_limit: 2,
+    };
+    assert!(matches!(
+        err(net.chain.send(net.app.address, U256::ZERO, set.clone())),
+        E::NotOwner(_)
+    ));
+    set.distance_threshold = 65;
+    assert!(matches!(
+        err(net.chain.send(net.owner.address, U256::ZERO, set.clone())),
+        E::InvalidConfig(_)
+    ));
+    set.distance_threshold = 10;
+    set.min_stake = U256::MAX;
+    assert!(matches!(
+        err(net.chain.send(net.owner.address, U256::ZERO, set.clone())),
+        E::ValueTooLarge(_)
+    ));
+    set.min_stake = wei(2 * MIN_STAKE);
+    net.chain.send(net.owner.address, U256::ZERO, set).unwrap();
+    let cfg = net.chain.view(ITaskContract::getConfigCall {}).unwrap();
+    assert_eq!(
+        (cfg._4, cfg._5, cfg._6, cfg._7),
+        (wei(2 * MIN_STAKE), 900, 10, 2)
+    );
+}
+
+#[test]
+fn calls_before_initialize_revert() {
+    let chain = contract_harness::Chain::new();
+    let app = contract_harness::Key::from_seed(9);
+    chain.set_balance(app.address, wei(ETH));
+    let net_call = ITaskContract::pauseCall {};
+    let r = chain.send(app.address, U256::ZERO, net_call);
+    assert!(matches!(err(r), E::NodeNotJoined(_)));
+    let t = ITaskContract::createTaskCall {
+        task_type: 0,
+        task_id_commitment: B256::repeat_byte(1),
+        nonce: B256::repeat_byte(2),
+        model_ids: vec![],
+        minimum_vram: 0,
+        required_gpu: String::new(),
+        required_gpu_vram: 0,
+        task_version: [1, 0, 0],
+        task_size: 1,
+    };
+    assert!(matches!(
+        err(chain.send(app.address, wei(1), t)),
+        E::NotInitialized(_)
+    ));
+}
+
+#[test]
+fn malformed_unknown_and_unpaid_calls_have_clear_errors() {
+    let net = Net::new();
+    let from = net.app.address;
+    let r = net
+        .chain
+        .send_raw(from, U256::ZERO, &[0xde, 0xad, 0xbe, 0xef]);
+    let revert = r.unwrap_err();
+    assert!(matches!(revert.error(), Some(E::UnknownSelector(_))));
+    assert_eq!(revert.data[4..8], [0xde, 0xad, 0xbe, 0xef]);
+    let r = net
+        .chain
+        .send_raw(from, U256::ZERO, &ITaskContract::getTaskCall::SELECTOR);
+    assert!(matches!(
+        r.unwrap_err().error(),
+        Some(E::MalformedCalldata(_))
+    ));
+    let r = net.chain.send(from, wei(5), ITaskContract::pauseCall {});
+    assert!(matches!(err(r), E::NotPayable(_)));
+    // A uint8 argument with high bits set is refused, not truncated.
+    let mut data = ITaskContract::reportTaskErrorCall {
+        task_id_commitment: B256::ZERO,
+        error: 1,
+    }
+    .abi_encode();
+    data[4 + 32 + 30] = 1;
+    assert!(matches!(
+        net.chain
+            .send_raw(from, U256::ZERO, &data)
+            .unwrap_err()
+            .error(),
+        Some(E::MalformedCalldata(_))
+    ));
+}
+
+#[test]
+fn join_checks_stake_key_and_gpu_and_reports_the_node() {
+    let net = Net::new();
+    let n = &net.nodes[0];
+    let call = |value: u128, key: &[u8; 64], gpu: &str, vram: u64| {
+        net.chain.send(
+            n.address,
+            wei(value),
+            ITaskContract::joinCall {
+                gpu_name: gpu.into(),
+                gpu_vram: vram,
+                version: [1, 2, 3],
+                public_key: alloy_primitives::Bytes::copy_from_slice(key),
+                model_ids: vec!["sd15".into()],
+            },
+        )
+    };
+    assert!(matches!(
+        err(call(MIN_STAKE - 1, &n.public_key, "A100", 80)),
+        E::StakeTooLow(_)
+    ));
+    assert!(matches!(
+        err(call(MIN_STAKE, &net.nodes[1].public_key, "A100", 80)),
+        E::InvalidPublicKey(_)
+    ));
+    assert!(matches!(
+        err(call(MIN_STAKE, &n.public_key, "", 80)),
+        E::InvalidGPU(_)
+    ));
+    let before = net.chain.balance(n.address);
+    call(MIN_STAKE, &n.public_key, "A100", 80).unwrap();
+    assert_eq!(net.chain.balance(n.address), before - wei(MIN_STAKE));
+    assert!(matches!(
+        err(call(MIN_STAKE, &n.public_key, "A100", 80)),
+        E::NodeAlreadyJoined(_)
+    ));
+    let info = net.node_info(n.address);
+    assert_eq!(info.status, node_status::AVAILABLE);
+    assert_eq!(
+        (info.gpuName.as_str(), info.gpuVram, info.version),
+        ("A100", 80, [1, 2, 3])
+    );
+    assert_eq!(info.publicKey.as_ref(), &n.public_key[..]);
+    assert_eq!(info.stake, wei(MIN_STAKE));
+    assert_eq!(
+        info.localModelIDHashes,
+        vec![alloy_primitives::keccak256("sd15")]
+    );
+    assert_eq!(net.chain.view(ITaskContract::nodeCountCall {}).unwrap(), 1);
+}
+
+#[test]
+fn single_task_runs_to_end_success_and_pays_the_node() {
+    let mut net = Net::new();
+    net.join(0);
+    let node = net.nodes[0].address;
+    let t = net.create_sampled(false, 3 * ETH);
+    let c = t.commitment;
+    let info = net.task(c);
+    assert_eq!(
+        (info.status, info.selectedNode, info.creator),
+        (status::STARTED, node, net.app.address)
+    );
+    assert_eq!(
+        net.chain
+            .view(ITaskContract::getNodeTaskCall { node })
+            .unwrap(),
+        c
+    );
+    assert_eq!(net.node_info(node).status, node_status::BUSY);
+
+    // Callers are checked at every step.
+    assert!(matches!(
+        err(net.chain.send(
+            node,
+            U256::ZERO,
+            ITaskContract::reportTaskParametersUploadedCall {
+                task_id_commitment: c
+            }
+        )),
+        E::NotRelay(_)
+    ));
+    assert!(matches!(
+        err(net.submit(c, &[0u8; 8])),
+        E::IllegalTaskState(_)
+    ));
+    net.upload_params(c).unwrap();
+    assert_eq!(net.status(c), status::PARAMETERS_UPLOADED);
+    let r = net.chain.send(
+        net.app.address,
+        U256::ZERO,
+        ITaskContract::submitTaskScoreCall {
+            task_id_commitment: c,
+            task_score: vec![0u8; 8].into(),
+        },
+    );
+    assert!(matches!(err(r), E::NotSelectedNode(_)));
+    assert!(matches!(err(net.submit(c, &[0u8; 7])), E::InvalidScore(_)));
+    net.submit(c, &[7u8; 8]).unwrap();
+    assert_eq!(net.status(c), status::SCORE_READY);
+    assert_eq!(net.task(c).score.as_ref(), &[7u8; 8]);
+    assert!(matches!(err(net.upload_result(c)), E::IllegalTaskState(_)));
+
+    net.validate_single(c).unwrap();
+    assert_eq!(net.status(c), status::VALIDATED);
+    let before = net.chain.balance(node);
+    net.upload_result(c).unwrap();
+    assert_eq!(net.status(c), status::END_SUCCESS);
+    assert_eq!(net.chain.balance(node), before + wei(3 * ETH));
+    assert_eq!(net.node_info(node).status, node_status::AVAILABLE);
+    assert_eq!(
+        net.chain
+            .view(ITaskContract::getNodeTaskCall { node })
+            .unwrap(),
+        B256::ZERO
+    );
+    // Final: every later call reverts.
+    assert!(matches!(err(net.upload_result(c)), E::IllegalTaskState(_)));
+    // The contract holds exactly the stake.
+    assert_eq!(net.chain.balance(net.chain.contract), net.stakes());
+}
+
+#[test]
+fn create_task_reverts_on_bad_input() {
+    let mut net = Net::new();
+    let t = net.new_task(B256::repeat_byte(7));
+    assert!(matches!(err(net.create_task(&t, 0)), E::ZeroTaskFee(_)));
+    let r = net
+        .chain
+        .send(net.app.address, wei(1), net.create_call(&t, 3, "", 1));
+    assert!(matches!(err(r), E::InvalidTaskType(_)));
+    let r = net
+        .chain
+        .send(net.app.address, wei(1), net.create_call(&t, 0, "", 0));
+    assert!(matches!(err(r), E::ZeroTaskSize(_)));
+    let r = net
+        .chain
+        .send(net.app.address, wei(1), net.create_call(&t, 1, "", 1));
+    assert!(matches!(err(r), E::GPURequired(_)));
+    net.create_task(&t, ETH).unwrap();
+    assert!(matches!(
+        err(net.create_task(&t, ETH)),
+        E::NonceAlreadyUsed(_)
+    ));
+    let mut again = net.new_task(B256::repeat_byte(8));
+    again.commitment = t.commitment;
+    assert!(matches!(
+        err(net.create_task(&again, ETH)),
+        E::TaskAlreadyExists(_)
+    ));
+    // A revert keeps nothing: the fee of a failed call is not taken.
+    assert_eq!(net.chain.balance(net.chain.contract), wei(ETH));
+}
+
+#[test]
+fn queued_tasks_go_to_the_next_node_by_price_and_the_cheapest_is_evicted() {
+    let mut net = Net::new();
+    // No node: everything queues. Prices 1, 3, 2, 4 ETH (size 1).
+    let fees = [1, 3, 2, 4];
+    let tasks: Vec<Task> = fees.iter().map(|f| net.create(f * ETH)).collect();
+    for t in &tasks {
+        assert_eq!(net.status(t.commitment), status::QUEUED);
+    }
+    assert_eq!(net.chain.view(ITaskContract::queueSizeCall {}).unwrap(), 4);
+    // Full: a cheaper task is refused, a dearer one evicts the cheapest (refunded).
+    let cheap = net.new_task(B256::repeat_byte(0x33));
+    assert!(matches!(
+        err(net.create_task(&cheap, ETH / 2)),
+        E::QueueFull(_)
+    ));
+    let app_before = net.chain.balance(net.app.address);
+    let dear = net.create(5 * ETH);
+    let evicted = net.task(tasks[0].commitment);
+    assert_eq!(
+        (evicted.status, evicted.abortReason),
+        (status::END_ABORTED, 4)
+    );
+    assert_eq!(
+        net.chain.balance(net.app.address),
+        app_before - wei(5 * ETH) + wei(ETH)
+    );
+    // Nodes take the highest price first.
+    net.join(0);
+    assert_eq!(net.status(dear.commitment), status::STARTED);
+    net.join(1);
+    assert_eq!(net.status(tasks[3].commitment), status::STARTED);
+    assert_eq!(net.status(tasks[1].commitment), status::QUEUED);
+    assert_eq!(net.chain.view(ITaskContract::queueSizeCall {}).unwrap(), 2);
+    // A queued task may be aborted by its creator at any time, and only by it.
+    let c = tasks[2].commitment;
+    let abort = ITaskContract::abortTaskCall {
+        task_id_commitment: c,
+        abort_reason: 1,
+    };
+    assert!(matches!(
+        err(net
+            .chain
+            .send(net.nodes[0].address, U256::ZERO, abort.clone())),
+        E::NotTaskParticipant(_) | E::NotTaskCreator(_)
+    ));
+    net.chain.send(net.app.address, U256::ZERO, abort).unwrap();
+    assert_eq!(net.status(c), status::END_ABORTED);
+}
+
+#[test]
+fn dispatch_respects_gpu_vram_and_version() {
+    let mut net = Net::new();
+    net.join_with(&net.nodes[0], "A100", 80, [1, 0, 0], &[])
+        .unwrap();
+    net.join_with(&net.nodes[1], "RTX 4090", 24, [2, 0, 0], &[])
+        .unwrap();
+    net.join_with(&net.nodes[2], "RTX 4090", 24, [1, 1, 0], &[])
+        .unwrap();
+    // Requires the exact GPU and a 1.x version at least 1.0.0: only node 2 fits.
+    let t = net.new_task(B256::repeat_byte(1));
+    net.chain
+        .send(
+            net.app.address,
+            wei(ETH),
+            net.create_call(&t, 1, "RTX 4090", 1),
+        )
+        .unwrap();
+    assert_eq!(net.selected(t.commitment), net.nodes[2].address);
+    // An SD task needing 8 GB fits nodes 0 (version 1.0.0) and 2 (busy): node 0.
+    let t2 = net.create(ETH);
+    assert_eq!(net.selected(t2.commitment), net.nodes[0].address);
+    // Nothing fits version 1.x now: queued.
+    let t3 = net.create(ETH);
+    assert_eq!(net.status(t3.commitment), status::QUEUED);
+}
+
+#[test]
+fn timeouts_decide_who_may_abort_and_when() {
+    let mut net = Net::new();
+    net.join(0);
+    let t = net.create(2 * ETH);
+    let c = t.commitment;
+    let node = net.selected(c);
+    let abort = |from: Address| {
+        net.chain.send(
+            from,
+            U256::ZERO,
+            ITaskContract::abortTaskCall {
+                task_id_commitment: c,
+                abort_reason: 1,
+            },
+        )
+    };
+    assert!(matches!(err(abort(node)), E::TimeoutNotReached(_)));
+    assert!(matches!(
+        err(abort(net.nodes[1].address)),
+        E::NotTaskParticipant(_)
+    ));
+    // The deadline itself is not past it (as in the original contract: strictly after).
+    net.chain.advance(TIMEOUT);
+    assert!(matches!(err(abort(node)), E::TimeoutNotReached(_)));
+    net.chain.advance(1);
+    let app_before = net.chain.balance(net.app.address);
+    abort(node).unwrap();
+    let info = net.task(c);
+    assert_eq!((info.status, info.abortReason), (status::END_ABORTED, 1));
+    assert_eq!(
+        net.chain.balance(net.app.address),
+        app_before + wei(2 * ETH)
+    );
+    assert!(matches!(
+        err(abort(net.app.address)),
+        E::IllegalTaskState(_)
+    ));
+    assert_eq!(net.node_info(node).status, node_status::AVAILABLE);
+}
+
+#[test]
+fn pause_and_quit_while_busy_wait_for_the_task() {
+    let mut net = Net::new();
+    net.join(0);
+    let node = net.nodes[0].address;
+    let t = net.create_sampled(false, ETH);
+    net.chain
+        .send(node, U256::ZERO, ITaskContract::quitCall {})
+        .unwrap();
+    assert_eq!(net.node_info(node).status, node_status::PENDING_QUIT);
+    net.upload_params(t.commitment).unwrap();
+    net.submit(t.commitment, &[1u8; 8]).unwrap();
+    net.validate_single(t.commitment).unwrap();
+    let before = net.chain.balance(node);
+    net.upload_result(t.commitment).unwrap();
+    // Fee and stake both returned; the node is gone.
+    assert_eq!(net.chain.balance(node), before + wei(ETH) + wei(MIN_STAKE));
+    assert_eq!(net.node_info(node).status, node_status::QUIT);
+    assert_eq!(net.chain.balance(net.chain.contract), U256::ZERO);
+
+    net.join(1);
+    let n1 = net.nodes[1].address;
+    net.chain
+        .send(n1, U256::ZERO, ITaskContract::pauseCall {})
+        .unwrap();
+    assert_eq!(net.node_info(n1).status, node_status::PAUSED);
+    let queued = net.create(ETH);
+    assert_eq!(net.status(queued.commitment), status::QUEUED);
+    net.chain
+        .send(n1, U256::ZERO, ITaskContract::resumeCall {})
+        .unwrap();
+    assert_eq!(net.status(queued.commitment), status::STARTED);
+}
+
+#[test]
+fn a_refused_payment_is_credited_and_withdrawn() {
+    let mut net = Net::new();
+    net.join(0);
+    let node = net.nodes[0].address;
+    let t = net.create_sampled(false, 2 * ETH);
+    net.upload_params(t.commitment).unwrap();
+    net.submit(t.commitment, &[1u8; 8]).unwrap();
+    net.validate_single(t.commitment).unwrap();
+    net.chain.reject_payments(node, true);
+    net.upload_result(t.commitment).unwrap();
+    assert_eq!(
+        net.chain
+            .view(ITaskContract::creditOfCall { account: node })
+            .unwrap(),
+        wei(2 * ETH)
+    );
+    assert_eq!(
+        net.chain.balance(net.chain.contract),
+        net.stakes() + wei(2 * ETH)
+    );
+    // Still refusing: withdraw reverts and keeps the credit.
+    assert!(matches!(
+        err(net
+            .chain
+            .send(node, U256::ZERO, ITaskContract::withdrawCall {})),
+        E::TransferFailed(_)
+    ));
+    net.chain.reject_payments(node, false);
+    let before = net.chain.balance(node);
+    net.chain
+        .send(node, U256::ZERO, ITaskContract::withdrawCall {})
+        .unwrap();
+    assert_eq!(net.chain.balance(node), before + wei(2 * ETH));
+    assert!(matches!(
+        err(net
+            .chain
+            .send(node, U256::ZERO, ITaskContract::withdrawCall {})),
+        E::NothingToWithdraw(_)
+    ));
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the release WASM of both Stylus programs exactly as `cargo stylus` does (release profile,
+# wasm32 flags of .cargo/config.toml) and prints raw and brotli-compressed sizes against Stylus's
+# 24 KiB limit on deployed code (4-byte prefix + brotli, quality 11, window 22).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v brotli >/dev/null || { echo "brotli is missing: sudo apt-get install -y brotli" >&2; exit 1; }
+cargo build --quiet --release --target wasm32-unknown-unknown -p task-contract -p vrf-verifier
+limit=24576
+status=0
+for name in task_contract vrf_verifier; do
+  wasm="target/wasm32-unknown-unknown/release/$name.wasm"
+  raw=$(stat -c %s "$wasm")
+  br=$(brotli -q 11 -w 22 -c "$wasm" | wc -c)
+  deployed=$((br + 4))
+  verdict=ok
+  if [ "$deployed" -gt "$limit" ]; then verdict="OVER the limit by $((deployed - limit)) bytes"; status=1; fi
+  printf '%-14s raw %7d B   brotli %6d B   deployed %6d B of %d (%s)\n' "$name" "$raw" "$br" "$deployed" "$limit" "$verdict"
+done
+exit $status
