@@ -46,16 +46,7 @@ fn main() {
         .unwrap();
     report("resume (takes the queued task)", &net);
     net.chain.advance(TIMEOUT + 1);
-    net.chain
-        .send(
-            net.app.address,
-            U256::ZERO,
-            ITaskContract::abortTaskCall {
-                task_id_commitment: q.commitment,
-                abort_reason: 1,
-            },
-        )
-        .unwrap();
+    net.abort(net.app.address, q.commitment, 1).unwrap();
     report("abortTask (after timeout)", &net);
     net.chain
         .send(net.nodes[1].address, U256::ZERO, ITaskContract::quitCall {})

@@ -123,27 +123,6 @@ impl Chain {
         self.world.borrow_mut().timestamp += seconds;
     }
 
-    pub fn now(&self) -> u64 {
-        self.world.borrow().timestamp
-    }
-
-    pub fn storage(&self, slot: U256) -> B256 {
-        let w = self.world.borrow();
-        w.storage
-            .get(&(self.contract, slot))
-            .copied()
-            .unwrap_or_default()
-    }
-
-    /// Number of non-zero storage slots of the contract.
-    pub fn used_slots(&self) -> usize {
-        let w = self.world.borrow();
-        w.storage
-            .iter()
-            .filter(|((a, _), v)| *a == self.contract && !v.is_zero())
-            .count()
-    }
-
     /// Slots whose value the last successful transaction changed.
     pub fn last_slots_written(&self) -> usize {
         self.world.borrow().slots_written.len()
@@ -173,17 +152,11 @@ impl Chain {
             w.slots_written.clear();
             w.clone()
         };
-        let funded = self
-            .world
-            .borrow_mut()
-            .transfer_in(from, self.contract, value);
-        let result = match funded {
-            Err(()) => Err(Vec::new()),
-            Ok(()) => {
-                let frame = Frame::new(self.world.clone(), self.contract, from, value);
-                task_contract::call(frame.vm(), calldata)
-            }
-        };
+        let funded = self.world.borrow_mut().transfer(from, self.contract, value);
+        let result = funded.and_then(|()| {
+            let frame = Frame::new(self.world.clone(), self.contract, from, value);
+            task_contract::call(frame.vm(), calldata)
+        });
         result.map_err(|data| {
             *self.world.borrow_mut() = snapshot;
             Revert { data }
@@ -211,16 +184,5 @@ impl Chain {
             Ok(data) => Ok(C::abi_decode_returns_validate(&data).expect("return data decodes")),
             Err(data) => Err(Revert { data }),
         }
-    }
-}
-
-impl World {
-    fn transfer_in(&mut self, from: Address, to: Address, value: U256) -> Result<(), ()> {
-        if self.balance(from) < value {
-            return Err(());
-        }
-        *self.balances.entry(from).or_default() -= value;
-        *self.balances.entry(to).or_default() += value;
-        Ok(())
     }
 }

@@ -11,12 +11,8 @@ use stylus_sdk::stylus_core::host::*;
 
 use crate::chain::World;
 
-pub const ARB_SYS: Address = Address::new([
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x64,
-]);
-pub const SHA256: Address = Address::new([
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
-]);
+use task_contract::chain::{ARB_BLOCK_HASH, ARB_BLOCK_NUMBER, ARB_SYS};
+use vrf_verifier::SHA256_PRECOMPILE;
 
 #[derive(Clone)]
 pub struct Frame {
@@ -58,24 +54,23 @@ impl Frame {
     fn static_call(&self, to: Address, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
         if to == ARB_SYS {
             let world = self.world.borrow();
-            return match data.get(..4) {
-                Some([0xa3, 0xb1, 0xb3, 0x1d]) => {
-                    Ok(U256::from(world.block_number).to_be_bytes_vec())
+            let selector = data.get(..4);
+            return if selector == Some(&ARB_BLOCK_NUMBER[..]) {
+                Ok(U256::from(world.block_number).to_be_bytes_vec())
+            } else if selector == Some(&ARB_BLOCK_HASH[..]) && data.len() == 36 {
+                let n = U256::from_be_slice(&data[4..]);
+                // Like ArbSys: only the 256 blocks before the current one have a hash.
+                if n >= U256::from(world.block_number)
+                    || U256::from(world.block_number) - n > U256::from(256)
+                {
+                    return Err(Vec::new());
                 }
-                Some([0x2b, 0x40, 0x7a, 0x82]) if data.len() == 36 => {
-                    let n = U256::from_be_slice(&data[4..]);
-                    // Like ArbSys: only the 256 blocks before the current one have a hash.
-                    if n >= U256::from(world.block_number)
-                        || U256::from(world.block_number) - n > U256::from(256)
-                    {
-                        return Err(Vec::new());
-                    }
-                    Ok(World::block_hash(n.to::<u64>()).to_vec())
-                }
-                _ => Err(Vec::new()),
+                Ok(World::block_hash(n.to::<u64>()).to_vec())
+            } else {
+                Err(Vec::new())
             };
         }
-        if to == SHA256 {
+        if to == SHA256_PRECOMPILE {
             return Ok(sha2::Sha256::digest(data).to_vec());
         }
         let verifier = self.world.borrow().verifier;

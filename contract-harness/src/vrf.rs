@@ -2,7 +2,7 @@
 //! (draft-04) whose proofs the verifier program checks. The nonce is derived from the key and the
 //! input instead of RFC 6979: verification does not depend on how the nonce was chosen.
 
-use alloy_primitives::{keccak256, Address, U256};
+use alloy_primitives::{keccak256, Address};
 use k256::elliptic_curve::ops::Reduce;
 use k256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
 use k256::elliptic_curve::PrimeField;
@@ -90,7 +90,6 @@ impl Key {
 
     /// Whether the beta of `alpha` samples a task for group validation.
     pub fn samples(&self, alpha: &[u8]) -> bool {
-        let (_, beta) = self.prove(alpha);
-        (U256::from_be_bytes(beta) % U256::from(10)).is_zero()
+        task_contract::is_selected(&self.prove(alpha).1)
     }
 }

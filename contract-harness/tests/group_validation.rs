@@ -6,7 +6,6 @@ mod common;
 
 use alloy_primitives::{keccak256, Address, U256};
 use common::*;
-use contract_harness::ITaskContract;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum M {
@@ -38,16 +37,7 @@ fn group(net: &mut Net) -> [Task; 3] {
         net.create_task(&t1, FEE).unwrap();
         if !net.sampled(t1.commitment) {
             net.chain.advance(TIMEOUT + 1);
-            net.chain
-                .send(
-                    net.app.address,
-                    U256::ZERO,
-                    ITaskContract::abortTaskCall {
-                        task_id_commitment: t1.commitment,
-                        abort_reason: 1,
-                    },
-                )
-                .unwrap();
+            net.abort(net.app.address, t1.commitment, 1).unwrap();
             continue;
         }
         let t2 = net.new_task(guid);
@@ -82,16 +72,7 @@ fn run_row(members: [M; 3], expected: [u8; 3]) {
         net.chain.advance(TIMEOUT + 1);
         for (t, m) in ts.iter().zip(members) {
             if m == M::Abt {
-                net.chain
-                    .send(
-                        net.app.address,
-                        U256::ZERO,
-                        ITaskContract::abortTaskCall {
-                            task_id_commitment: t.commitment,
-                            abort_reason: 1,
-                        },
-                    )
-                    .unwrap();
+                net.abort(net.app.address, t.commitment, 1).unwrap();
             }
         }
     }

@@ -17,13 +17,11 @@ pub struct Args<'a>(pub &'a [u8]);
 
 impl<'a> Args<'a> {
     /// The 32-byte head word at position `i`.
-    #[inline(never)]
     pub fn word(&self, i: usize) -> Result<&'a [u8; 32]> {
         word_at(self.0, i * 32)
     }
 
     /// An unsigned integer of `bytes` bytes (uint8 .. uint128) at head position `i`.
-    #[inline(never)]
     pub fn uint(&self, i: usize, bytes: usize) -> Result<u128> {
         uint_in(self.word(i)?, bytes)
     }
@@ -39,18 +37,12 @@ impl<'a> Args<'a> {
     pub fn u64(&self, i: usize) -> Result<u64> {
         Ok(self.uint(i, 8)? as u64)
     }
-
-    #[inline(never)]
     pub fn u256(&self, i: usize) -> Result<U256> {
         Ok(U256::from_be_bytes(*self.word(i)?))
     }
-
-    #[inline(never)]
     pub fn b256(&self, i: usize) -> Result<B256> {
         Ok(B256::new(*self.word(i)?))
     }
-
-    #[inline(never)]
     pub fn address(&self, i: usize) -> Result<Address> {
         let w = self.word(i)?;
         uint_in(w, 20).map(|_| Address::from_slice(&w[12..]))
@@ -63,7 +55,6 @@ impl<'a> Args<'a> {
 
     /// A `bytes` or `string` whose offset is at head position `i` (strings are not checked for
     /// UTF-8, as in Solidity).
-    #[inline(never)]
     pub fn bytes(&self, i: usize) -> Result<&'a [u8]> {
         let offset = self.uint(i, 4)? as usize;
         bytes_at(self.0, offset)
@@ -87,8 +78,6 @@ impl<'a> Args<'a> {
         Ok(out)
     }
 }
-
-#[inline(never)]
 fn word_at(data: &[u8], at: usize) -> Result<&[u8; 32]> {
     let word = at.checked_add(32).and_then(|end| data.get(at..end));
     match word.and_then(|w| w.try_into().ok()) {

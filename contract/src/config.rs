@@ -83,7 +83,6 @@ pub struct Params {
 
 impl TaskContract {
     /// One-time setup; afterwards only the owner changes parameters.
-    #[inline(never)]
     pub(crate) fn initialize_impl(&mut self, p: &Params) -> Result<()> {
         if self.config().initialized {
             return fail!(AlreadyInitialized);
@@ -92,7 +91,6 @@ impl TaskContract {
     }
 
     /// `setConfig`: the owner replaces every parameter (the owner too: a transfer of ownership).
-    #[inline(never)]
     pub(crate) fn set_config_impl(&mut self, p: &Params) -> Result<()> {
         let last_class_id = self.owner_config()?.last_class_id;
         self.apply_params(p, last_class_id)

@@ -23,7 +23,7 @@ extern crate alloc;
 pub mod abi;
 mod availability;
 pub mod calldata;
-mod chain;
+pub mod chain;
 mod config;
 mod events;
 mod gpu_class;
@@ -56,6 +56,7 @@ pub use abi::ContractError;
 pub use interface::solidity_interface;
 pub use node_record::{node_status, MAX_NODE_MODELS};
 pub use task_record::{abort_reason, status, task_error, task_type};
+pub use validation::is_selected;
 
 /// The contract. Its storage is addressed by `store.rs` (see README "Storage layout").
 #[storage]

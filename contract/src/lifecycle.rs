@@ -79,8 +79,6 @@ impl TaskContract {
         }
         Ok(exe)
     }
-
-    #[inline(never)]
     pub(crate) fn create_task_impl(&mut self, t: NewTask<'_>) -> Result<()> {
         let config = self.live_config()?;
         let fee = to_u96(self.vm().msg_value())?;
@@ -208,8 +206,6 @@ impl TaskContract {
         let now = self.vm().block_timestamp();
         self.assign(c, &mut head, node, now);
     }
-
-    #[inline(never)]
     pub(crate) fn report_parameters_uploaded_impl(&mut self, c: B256) -> Result<()> {
         self.require_relay()?;
         let c = &c;
@@ -223,8 +219,6 @@ impl TaskContract {
         );
         Ok(())
     }
-
-    #[inline(never)]
     pub(crate) fn submit_score_impl(&mut self, c: B256, task_score: &[u8]) -> Result<()> {
         let c = &c;
         let mut head = self.task_in(c, status::PARAMETERS_UPLOADED)?;
@@ -247,8 +241,6 @@ impl TaskContract {
         );
         Ok(())
     }
-
-    #[inline(never)]
     pub(crate) fn report_error_impl(&mut self, c: B256, error: u8) -> Result<()> {
         let c = &c;
         let mut head = self.task_in(c, status::PARAMETERS_UPLOADED)?;
@@ -271,8 +263,6 @@ impl TaskContract {
         );
         Ok(())
     }
-
-    #[inline(never)]
     pub(crate) fn report_result_uploaded_impl(&mut self, c: B256) -> Result<()> {
         self.require_relay()?;
         let c = &c;
@@ -307,8 +297,6 @@ impl TaskContract {
         self.release_node(node, node_score);
         Ok(())
     }
-
-    #[inline(never)]
     pub(crate) fn abort_task_impl(&mut self, c: B256, reason: u8) -> Result<()> {
         let c = &c;
         let mut head = self.existing_task(c)?;

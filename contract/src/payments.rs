@@ -48,8 +48,6 @@ impl TaskContract {
             self.emit_amount(PaymentCredited::SIGNATURE_HASH, &to, value);
         }
     }
-
-    #[inline(never)]
     pub(crate) fn withdraw_impl(&mut self) -> Result<()> {
         let to = self.vm().msg_sender();
         let amount = self.credit(&to);

@@ -33,8 +33,6 @@ impl TaskContract {
         }
         Ok((node, core))
     }
-
-    #[inline(never)]
     pub(crate) fn join_impl(
         &mut self,
         gpu_name: &[u8],
@@ -181,8 +179,6 @@ impl TaskContract {
         );
         Ok(true)
     }
-
-    #[inline(never)]
     pub(crate) fn report_model_downloaded_impl(&mut self, model_id: &[u8]) -> Result<()> {
         let (node, mut core) = self.joined_caller()?;
         if self.add_model(node, &mut core, model_id)? {
@@ -210,8 +206,6 @@ impl TaskContract {
             self.set_node_weight(&node, &core, true);
         }
     }
-
-    #[inline(never)]
     pub(crate) fn pause_impl(&mut self) -> Result<()> {
         let (node, mut core) = self.joined_caller()?;
         match core.status {
@@ -226,8 +220,6 @@ impl TaskContract {
         self.set_node_core(&node, &core);
         Ok(())
     }
-
-    #[inline(never)]
     pub(crate) fn resume_impl(&mut self) -> Result<()> {
         let (node, mut core) = self.joined_caller()?;
         match core.status {
@@ -244,8 +236,6 @@ impl TaskContract {
         }
         Ok(())
     }
-
-    #[inline(never)]
     pub(crate) fn quit_impl(&mut self) -> Result<()> {
         let (node, mut core) = self.joined_caller()?;
         match core.status {

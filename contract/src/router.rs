@@ -26,8 +26,6 @@ const fn selector(signature: &str) -> u32 {
 macro_rules! selectors {
     ($($name:ident = $sig:literal;)*) => {
         $(const $name: u32 = selector($sig);)*
-        /// Every method signature of the contract.
-        pub const SIGNATURES: &[&str] = &[$($sig),*];
     };
 }
 

@@ -38,8 +38,6 @@ impl TaskContract {
             None => fail!(InvalidVRFProof),
         }
     }
-
-    #[inline(never)]
     pub(crate) fn validate_single_impl(
         &mut self,
         c: B256,
@@ -78,8 +76,6 @@ impl TaskContract {
         }
         Ok(())
     }
-
-    #[inline(never)]
     pub(crate) fn validate_group_impl(
         &mut self,
         commitments: [B256; 3],

@@ -21,7 +21,6 @@ const NODE_INFO_WORDS: usize = 13;
 
 impl TaskContract {
     /// `getTask`: every field of the task, ABI-encoded as `(TaskInfo)`.
-    #[inline(never)]
     pub(crate) fn task_info(&self, commitment: B256) -> Result<Vec<u8>> {
         let c = &commitment;
         let head = self.existing_task(c)?;
@@ -77,7 +76,6 @@ impl TaskContract {
 
     /// `getNodeInfo`, ABI-encoded as `(NodeInfo)`; a node that never joined or quit reads as
     /// all zeros with status QUIT.
-    #[inline(never)]
     pub(crate) fn node_info(&self, node: Address) -> Vec<u8> {
         let core = self.node_core(&node);
         let mut t = Tuple::new(NODE_INFO_WORDS);

@@ -10,29 +10,8 @@ pub const MIN_STAKE: u128 = ETH;
 pub const TIMEOUT: u64 = 600;
 pub const QUEUE_LIMIT: u32 = 4;
 
-pub mod status {
-    pub const QUEUED: u8 = 0;
-    pub const STARTED: u8 = 1;
-    pub const PARAMETERS_UPLOADED: u8 = 2;
-    pub const ERROR_REPORTED: u8 = 3;
-    pub const SCORE_READY: u8 = 4;
-    pub const VALIDATED: u8 = 5;
-    pub const GROUP_VALIDATED: u8 = 6;
-    pub const END_INVALIDATED: u8 = 7;
-    pub const END_SUCCESS: u8 = 8;
-    pub const END_ABORTED: u8 = 9;
-    pub const END_GROUP_REFUND: u8 = 10;
-    pub const END_GROUP_SUCCESS: u8 = 11;
-}
-
-pub mod node_status {
-    pub const QUIT: u8 = 0;
-    pub const AVAILABLE: u8 = 1;
-    pub const BUSY: u8 = 2;
-    pub const PENDING_PAUSE: u8 = 3;
-    pub const PENDING_QUIT: u8 = 4;
-    pub const PAUSED: u8 = 5;
-}
+#[allow(unused_imports)] // not every user of this module reads statuses
+pub use task_contract::{node_status, status};
 
 pub fn wei(v: u128) -> U256 {
     U256::from(v)
@@ -287,6 +266,19 @@ impl Net {
             .map(|_| ())
     }
 
+    pub fn abort(&self, from: Address, c: B256, reason: u8) -> Result<(), Revert> {
+        self.chain
+            .send(
+                from,
+                U256::ZERO,
+                ITaskContract::abortTaskCall {
+                    task_id_commitment: c,
+                    abort_reason: reason,
+                },
+            )
+            .map(|_| ())
+    }
+
     pub fn upload_result(&self, c: B256) -> Result<(), Revert> {
         self.chain
             .send(
@@ -308,15 +300,7 @@ impl Net {
             }
             // Leave the unwanted task to time out: abort it as its creator once allowed.
             self.chain.advance(TIMEOUT + 1);
-            self.chain
-                .send(
-                    self.app.address,
-                    U256::ZERO,
-                    ITaskContract::abortTaskCall {
-                        task_id_commitment: t.commitment,
-                        abort_reason: 1,
-                    },
-                )
+            self.abort(self.app.address, t.commitment, 1)
                 .expect("abort after timeout");
         }
         panic!("no task with sampling = {want} in 200 tries");
