@@ -155,7 +155,7 @@ impl Chain {
         let funded = self.world.borrow_mut().transfer(from, self.contract, value);
         let result = funded.and_then(|()| {
             let frame = Frame::new(self.world.clone(), self.contract, from, value);
-            task_contract::call(frame.vm(), calldata)
+            task_contract::call(frame, calldata)
         });
         result.map_err(|data| {
             *self.world.borrow_mut() = snapshot;
@@ -178,7 +178,7 @@ impl Chain {
     pub fn view<C: SolCall>(&self, call: C) -> Result<C::Return, Revert> {
         let snapshot = self.world.borrow().clone();
         let frame = Frame::new(self.world.clone(), self.contract, Address::ZERO, U256::ZERO);
-        let out = task_contract::call(frame.vm(), &call.abi_encode());
+        let out = task_contract::call(frame, &call.abi_encode());
         *self.world.borrow_mut() = snapshot;
         match out {
             Ok(data) => Ok(C::abi_decode_returns_validate(&data).expect("return data decodes")),

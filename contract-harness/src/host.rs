@@ -294,3 +294,38 @@ impl RawLogAccess for Frame {
         Ok(())
     }
 }
+
+/// The task contract's view of the same frame.
+impl task_contract::Host for Frame {
+    fn sender(&self) -> Address {
+        self.sender
+    }
+    fn value(&self) -> U256 {
+        self.value
+    }
+    fn timestamp(&self) -> u64 {
+        self.world.borrow().timestamp
+    }
+    fn address(&self) -> Address {
+        self.this
+    }
+    fn load(&self, slot: &[u8; 32]) -> [u8; 32] {
+        self.storage_load_bytes32(U256::from_be_bytes(*slot)).0
+    }
+    fn store(&self, slot: &[u8; 32], word: &[u8; 32]) {
+        // SAFETY: the harness's storage is a map; no references into it are held.
+        unsafe { self.storage_cache_bytes32(U256::from_be_bytes(*slot), B256::new(*word)) }
+    }
+    fn emit_log(&self, topics_then_data: &[u8], topics: usize) {
+        RawLogAccess::emit_log(self, topics_then_data, topics)
+    }
+    fn send_value(&self, to: &Address, value: &U256, _gas: Option<u64>) -> bool {
+        self.world
+            .borrow_mut()
+            .transfer(self.this, *to, *value)
+            .is_ok()
+    }
+    fn static_call(&self, to: &Address, calldata: &[u8]) -> Option<Vec<u8>> {
+        Frame::static_call(self, *to, calldata).ok()
+    }
+}

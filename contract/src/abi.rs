@@ -2,6 +2,7 @@
 //! the views. Everything an application or a worker decodes is declared here.
 
 use alloy_sol_types::sol;
+#[cfg(feature = "export-abi")]
 use stylus_sdk::prelude::*;
 
 sol!("src/events.sol");
@@ -51,7 +52,7 @@ sol! {
     error MalformedCalldata();
 
     /// Everything the contract stores about a task (`getTask`).
-    #[derive(AbiType)]
+    #[cfg_attr(feature = "export-abi", derive(AbiType))]
     struct TaskInfo {
         uint8 taskType;
         address creator;
@@ -80,7 +81,7 @@ sol! {
     }
 
     /// A node as the registry sees it (`getNodeInfo`).
-    #[derive(AbiType)]
+    #[cfg_attr(feature = "export-abi", derive(AbiType))]
     struct NodeInfo {
         uint8 status;
         string gpuName;

@@ -18,7 +18,7 @@ use crate::node_record::NodeCore;
 use crate::qos;
 use crate::requirement::Requirement;
 use crate::store::{ns, slot};
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 /// A DownloadModel hint goes out for a model held by fewer available fitting nodes than this...
 pub const MIN_MODEL_HOLDERS: u32 = 3;
@@ -46,7 +46,7 @@ pub(crate) fn draw(seed: &B256, k: u8, bound: u64) -> u64 {
     u64::from_be_bytes(low) % bound
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     pub(crate) fn class_fits(&self, class_id: u32, req: &Requirement) -> bool {
         req.fits(&self.class_spec(class_id), || {
             self.class_name_hash(class_id)
@@ -60,10 +60,14 @@ impl TaskContract {
 
     fn fitting_classes(&self, req: &Requirement) -> Vec<u32> {
         let (count, _) = self.lists();
-        (0..count)
-            .map(|i| self.active_class(i))
-            .filter(|id| self.class_fits(*id, req))
-            .collect()
+        let mut out = Vec::new();
+        for i in 0..count {
+            let id = self.active_class(i);
+            if self.class_fits(id, req) {
+                out.push(id);
+            }
+        }
+        out
     }
 
     /// Puts the node's weight in all its trees: its QoS weight when available, else 0.

@@ -45,7 +45,7 @@ impl<'a> Args<'a> {
     }
     pub fn address(&self, i: usize) -> Result<Address> {
         let w = self.word(i)?;
-        uint_in(w, 20).map(|_| Address::from_slice(&w[12..]))
+        uint_in(w, 20).map(|_| Address::new(crate::packing::bytes_at(&w[12..])))
     }
 
     /// A `uint32[3]`, which takes three head words from position `i`.

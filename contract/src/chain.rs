@@ -2,14 +2,12 @@
 //! hostio, so it comes from the ArbSys precompile) and the VRF verifier's judgement of a proof.
 
 use alloy_primitives::{address, Address, B256};
-use stylus_sdk::call::RawCall;
-use stylus_sdk::prelude::*;
 
 use alloc::vec::Vec;
 
 use crate::abi::{fail, Result};
 use crate::events::uint_word;
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 pub const ARB_SYS: Address = address!("0000000000000000000000000000000000000064");
 /// `arbBlockNumber()`
@@ -19,11 +17,10 @@ pub const ARB_BLOCK_HASH: [u8; 4] = [0x2b, 0x40, 0x7a, 0x82];
 /// `verify(bytes,bytes,bytes)` of the VRF verifier program.
 pub const VRF_VERIFY: [u8; 4] = [0xde, 0x8f, 0x50, 0xa1];
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     fn static_call_word(&self, to: Address, calldata: &[u8]) -> Result<B256> {
-        let out = unsafe { RawCall::new_static(self.vm()).call(to, calldata) };
-        match out {
-            Ok(bytes) if bytes.len() == 32 => Ok(B256::from_slice(&bytes)),
+        match self.host.static_call(&to, calldata) {
+            Some(bytes) if bytes.len() == 32 => Ok(B256::new(crate::packing::bytes_at(&bytes))),
             _ => fail!(ChainQueryFailed),
         }
     }

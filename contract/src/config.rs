@@ -11,12 +11,11 @@
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolEvent;
-use stylus_sdk::prelude::*;
 
 use crate::abi::{fail, ConfigChanged, Result};
 use crate::packing::Word;
 use crate::store::global;
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 /// Largest value a packed u96 field holds (stakes, fees, prices).
 pub const U96_MAX: u128 = (1 << 96) - 1;
@@ -81,7 +80,7 @@ pub struct Params {
     pub queue_limit: u32,
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     /// One-time setup; afterwards only the owner changes parameters.
     pub(crate) fn initialize_impl(&mut self, p: &Params) -> Result<()> {
         if self.config().initialized {
@@ -186,7 +185,7 @@ impl TaskContract {
     /// The configuration, when the caller is the owner.
     pub(crate) fn owner_config(&self) -> Result<Config> {
         let c = self.live_config()?;
-        if self.vm().msg_sender() != c.owner {
+        if self.host.sender() != c.owner {
             return fail!(NotOwner);
         }
         Ok(c)

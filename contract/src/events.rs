@@ -5,13 +5,17 @@
 use alloc::vec::Vec;
 
 use alloy_primitives::{Address, B256, U256};
-use stylus_sdk::prelude::*;
 
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 pub fn uint_word(v: u128) -> [u8; 32] {
+    // A byte loop: `to_be_bytes` unrolls into ~300 bytes of byte swapping on wasm32.
     let mut w = [0u8; 32];
-    w[16..].copy_from_slice(&v.to_be_bytes());
+    let mut v = v;
+    for byte in w.iter_mut().rev() {
+        *byte = v as u8;
+        v >>= 8;
+    }
     w
 }
 
@@ -41,7 +45,7 @@ pub fn event_data(words: &[[u8; 32]], dynamic: Option<&[u8]>) -> Vec<u8> {
     data
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     /// Emits a log with the given topics (signature hash first) and data.
     #[inline(never)]
     pub(crate) fn emit(&self, topics: &[[u8; 32]], data: &[u8]) {
@@ -50,7 +54,7 @@ impl TaskContract {
             buf.extend_from_slice(t);
         }
         buf.extend_from_slice(data);
-        self.vm().emit_log(&buf, topics.len());
+        self.host.emit_log(&buf, topics.len());
     }
 
     /// An event indexed by a task commitment only.

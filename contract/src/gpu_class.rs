@@ -8,11 +8,11 @@
 //! name:      gpuName
 //! ```
 
-use alloy_primitives::{keccak256, B256, U256};
+use alloy_primitives::{keccak256, B256};
 
 use crate::packing::Word;
-use crate::store::{ns, slot};
-use crate::TaskContract;
+use crate::store::{ns, slot, Slot};
+use crate::{Host, TaskContract};
 
 /// Field offsets of a class record (namespace `CLASS`).
 pub mod field {
@@ -84,11 +84,11 @@ pub fn model_tree_id(class_id: u32, model_hash: &B256) -> B256 {
     keccak256(buf)
 }
 
-pub(crate) fn class_base(class_id: u32) -> U256 {
+pub(crate) fn class_base(class_id: u32) -> Slot {
     slot(ns::CLASS, &class_id.to_be_bytes())
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     pub(crate) fn class_spec(&self, class_id: u32) -> ClassSpec {
         ClassSpec::decode(self.get_at(class_base(class_id), field::SPEC))
     }

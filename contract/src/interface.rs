@@ -1,4 +1,4 @@
-//! The contract's methods as stylus-sdk `#[public]` functions, compiled only for `export-abi`:
+//! The contract's methods as stylus-sdk `` functions, compiled only for `export-abi`:
 //! from them `cargo stylus export-abi` (and `scripts/export-abi.sh`) generates
 //! `abi/ITaskContract.sol`. Each method runs the same implementation as `router.rs`, so the
 //! export build is a working native contract too; the tests check that the router accepts
@@ -13,13 +13,71 @@ use stylus_sdk::prelude::*;
 
 use crate::abi::{ContractError, NodeInfo, TaskInfo};
 use crate::config::Params;
+use crate::host::Host;
 use crate::lifecycle::NewTask;
-use crate::TaskContract;
 
 type Result<T, E = ContractError> = core::result::Result<T, E>;
 
 fn strs(v: &[String]) -> Vec<&[u8]> {
     v.iter().map(|s| s.as_bytes()).collect()
+}
+
+/// The storage type stylus-sdk describes; named like the contract so that the interface is
+/// `ITaskContract`.
+#[storage]
+#[entrypoint]
+pub struct TaskContract {}
+
+/// The contract's [`Host`] over stylus-sdk's VM.
+pub struct SdkHost(stylus_sdk::host::VM);
+
+impl Host for SdkHost {
+    fn sender(&self) -> Address {
+        self.0.msg_sender()
+    }
+    fn value(&self) -> U256 {
+        self.0.msg_value()
+    }
+    fn timestamp(&self) -> u64 {
+        self.0.block_timestamp()
+    }
+    fn address(&self) -> Address {
+        self.0.contract_address()
+    }
+    fn load(&self, slot: &[u8; 32]) -> [u8; 32] {
+        self.0.storage_load_bytes32(U256::from_be_bytes(*slot)).0
+    }
+    fn store(&self, slot: &[u8; 32], word: &[u8; 32]) {
+        // SAFETY: the contract holds no storage references across this write.
+        unsafe {
+            self.0
+                .storage_cache_bytes32(U256::from_be_bytes(*slot), B256::new(*word))
+        }
+    }
+    fn emit_log(&self, topics_then_data: &[u8], topics: usize) {
+        self.0.emit_log(topics_then_data, topics)
+    }
+    fn send_value(&self, to: &Address, value: &U256, gas: Option<u64>) -> bool {
+        let mut call = stylus_sdk::call::RawCall::new_with_value(&self.0, *value);
+        if let Some(gas) = gas {
+            call = call.gas(gas);
+        }
+        // SAFETY: no storage references are held across the call.
+        unsafe { call.call(*to, &[]) }.is_ok()
+    }
+    fn static_call(&self, to: &Address, calldata: &[u8]) -> Option<Vec<u8>> {
+        // SAFETY: no storage references are held across the call.
+        unsafe { stylus_sdk::call::RawCall::new_static(&self.0).call(*to, calldata) }.ok()
+    }
+}
+
+impl TaskContract {
+    /// The contract over this storage's host.
+    fn c(&self) -> crate::TaskContract<SdkHost> {
+        crate::TaskContract {
+            host: SdkHost(self.vm().clone()),
+        }
+    }
 }
 
 #[public]
@@ -40,7 +98,7 @@ impl TaskContract {
         distance_threshold: u8,
         queue_size_limit: u32,
     ) -> Result<()> {
-        self.initialize_impl(&Params {
+        self.c().initialize_impl(&Params {
             owner,
             relay,
             treasury,
@@ -66,7 +124,7 @@ impl TaskContract {
         distance_threshold: u8,
         queue_size_limit: u32,
     ) -> Result<()> {
-        self.set_config_impl(&Params {
+        self.c().set_config_impl(&Params {
             owner,
             relay,
             treasury,
@@ -82,7 +140,7 @@ impl TaskContract {
     /// queueSizeLimit)
     #[allow(clippy::type_complexity)]
     pub fn get_config(&self) -> (Address, Address, Address, Address, U256, u64, u8, u32) {
-        let p = self.params();
+        let p = self.c().params();
         (
             p.owner,
             p.relay,
@@ -108,7 +166,7 @@ impl TaskContract {
         public_key: Bytes,
         model_ids: Vec<String>,
     ) -> Result<()> {
-        self.join_impl(
+        self.c().join_impl(
             gpu_name.as_bytes(),
             gpu_vram,
             version,
@@ -118,34 +176,34 @@ impl TaskContract {
     }
 
     pub fn pause(&mut self) -> Result<()> {
-        self.pause_impl()
+        self.c().pause_impl()
     }
 
     pub fn resume(&mut self) -> Result<()> {
-        self.resume_impl()
+        self.c().resume_impl()
     }
 
     pub fn quit(&mut self) -> Result<()> {
-        self.quit_impl()
+        self.c().quit_impl()
     }
 
     pub fn report_model_downloaded(&mut self, model_id: String) -> Result<()> {
-        self.report_model_downloaded_impl(model_id.as_bytes())
+        self.c().report_model_downloaded_impl(model_id.as_bytes())
     }
 
     pub fn get_node_info(&self, node: Address) -> NodeInfo {
-        <(NodeInfo,)>::abi_decode_params(&self.node_info(node))
+        <(NodeInfo,)>::abi_decode_params(&self.c().node_info(node))
             .expect("the contract encodes NodeInfo")
             .0
     }
 
     /// The commitment of the node's current task, zero when it has none.
     pub fn get_node_task(&self, node: Address) -> B256 {
-        self.node_task(&node)
+        self.c().node_task(&node)
     }
 
     pub fn node_count(&self) -> u64 {
-        self.stats().node_count as u64
+        self.c().stats().node_count as u64
     }
 
     // ---------------------------------------------------------------- tasks
@@ -165,7 +223,7 @@ impl TaskContract {
         task_version: [u32; 3],
         task_size: u64,
     ) -> Result<()> {
-        self.create_task_impl(NewTask {
+        self.c().create_task_impl(NewTask {
             task_type,
             commitment: task_id_commitment,
             nonce,
@@ -179,15 +237,15 @@ impl TaskContract {
     }
 
     pub fn report_task_parameters_uploaded(&mut self, task_id_commitment: B256) -> Result<()> {
-        self.report_parameters_uploaded_impl(task_id_commitment)
+        self.c().report_parameters_uploaded_impl(task_id_commitment)
     }
 
     pub fn submit_task_score(&mut self, task_id_commitment: B256, task_score: Bytes) -> Result<()> {
-        self.submit_score_impl(task_id_commitment, &task_score)
+        self.c().submit_score_impl(task_id_commitment, &task_score)
     }
 
     pub fn report_task_error(&mut self, task_id_commitment: B256, error: u8) -> Result<()> {
-        self.report_error_impl(task_id_commitment, error)
+        self.c().report_error_impl(task_id_commitment, error)
     }
 
     pub fn validate_single_task(
@@ -196,7 +254,8 @@ impl TaskContract {
         vrf_proof: Bytes,
         public_key: Bytes,
     ) -> Result<()> {
-        self.validate_single_impl(task_id_commitment, &vrf_proof, &public_key)
+        self.c()
+            .validate_single_impl(task_id_commitment, &vrf_proof, &public_key)
     }
 
     pub fn validate_task_group(
@@ -208,7 +267,7 @@ impl TaskContract {
         vrf_proof: Bytes,
         public_key: Bytes,
     ) -> Result<()> {
-        self.validate_group_impl(
+        self.c().validate_group_impl(
             [
                 task_id_commitment1,
                 task_id_commitment2,
@@ -221,38 +280,38 @@ impl TaskContract {
     }
 
     pub fn report_task_result_uploaded(&mut self, task_id_commitment: B256) -> Result<()> {
-        self.report_result_uploaded_impl(task_id_commitment)
+        self.c().report_result_uploaded_impl(task_id_commitment)
     }
 
     pub fn abort_task(&mut self, task_id_commitment: B256, abort_reason: u8) -> Result<()> {
-        self.abort_task_impl(task_id_commitment, abort_reason)
+        self.c().abort_task_impl(task_id_commitment, abort_reason)
     }
 
     pub fn get_task(&self, task_id_commitment: B256) -> Result<TaskInfo> {
-        let encoded = self.task_info(task_id_commitment)?;
+        let encoded = self.c().task_info(task_id_commitment)?;
         Ok(<(TaskInfo,)>::abi_decode_params(&encoded)
             .expect("the contract encodes TaskInfo")
             .0)
     }
 
     pub fn task_count(&self) -> u64 {
-        self.stats().task_count
+        self.c().stats().task_count
     }
 
     /// Number of queued tasks.
     pub fn queue_size(&self) -> u64 {
-        self.stats().queued as u64
+        self.c().stats().queued as u64
     }
 
     // ---------------------------------------------------------------- payments
 
     /// Sends the caller the payments that could not be pushed to it.
     pub fn withdraw(&mut self) -> Result<()> {
-        self.withdraw_impl()
+        self.c().withdraw_impl()
     }
 
     pub fn credit_of(&self, account: Address) -> U256 {
-        self.credit(&account)
+        self.c().credit(&account)
     }
 }
 

@@ -10,13 +10,10 @@
 //! `#[public]` description of the same methods from which the Solidity interface is generated.
 
 #![cfg_attr(
-    not(any(test, feature = "export-abi", feature = "stylus-test")),
+    all(target_arch = "wasm32", not(any(test, feature = "export-abi"))),
     no_main
 )]
-#![cfg_attr(
-    not(any(test, feature = "export-abi", feature = "stylus-test")),
-    no_std
-)]
+#![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
 
 extern crate alloc;
 
@@ -25,12 +22,16 @@ mod availability;
 pub mod calldata;
 pub mod chain;
 mod config;
+#[cfg(all(target_arch = "wasm32", not(feature = "export-abi")))]
+mod entrypoint;
 mod events;
 mod gpu_class;
 pub mod group;
+pub mod host;
 #[cfg(feature = "export-abi")]
 pub mod interface;
 mod lifecycle;
+mod math;
 mod node_record;
 mod packing;
 mod payments;
@@ -47,56 +48,25 @@ mod validation;
 mod views;
 mod weighted_tree;
 
-use alloc::{vec, vec::Vec};
-
-use stylus_sdk::prelude::*;
+use alloc::vec::Vec;
 
 pub use abi::ContractError;
+pub use host::Host;
 #[cfg(feature = "export-abi")]
 pub use interface::solidity_interface;
 pub use node_record::{node_status, MAX_NODE_MODELS};
 pub use task_record::{abort_reason, status, task_error, task_type};
 pub use validation::is_selected;
 
-/// The contract. Its storage is addressed by `store.rs` (see README "Storage layout").
-#[storage]
-pub struct TaskContract {}
-
-/// Runs one call against the contract whose storage the host holds: `Ok` is the ABI-encoded
-/// return data, `Err` the revert data. Native hosts (the test harness) enter here; the program
-/// enters through `user_entrypoint`, which adds what Nitro expects around it.
-pub fn call(host: stylus_sdk::host::VM, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
-    // SAFETY: the contract's storage is addressed explicitly by `store.rs`; the root slot and
-    // offset of the storage struct are unused.
-    let mut contract = unsafe {
-        <TaskContract as stylus_sdk::storage::StorageType>::new(
-            alloy_primitives::U256::ZERO,
-            0,
-            host,
-        )
-    };
-    router::dispatch(&mut contract, calldata)
+/// The contract over the chain it runs on. Its storage is addressed by `store.rs` (see README
+/// "Storage layout").
+pub struct TaskContract<H: Host> {
+    pub(crate) host: H,
 }
 
-/// The program's entry point, with the steps of stylus-sdk's generated one: refuse reentrancy,
-/// reference `pay_for_memory_grow` (Nitro instruments memory growth through it), run the call,
-/// flush the storage cache (Nitro discards it on revert) and set the result.
-#[cfg(all(target_arch = "wasm32", not(feature = "export-abi")))]
-#[no_mangle]
-pub extern "C" fn user_entrypoint(len: usize) -> usize {
-    let host = stylus_sdk::host::VM {
-        host: stylus_sdk::host::WasmVM {},
-    };
-    if host.msg_reentrant() {
-        return 1;
-    }
-    host.pay_for_memory_grow(0);
-    let input = host.read_args(len);
-    let (data, status) = match call(host.clone(), &input) {
-        Ok(data) => (data, 0),
-        Err(data) => (data, 1),
-    };
-    host.flush_cache(false);
-    host.write_result(&data);
-    status
+/// Runs one call against the contract whose storage `host` holds: `Ok` is the ABI-encoded return
+/// data, `Err` the revert data. The program enters here from `user_entrypoint`; native hosts (the
+/// test harness) call it directly.
+pub fn call<H: Host>(host: H, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+    router::dispatch(&mut TaskContract { host }, calldata)
 }

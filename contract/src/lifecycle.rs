@@ -5,7 +5,6 @@ use alloc::vec::Vec;
 
 use alloy_primitives::{keccak256, Address, B256};
 use alloy_sol_types::SolEvent;
-use stylus_sdk::prelude::*;
 
 use crate::abi::{
     fail, Result, TaskEndAborted, TaskEndGroupSuccess, TaskEndSuccess, TaskErrorReported,
@@ -22,7 +21,7 @@ use crate::store::{ns, slot};
 use crate::task_record::{
     abort_reason, field, status, task_base, task_error, task_type, Execution, TaskHead, TaskMoney,
 };
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 /// Most model IDs a task may name (each is hashed and looked up at dispatch).
 pub const MAX_TASK_MODELS: usize = 8;
@@ -40,7 +39,7 @@ pub(crate) struct NewTask<'a> {
     pub size: u64,
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     /// An existing task.
     pub(crate) fn existing_task(&self, c: &B256) -> Result<TaskHead> {
         let head = self.task_head(c);
@@ -65,7 +64,7 @@ impl TaskContract {
     }
 
     fn require_relay(&self) -> Result<()> {
-        if self.vm().msg_sender() != self.live_config()?.relay {
+        if self.host.sender() != self.live_config()?.relay {
             return fail!(NotRelay);
         }
         Ok(())
@@ -74,14 +73,14 @@ impl TaskContract {
     /// The task's execution, when the caller is its selected node.
     fn execution_of_caller(&self, c: &B256) -> Result<Execution> {
         let exe = self.execution(c);
-        if exe.node != self.vm().msg_sender() {
+        if exe.node != self.host.sender() {
             return fail!(NotSelectedNode);
         }
         Ok(exe)
     }
     pub(crate) fn create_task_impl(&mut self, t: NewTask<'_>) -> Result<()> {
         let config = self.live_config()?;
-        let fee = to_u96(self.vm().msg_value())?;
+        let fee = to_u96(self.host.value())?;
         if fee == 0 {
             return fail!(ZeroTaskFee);
         }
@@ -138,7 +137,7 @@ impl TaskContract {
         let key = requirement_key(&req, t.required_gpu, &t.model_ids);
         self.ensure_requirement(&key, &req, t.required_gpu, &t.model_ids);
 
-        let now = self.vm().block_timestamp();
+        let now = self.host.timestamp();
         let money = TaskMoney {
             fee,
             size: t.size,
@@ -151,7 +150,7 @@ impl TaskContract {
         self.put_at(base, field::NONCE, Word(t.nonce.0));
         self.put_at(base, field::REQUIREMENT, Word(key.0));
         let mut head = TaskHead {
-            creator: self.vm().msg_sender(),
+            creator: self.host.sender(),
             status: status::QUEUED,
             task_type: t.task_type,
             sequence: seq,
@@ -203,7 +202,7 @@ impl TaskContract {
     /// Starts a task just taken from the queue on a node that was just marked busy.
     pub(crate) fn start_queued_task(&mut self, c: &B256, node: Address) {
         let mut head = self.task_head(c);
-        let now = self.vm().block_timestamp();
+        let now = self.host.timestamp();
         self.assign(c, &mut head, node, now);
     }
     pub(crate) fn report_parameters_uploaded_impl(&mut self, c: B256) -> Result<()> {
@@ -226,7 +225,7 @@ impl TaskContract {
         if !score::is_well_formed(head.task_type, task_score) {
             return fail!(InvalidScore);
         }
-        exe.score_ready = self.vm().block_timestamp();
+        exe.score_ready = self.host.timestamp();
         self.set_execution(c, &exe);
         self.set_task_score(c, task_score);
         head.status = status::SCORE_READY;
@@ -248,7 +247,7 @@ impl TaskContract {
         if error != task_error::PARAMETERS_VALIDATION_FAILED {
             return fail!(InvalidTaskError { error });
         }
-        exe.score_ready = self.vm().block_timestamp();
+        exe.score_ready = self.host.timestamp();
         self.set_execution(c, &exe);
         head.status = status::ERROR_REPORTED;
         head.error = error;
@@ -303,7 +302,7 @@ impl TaskContract {
         if reason > abort_reason::MAX {
             return fail!(InvalidAbortReason { reason });
         }
-        let caller = self.vm().msg_sender();
+        let caller = self.host.sender();
         if head.status == status::QUEUED {
             if caller != head.creator {
                 return fail!(NotTaskCreator);
@@ -324,7 +323,7 @@ impl TaskContract {
             return fail!(NotTaskParticipant);
         }
         let deadline = exe.started + self.task_money(c).timeout as u64;
-        if self.vm().block_timestamp() <= deadline {
+        if self.host.timestamp() <= deadline {
             return fail!(TimeoutNotReached { deadline });
         }
         // The node is at fault when it held the task: parameters were there but no score came,

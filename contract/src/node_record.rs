@@ -8,11 +8,11 @@
 //! models:   (NODE_MODEL, address || index) -> keccak256(modelID), for `model count` entries
 //! ```
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256};
 
 use crate::packing::Word;
-use crate::store::{ns, slot, slot2};
-use crate::TaskContract;
+use crate::store::{ns, slot, slot2, Slot};
+use crate::{Host, TaskContract};
 
 pub mod node_status {
     pub const QUIT: u8 = 0;
@@ -79,16 +79,16 @@ impl NodeCore {
     }
 }
 
-pub(crate) fn node_base(node: &Address) -> U256 {
+pub(crate) fn node_base(node: &Address) -> Slot {
     slot(ns::NODE, node.as_slice())
 }
 
 /// Slot holding position + 1 of the node in its (class, model) tree (0: model not held).
-pub(crate) fn model_position_slot(node: &Address, model_hash: &B256) -> U256 {
+pub(crate) fn model_position_slot(node: &Address, model_hash: &B256) -> Slot {
     slot2(ns::MODEL_POSITION, node.as_slice(), model_hash.as_slice())
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     pub(crate) fn node_core(&self, node: &Address) -> NodeCore {
         NodeCore::decode(self.get_at(node_base(node), field::CORE))
     }

@@ -43,12 +43,20 @@ impl Word {
     }
 
     pub fn address(&self, off: usize) -> Address {
-        Address::from_slice(&self.0[off..off + 20])
+        Address::new(bytes_at(&self.0[off..]))
     }
 
     pub fn set_address(&mut self, off: usize, value: Address) {
         self.0[off..off + 20].copy_from_slice(value.as_slice());
     }
+}
+
+/// The first `N` bytes of `bytes` as an array. Unlike `FixedBytes::from_slice` it brings no
+/// formatted panic message into the program (each costs hundreds of bytes).
+pub fn bytes_at<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&bytes[..N]);
+    out
 }
 
 #[cfg(test)]

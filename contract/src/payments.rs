@@ -4,19 +4,17 @@
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolEvent;
-use stylus_sdk::call::RawCall;
-use stylus_sdk::prelude::*;
 
 use crate::abi::{fail, CreditWithdrawn, PaymentCredited, PaymentSent, Result};
 use crate::packing::Word;
 use crate::store::{ns, slot};
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 /// Gas a pushed payout may spend in the recipient (on top of the 2,300 stipend): enough for a
 /// smart-contract wallet's receive hook, too little for a recipient to grief the caller.
 pub const PAYMENT_GAS: u64 = 30_000;
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     pub(crate) fn credit(&self, account: &Address) -> U256 {
         U256::from_be_bytes(self.get(slot(ns::CREDIT, account.as_slice())).0)
     }
@@ -33,14 +31,7 @@ impl TaskContract {
             return;
         }
         let value = U256::from(amount);
-        let sent = unsafe {
-            RawCall::new_with_value(self.vm(), value)
-                .gas(PAYMENT_GAS)
-                .skip_return_data()
-                .call(to, &[])
-        }
-        .is_ok();
-        if sent {
+        if self.host.send_value(&to, &value, Some(PAYMENT_GAS)) {
             self.emit_amount(PaymentSent::SIGNATURE_HASH, &to, value);
         } else {
             let credit = self.credit(&to) + value;
@@ -49,7 +40,7 @@ impl TaskContract {
         }
     }
     pub(crate) fn withdraw_impl(&mut self) -> Result<()> {
-        let to = self.vm().msg_sender();
+        let to = self.host.sender();
         let amount = self.credit(&to);
         if amount.is_zero() {
             return fail!(NothingToWithdraw);
@@ -57,12 +48,7 @@ impl TaskContract {
         self.set_credit(&to, U256::ZERO);
         // The caller asked for its money: it gets all the gas, and a failure reverts (keeping
         // the credit).
-        let sent = unsafe {
-            RawCall::new_with_value(self.vm(), amount)
-                .skip_return_data()
-                .call(to, &[])
-        };
-        if sent.is_err() {
+        if !self.host.send_value(&to, &amount, None) {
             return fail!(TransferFailed);
         }
         self.emit_amount(CreditWithdrawn::SIGNATURE_HASH, &to, amount);

@@ -26,10 +26,11 @@ pub fn record(core: &mut NodeCore, score: u8) {
 }
 
 fn recent_sum(core: &NodeCore) -> u32 {
-    core.recent[..core.recent_count as usize]
-        .iter()
-        .map(|s| *s as u32)
-        .sum()
+    let mut sum = 0;
+    for s in &core.recent[..core.recent_count as usize] {
+        sum += *s as u32;
+    }
+    sum
 }
 
 /// Selection weight: recent scores plus the network average for each missing one; at least 1.

@@ -9,14 +9,13 @@
 
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolEvent;
-use stylus_sdk::prelude::*;
 
 use crate::abi::{fail, Result, TaskQueued};
 use crate::packing::Word;
 use crate::requirement::QueueState;
-use crate::store::{ns, slot};
+use crate::store::{ns, slot, Slot};
 use crate::task_record::{QueueLinks, TaskHead};
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 /// A queued task located by its sequence number.
 struct Queued {
@@ -24,15 +23,15 @@ struct Queued {
     links: QueueLinks,
 }
 
-fn queued_slot(seq: u64) -> alloy_primitives::U256 {
+fn queued_slot(seq: u64) -> Slot {
     slot(ns::QUEUED, &seq.to_be_bytes())
 }
 
-fn partition_slot(index: u32) -> alloy_primitives::U256 {
+fn partition_slot(index: u32) -> Slot {
     slot(ns::PARTITION, &index.to_be_bytes())
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     fn queued_commitment(&self, seq: u64) -> B256 {
         B256::new(self.get(queued_slot(seq)).0)
     }
@@ -209,7 +208,7 @@ impl TaskContract {
         let commitment = self.queued_commitment(seq);
         let mut head = self.task_head(&commitment);
         self.unlink(&commitment, &head, key);
-        let issuer: Address = self.vm().contract_address();
+        let issuer: Address = self.host.address();
         self.end_aborted(
             &commitment,
             &mut head,

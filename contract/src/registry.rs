@@ -4,7 +4,6 @@
 
 use alloy_primitives::{keccak256, Address, B256};
 use alloy_sol_types::SolEvent;
-use stylus_sdk::prelude::*;
 
 use crate::abi::{
     fail, NodeJoined, NodeKickedOut, NodeModelAdded, NodePaused, NodeQuit, NodeResumed,
@@ -21,12 +20,12 @@ use crate::node_record::{
 use crate::packing::Word;
 use crate::qos;
 use crate::store::{ns, slot};
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     /// The caller's node record, which must be joined.
     fn joined_caller(&self) -> Result<(Address, NodeCore)> {
-        let node = self.vm().msg_sender();
+        let node = self.host.sender();
         let core = self.node_core(&node);
         if core.status == node_status::QUIT {
             return fail!(NodeNotJoined);
@@ -42,17 +41,19 @@ impl TaskContract {
         model_ids: &[&[u8]],
     ) -> Result<()> {
         let config = self.live_config()?;
-        let node = self.vm().msg_sender();
+        let node = self.host.sender();
         if self.node_core(&node).status != node_status::QUIT {
             return fail!(NodeAlreadyJoined);
         }
-        let stake = to_u96(self.vm().msg_value())?;
+        let stake = to_u96(self.host.value())?;
         if stake < config.min_stake {
             return fail!(StakeTooLow {
                 minimum: alloy_primitives::U256::from(config.min_stake)
             });
         }
-        if public_key.len() != 64 || Address::from_slice(&keccak256(public_key)[12..]) != node {
+        if public_key.len() != 64
+            || Address::new(crate::packing::bytes_at(&keccak256(public_key)[12..])) != node
+        {
             return fail!(InvalidPublicKey);
         }
         if gpu_name.is_empty() || gpu_vram == 0 {
@@ -68,19 +69,19 @@ impl TaskContract {
             class_id,
             class_pos,
             stake,
-            joined_at: self.vm().block_timestamp(),
+            joined_at: self.host.timestamp(),
             ..Default::default()
         };
         let base = node_base(&node);
         self.put_at(
             base,
             field::PUBKEY_X,
-            Word(B256::from_slice(&public_key[..32]).0),
+            Word(crate::packing::bytes_at(public_key)),
         );
         self.put_at(
             base,
             field::PUBKEY_Y,
-            Word(B256::from_slice(&public_key[32..]).0),
+            Word(crate::packing::bytes_at(&public_key[32..])),
         );
         for id in model_ids {
             self.add_model(node, &mut core, id)?;
@@ -111,10 +112,7 @@ impl TaskContract {
             self.put(id_slot, w);
             let base = class_base(id);
             self.put_at(base, class_field::NAME_HASH, Word(keccak256(gpu_name).0));
-            self.put_bytes(
-                base + alloy_primitives::U256::from(class_field::NAME),
-                gpu_name,
-            );
+            self.put_bytes(base + class_field::NAME, gpu_name);
             ClassSpec {
                 vram,
                 version,

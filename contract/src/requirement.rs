@@ -12,12 +12,12 @@
 
 use alloc::vec::Vec;
 
-use alloy_primitives::{keccak256, B256, U256};
+use alloy_primitives::{keccak256, B256};
 
 use crate::gpu_class::ClassSpec;
 use crate::packing::Word;
-use crate::store::{ns, slot, slot2};
-use crate::TaskContract;
+use crate::store::{ns, slot, slot2, Slot};
+use crate::{Host, TaskContract};
 
 /// Field offsets of a requirement record (namespace `REQUIREMENT`); model IDs are records of
 /// their own (namespace `REQUIREMENT_MODEL`, key = requirement key || index).
@@ -135,15 +135,15 @@ impl QueueState {
     }
 }
 
-pub(crate) fn requirement_base(key: &B256) -> U256 {
+pub(crate) fn requirement_base(key: &B256) -> Slot {
     slot(ns::REQUIREMENT, key.as_slice())
 }
 
-pub(crate) fn requirement_model_base(key: &B256, index: u8) -> U256 {
+pub(crate) fn requirement_model_base(key: &B256, index: u8) -> Slot {
     slot2(ns::REQUIREMENT_MODEL, key.as_slice(), &[index])
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     /// Reads a requirement record, touching the GPU name word only when one is required.
     pub(crate) fn requirement(&self, key: &B256) -> Requirement {
         let base = requirement_base(key);
@@ -179,7 +179,7 @@ impl TaskContract {
         self.put_at(base, field::SPEC, req.encode_spec());
         if req.has_gpu() {
             self.put_at(base, field::GPU_HASH, Word(req.gpu_hash.0));
-            self.put_bytes(base + U256::from(field::REQUIRED_GPU), required_gpu);
+            self.put_bytes(base + field::REQUIRED_GPU, required_gpu);
         }
         let mut count = Word::default();
         count.set_u8(31, model_ids.len() as u8);
@@ -193,10 +193,11 @@ impl TaskContract {
     pub(crate) fn requirement_strings(&self, key: &B256) -> (Vec<Vec<u8>>, Vec<u8>) {
         let base = requirement_base(key);
         let count = self.get_at(base, field::MODEL_COUNT).u8(31);
-        let models = (0..count)
-            .map(|i| self.get_bytes(requirement_model_base(key, i)))
-            .collect();
-        let gpu = self.get_bytes(base + U256::from(field::REQUIRED_GPU));
+        let mut models = Vec::with_capacity(count as usize);
+        for i in 0..count {
+            models.push(self.get_bytes(requirement_model_base(key, i)));
+        }
+        let gpu = self.get_bytes(base + field::REQUIRED_GPU);
         (models, gpu)
     }
 }

@@ -5,19 +5,17 @@
 
 use alloc::vec::Vec;
 
-use stylus_sdk::prelude::*;
-
 use crate::abi::{fail, Result};
 use crate::calldata::Args;
 use crate::config::Params;
 use crate::events::uint_word;
 use crate::lifecycle::NewTask;
 use crate::returndata::{single, Tuple};
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 /// The first four bytes of keccak256 of a method signature, as a number to match on.
 const fn selector(signature: &str) -> u32 {
-    let h = stylus_sdk::keccak_const::Keccak256::new()
+    let h = keccak_const::Keccak256::new()
         .update(signature.as_bytes())
         .finalize();
     u32::from_be_bytes([h[0], h[1], h[2], h[3]])
@@ -62,11 +60,14 @@ const fn is_payable(selector: u32) -> bool {
 }
 
 /// Runs one call: `Ok` is the return data, `Err` the revert data.
-pub fn dispatch(c: &mut TaskContract, calldata: &[u8]) -> core::result::Result<Vec<u8>, Vec<u8>> {
+pub fn dispatch<H: Host>(
+    c: &mut TaskContract<H>,
+    calldata: &[u8],
+) -> core::result::Result<Vec<u8>, Vec<u8>> {
     route(c, calldata).map_err(Vec::from)
 }
 
-fn route(c: &mut TaskContract, calldata: &[u8]) -> Result<Vec<u8>> {
+fn route<H: Host>(c: &mut TaskContract<H>, calldata: &[u8]) -> Result<Vec<u8>> {
     let Some((head, args)) = calldata.split_first_chunk::<4>() else {
         return fail!(UnknownSelector {
             selector: alloy_primitives::FixedBytes::<4>::ZERO
@@ -74,7 +75,7 @@ fn route(c: &mut TaskContract, calldata: &[u8]) -> Result<Vec<u8>> {
     };
     let sel = u32::from_be_bytes(*head);
     let a = Args(args);
-    if !is_payable(sel) && !c.vm().msg_value().is_zero() {
+    if !is_payable(sel) && !c.host.value().is_zero() {
         return fail!(NotPayable);
     }
     let unit = |r: Result<()>| r.map(|()| Vec::new());

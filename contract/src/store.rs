@@ -7,11 +7,10 @@
 
 use alloc::vec::Vec;
 
-use alloy_primitives::{keccak256, B256, U256};
-use stylus_sdk::prelude::*;
+use alloy_primitives::keccak256;
 
 use crate::packing::Word;
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 /// Global words.
 pub mod global {
@@ -63,54 +62,87 @@ pub mod ns {
     pub const CREDIT: u8 = 17;
 }
 
+/// A storage slot as its 32 big-endian bytes, the form the hostios take: record fields are
+/// addressed by adding to the last bytes, without 256-bit number conversions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slot(pub [u8; 32]);
+
+impl Slot {
+    /// Global word `index`.
+    pub fn global(index: u64) -> Slot {
+        Slot::default().offset(index)
+    }
+
+    /// The slot `n` after this one (wrapping at 2^256, like EVM slot arithmetic).
+    #[inline(never)]
+    pub fn offset(mut self, n: u64) -> Slot {
+        let mut carry = n as u128;
+        for byte in self.0.iter_mut().rev() {
+            if carry == 0 {
+                break;
+            }
+            carry += *byte as u128;
+            *byte = carry as u8;
+            carry >>= 8;
+        }
+        self
+    }
+}
+
+impl core::ops::Add<u64> for Slot {
+    type Output = Slot;
+    fn add(self, n: u64) -> Slot {
+        self.offset(n)
+    }
+}
+
 /// Base slot of a record.
 #[inline(never)]
-pub fn slot(ns: u8, key: &[u8]) -> U256 {
+pub fn slot(ns: u8, key: &[u8]) -> Slot {
     let mut buf = [0u8; 64];
     buf[0] = ns;
     buf[1..1 + key.len()].copy_from_slice(key);
-    U256::from_be_bytes(keccak256(&buf[..1 + key.len()]).0)
+    Slot(keccak256(&buf[..1 + key.len()]).0)
 }
 
 /// Base slot of a record keyed by two parts.
-pub fn slot2(ns: u8, a: &[u8], b: &[u8]) -> U256 {
+pub fn slot2(ns: u8, a: &[u8], b: &[u8]) -> Slot {
     let mut key = [0u8; 63];
     key[..a.len()].copy_from_slice(a);
     key[a.len()..a.len() + b.len()].copy_from_slice(b);
     slot(ns, &key[..a.len() + b.len()])
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     #[inline(never)]
-    pub(crate) fn get(&self, slot: U256) -> Word {
-        Word(self.vm().storage_load_bytes32(slot).0)
+    pub(crate) fn get(&self, slot: Slot) -> Word {
+        Word(self.host.load(&slot.0))
     }
 
     #[inline(never)]
-    pub(crate) fn put(&mut self, slot: U256, w: Word) {
-        // Safety: the contract holds no storage references across this write.
-        unsafe { self.vm().storage_cache_bytes32(slot, B256::new(w.0)) };
+    pub(crate) fn put(&mut self, slot: Slot, w: Word) {
+        self.host.store(&slot.0, &w.0)
     }
 
-    pub(crate) fn get_at(&self, base: U256, field: u64) -> Word {
-        self.get(base + U256::from(field))
+    pub(crate) fn get_at(&self, base: Slot, field: u64) -> Word {
+        self.get(base + field)
     }
 
-    pub(crate) fn put_at(&mut self, base: U256, field: u64, w: Word) {
-        self.put(base + U256::from(field), w)
+    pub(crate) fn put_at(&mut self, base: Slot, field: u64, w: Word) {
+        self.put(base + field, w)
     }
 
     pub(crate) fn get_global(&self, index: u64) -> Word {
-        self.get(U256::from(index))
+        self.get(Slot::global(index))
     }
 
     pub(crate) fn put_global(&mut self, index: u64, w: Word) {
-        self.put(U256::from(index), w)
+        self.put(Slot::global(index), w)
     }
 
     /// Byte strings: the length at `base`, the data in the words after it.
     #[inline(never)]
-    pub(crate) fn get_bytes(&self, base: U256) -> Vec<u8> {
+    pub(crate) fn get_bytes(&self, base: Slot) -> Vec<u8> {
         let len = self.get(base).u64(24, 8) as usize;
         let mut out = Vec::with_capacity(len);
         let mut i = 1u64;
@@ -124,7 +156,7 @@ impl TaskContract {
     }
 
     #[inline(never)]
-    pub(crate) fn put_bytes(&mut self, base: U256, data: &[u8]) {
+    pub(crate) fn put_bytes(&mut self, base: Slot, data: &[u8]) {
         let mut len = Word::default();
         len.set_uint(24, 8, data.len() as u128);
         self.put(base, len);
@@ -133,5 +165,28 @@ impl TaskContract {
             w.0[..chunk.len()].copy_from_slice(chunk);
             self.put_at(base, 1 + i as u64, w);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::U256;
+
+    #[test]
+    fn offsets_add_like_256_bit_numbers() {
+        let cases = [
+            ([0u8; 32], 5u64),
+            ([0xff; 32], 1),
+            ([0xff; 32], u64::MAX),
+            (keccak256(b"record").0, u64::MAX),
+            (keccak256(b"record").0, 3),
+        ];
+        for (base, n) in cases {
+            let expected = U256::from_be_bytes(base).wrapping_add(U256::from(n));
+            assert_eq!(Slot(base).offset(n).0, expected.to_be_bytes::<32>());
+            assert_eq!((Slot(base) + n).0, expected.to_be_bytes::<32>());
+        }
+        assert_eq!(Slot::global(4).0, U256::from(4).to_be_bytes::<32>());
     }
 }

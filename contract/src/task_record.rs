@@ -13,11 +13,11 @@
 //! score:       bytes
 //! ```
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256};
 
 use crate::packing::Word;
-use crate::store::{ns, slot};
-use crate::TaskContract;
+use crate::store::{ns, slot, Slot};
+use crate::{Host, TaskContract};
 
 pub mod task_type {
     pub const SD: u8 = 0;
@@ -140,7 +140,7 @@ impl TaskMoney {
 
     /// Queue price: fee per unit of task size.
     pub fn price(&self) -> u128 {
-        self.fee / self.size as u128
+        crate::math::div_u128(self.fee, self.size as u128)
     }
 }
 
@@ -227,7 +227,7 @@ impl GroupPayees {
     /// distinct speed-rank rewards) takes the rounding dust.
     pub fn split(&self, node: Address, fee: u128) -> [(Address, u128); 3] {
         let payees = [node, self.co_payees[0], self.co_payees[1]];
-        let total: u128 = self.parts.iter().map(|p| *p as u128).sum();
+        let total = self.parts[0] as u128 + self.parts[1] as u128 + self.parts[2] as u128;
         let mut last = 0;
         for i in 1..3 {
             if self.parts[i] > 0 && self.parts[i] < self.parts[last] {
@@ -238,7 +238,7 @@ impl GroupPayees {
         let mut left = fee;
         for i in 0..3 {
             if self.parts[i] > 0 && i != last {
-                let amount = fee * self.parts[i] as u128 / total;
+                let amount = crate::math::div_u128(fee * self.parts[i] as u128, total);
                 left -= amount;
                 out[i] = (payees[i], amount);
             }
@@ -248,11 +248,11 @@ impl GroupPayees {
     }
 }
 
-pub(crate) fn task_base(c: &B256) -> U256 {
+pub(crate) fn task_base(c: &B256) -> Slot {
     slot(ns::TASK, c.as_slice())
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     pub(crate) fn task_word(&self, c: &B256, f: u64) -> Word {
         self.get_at(task_base(c), f)
     }
@@ -303,11 +303,11 @@ impl TaskContract {
     }
 
     pub(crate) fn task_score(&self, c: &B256) -> alloc::vec::Vec<u8> {
-        self.get_bytes(task_base(c) + U256::from(field::SCORE))
+        self.get_bytes(task_base(c) + field::SCORE)
     }
 
     pub(crate) fn set_task_score(&mut self, c: &B256, score: &[u8]) {
-        self.put_bytes(task_base(c) + U256::from(field::SCORE), score)
+        self.put_bytes(task_base(c) + field::SCORE, score)
     }
 }
 

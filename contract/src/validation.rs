@@ -6,13 +6,12 @@ use alloc::vec::Vec;
 
 use alloy_primitives::{keccak256, Address, B256};
 use alloy_sol_types::SolEvent;
-use stylus_sdk::prelude::*;
 
 use crate::abi::{fail, Result, TaskEndGroupRefund, TaskEndInvalidated, TaskValidated};
 use crate::group::{self, Member};
 use crate::qos::{self, GROUP_RANK_SCORES};
 use crate::task_record::{abort_reason, field, status, Execution, GroupPayees, TaskHead};
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 /// Verifiable secret sampling: a task is selected for group validation iff
 /// uint256(beta) % 10 == 0.
@@ -22,14 +21,14 @@ pub fn is_selected(beta: &[u8; 32]) -> bool {
         == 0
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     /// Verifies the creator's VRF proof over the task's sampling seed and tells whether the task
     /// is selected for group validation.
     fn sampled(&self, creator: Address, c: &B256, proof: &[u8], public_key: &[u8]) -> Result<bool> {
         let Ok(key) = <[u8; 64]>::try_from(public_key) else {
             return fail!(InvalidPublicKey);
         };
-        if Address::from_slice(&keccak256(key)[12..]) != creator {
+        if Address::new(crate::packing::bytes_at(&keccak256(key)[12..])) != creator {
             return fail!(InvalidPublicKey);
         }
         let seed = self.task_word(c, field::SEED);
@@ -46,7 +45,7 @@ impl TaskContract {
     ) -> Result<()> {
         let c = &c;
         let mut head = self.existing_task(c)?;
-        if self.vm().msg_sender() != head.creator {
+        if self.host.sender() != head.creator {
             return fail!(NotTaskCreator);
         }
         if head.status != status::SCORE_READY && head.status != status::ERROR_REPORTED {
@@ -87,7 +86,7 @@ impl TaskContract {
         if c1 == c2 || c1 == c3 || c2 == c3 {
             return fail!(InvalidTaskGroup);
         }
-        let caller = self.vm().msg_sender();
+        let caller = self.host.sender();
         let mut heads = [TaskHead::default(); 3];
         for i in 0..3 {
             let head = self.existing_task(&commitments[i])?;
@@ -118,28 +117,34 @@ impl TaskContract {
         }
         // Sequence order decides which task carries the sampling proof and how ties break.
         let order = sort3(|i| heads[i].sequence);
-        let cs = order.map(|i| commitments[i]);
-        let mut heads = order.map(|i| heads[i]);
+        // Plain array literals: `[T; N]::map` instantiates a bulky generic per use.
+        let [a, b, c] = order;
+        let cs = [commitments[a], commitments[b], commitments[c]];
+        let mut heads = [heads[a], heads[b], heads[c]];
         if !self.sampled(caller, &cs[0], proof, public_key)? {
             return fail!(TaskNotSelectedForValidation);
         }
 
-        let scores: Vec<Vec<u8>> = (0..3)
-            .map(|i| {
-                if heads[i].status == status::SCORE_READY {
-                    self.task_score(&cs[i])
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        let members = [0, 1, 2].map(|i| Member {
+        let score = |i: usize| {
+            if heads[i].status == status::SCORE_READY {
+                self.task_score(&cs[i])
+            } else {
+                Vec::new()
+            }
+        };
+        let scores = [score(0), score(1), score(2)];
+        let member = |i: usize| Member {
             status: heads[i].status,
             score: &scores[i],
-        });
+        };
+        let members = [member(0), member(1), member(2)];
         let threshold = self.config().distance_threshold;
         let outcome = group::outcome(&members, heads[0].task_type, threshold);
-        let executions = cs.map(|c| self.execution(&c));
+        let executions = [
+            self.execution(&cs[0]),
+            self.execution(&cs[1]),
+            self.execution(&cs[2]),
+        ];
         let rewards = self.speed_rewards(&heads, &executions);
 
         // The GroupValidated task remembers who shares its fee (the agreeing nodes).

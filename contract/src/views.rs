@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256};
 
 use crate::abi::Result;
 use crate::events::{address_word, uint_word};
@@ -12,14 +12,14 @@ use crate::node_record::{field as node_field, node_base, node_status};
 use crate::qos;
 use crate::returndata::{bytes_array, word_array, Tuple};
 use crate::task_record::{field, status, Execution};
-use crate::TaskContract;
+use crate::{Host, TaskContract};
 
 /// Head words of `TaskInfo` (24 fields, `uint32[3]` inline).
 const TASK_INFO_WORDS: usize = 26;
 /// Head words of `NodeInfo` (11 fields, `uint32[3]` inline).
 const NODE_INFO_WORDS: usize = 13;
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     /// `getTask`: every field of the task, ABI-encoded as `(TaskInfo)`.
     pub(crate) fn task_info(&self, commitment: B256) -> Result<Vec<u8>> {
         let c = &commitment;
@@ -96,15 +96,16 @@ impl TaskContract {
         let mut public_key = Vec::with_capacity(64);
         public_key.extend_from_slice(&self.get_at(base, node_field::PUBKEY_X).0);
         public_key.extend_from_slice(&self.get_at(base, node_field::PUBKEY_Y).0);
-        let recent: Vec<[u8; 32]> = core.recent[..core.recent_count as usize]
-            .iter()
-            .map(|s| uint_word(*s as u128))
-            .collect();
-        let models: Vec<[u8; 32]> = (0..core.model_count)
-            .map(|i| self.node_model(&node, i).0)
-            .collect();
+        let mut recent = Vec::new();
+        for s in &core.recent[..core.recent_count as usize] {
+            recent.push(uint_word(*s as u128));
+        }
+        let mut models = Vec::new();
+        for i in 0..core.model_count {
+            models.push(self.node_model(&node, i).0);
+        }
         t.uint(core.status as u128)
-            .bytes(&self.get_bytes(class_base(core.class_id) + U256::from(class_field::NAME)))
+            .bytes(&self.get_bytes(class_base(core.class_id) + class_field::NAME))
             .uint(class.vram as u128);
         for v in class.version {
             t.uint(v as u128);

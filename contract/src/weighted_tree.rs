@@ -10,11 +10,11 @@
 //! slot would cost 20,000 gas instead of 2,900), bytes 4..8 = number of members with a non-zero
 //! weight (root word only), bytes 8..32 = eight 24-bit lanes.
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256};
 
 use crate::packing::Word;
-use crate::store::{ns, slot, slot2};
-use crate::TaskContract;
+use crate::store::{ns, slot, slot2, Slot};
+use crate::{Host, TaskContract};
 
 const LANES: u32 = 8;
 const LANE_BITS: u32 = 3;
@@ -65,7 +65,11 @@ impl Lanes {
     }
 
     fn total(&self) -> u64 {
-        (0..LANES).map(|i| self.lane(i)).sum()
+        let mut total = 0;
+        for i in 0..LANES {
+            total += self.lane(i);
+        }
+        total
     }
 
     fn encode(mut self) -> Word {
@@ -74,22 +78,22 @@ impl Lanes {
     }
 }
 
-fn word_slot(tree: &B256, level: u8, index: u32) -> U256 {
+fn word_slot(tree: &B256, level: u8, index: u32) -> Slot {
     let mut key = [0u8; 5];
     key[0] = level;
     key[1..].copy_from_slice(&index.to_be_bytes());
     slot2(ns::TREE_WORD, tree.as_slice(), &key)
 }
 
-fn member_slot(tree: &B256, pos: u32) -> U256 {
+fn member_slot(tree: &B256, pos: u32) -> Slot {
     slot2(ns::TREE_MEMBER, tree.as_slice(), &pos.to_be_bytes())
 }
 
-fn free_slot(tree: &B256, i: u32) -> U256 {
+fn free_slot(tree: &B256, i: u32) -> Slot {
     slot2(ns::TREE_FREE, tree.as_slice(), &i.to_be_bytes())
 }
 
-impl TaskContract {
+impl<H: Host> TaskContract<H> {
     fn tree_meta(&self, tree: &B256) -> Meta {
         Meta::decode(self.get(slot(ns::TREE, tree.as_slice())))
     }

@@ -1,0 +1,30 @@
+//! What the contract asks of the chain it runs on. The program implements it with Stylus hostios
+//! (`entrypoint.rs`); native hosts (the test harness, the ABI export build) implement it too, so
+//! the same contract code runs everywhere.
+
+use alloc::vec::Vec;
+
+use alloy_primitives::{Address, U256};
+
+pub trait Host {
+    /// `msg.sender`.
+    fn sender(&self) -> Address;
+    /// `msg.value`.
+    fn value(&self) -> U256;
+    /// `block.timestamp`.
+    fn timestamp(&self) -> u64;
+    /// `address(this)`.
+    fn address(&self) -> Address;
+    /// SLOAD (Stylus reads through its storage cache).
+    fn load(&self, slot: &[u8; 32]) -> [u8; 32];
+    /// SSTORE into the storage cache; the entry point flushes it once at the end of a call, and
+    /// the host discards every write of a reverted call.
+    fn store(&self, slot: &[u8; 32], word: &[u8; 32]);
+    /// LOG0..LOG4: `topics` 32-byte topics, then the data.
+    fn emit_log(&self, topics_then_data: &[u8], topics: usize);
+    /// A call with empty calldata that sends `value`, with at most `gas` (all gas if `None`);
+    /// whether it succeeded.
+    fn send_value(&self, to: &Address, value: &U256, gas: Option<u64>) -> bool;
+    /// STATICCALL: the return data, or `None` if the callee reverted.
+    fn static_call(&self, to: &Address, calldata: &[u8]) -> Option<Vec<u8>>;
+}
