@@ -1,0 +1,520 @@
+//! The chain: accounts, blocks (one per transaction, or empty ones on demand), transactions with
+//! signature, nonce, balance and gas checks, receipts and logs.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use alloy::consensus::transaction::SignerRecoverable;
+use alloy::consensus::{Header, Transaction as _, TxEnvelope};
+use alloy::eips::eip2718::{Decodable2718, Encodable2718};
+use alloy::primitives::{keccak256, Address, Bloom, Bytes, TxKind, B256, U256};
+
+use crate::exec::{self, BlockEnv, CallResult, Exec, Message, Outcome};
+use crate::gas;
+use crate::hostio;
+use crate::program::ProgramCache;
+use crate::state::{Log, State};
+
+/// Arbitrum's minimum base fee (0.01 gwei on Arbitrum One; Sepolia runs at 0.1 gwei).
+pub const BASE_FEE: u64 = 100_000_000;
+pub const BLOCK_GAS_LIMIT: u64 = 32_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TxError {
+    #[error("transaction could not be decoded: {0}")]
+    Decode(String),
+    #[error("invalid signature")]
+    Signature,
+    #[error("wrong chain id: expected {expected}, got {got:?}")]
+    ChainId { expected: u64, got: Option<u64> },
+    #[error("nonce too low: next nonce {expected}, tx nonce {got}")]
+    NonceTooLow { expected: u64, got: u64 },
+    #[error("nonce too high: next nonce {expected}, tx nonce {got}")]
+    NonceTooHigh { expected: u64, got: u64 },
+    #[error("insufficient funds for gas * price + value: have {have} want {want}")]
+    InsufficientFunds { have: U256, want: U256 },
+    #[error("intrinsic gas too low: have {have}, want {want}")]
+    IntrinsicGas { have: u64, want: u64 },
+    #[error("max fee per gas less than block base fee: maxFeePerGas {have}, baseFee {base}")]
+    FeeTooLow { have: u128, base: u64 },
+    #[error("gas limit {0} exceeds the block gas limit")]
+    GasLimit(u64),
+    #[error("transaction already known")]
+    Known,
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// A mined transaction with its receipt data.
+#[derive(Clone, Debug)]
+pub struct MinedTx {
+    pub envelope: TxEnvelope,
+    pub hash: B256,
+    pub from: Address,
+    pub block_number: u64,
+    pub index: u64,
+    pub gas_used: u64,
+    pub success: bool,
+    pub logs: Vec<Log>,
+    pub contract_address: Option<Address>,
+    pub effective_gas_price: u128,
+    /// Why it failed (revert data or a reason), for debugging and `devnet` logs.
+    pub output: Bytes,
+}
+
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub header: Header,
+    pub hash: B256,
+    pub transactions: Vec<B256>,
+}
+
+/// A call request (eth_call / eth_estimateGas).
+#[derive(Clone, Debug, Default)]
+pub struct CallRequest {
+    pub from: Option<Address>,
+    pub to: Option<Address>,
+    pub data: Bytes,
+    pub value: U256,
+    pub gas: Option<u64>,
+}
+
+pub struct Chain {
+    pub chain_id: u64,
+    state: State,
+    blocks: Vec<Block>,
+    block_by_hash: HashMap<B256, u64>,
+    txs: HashMap<B256, MinedTx>,
+    programs: Arc<ProgramCache>,
+    /// Seconds added to the wall clock (evm_increaseTime).
+    time_offset: u64,
+}
+
+impl Chain {
+    pub fn new(chain_id: u64, prefund: &[(Address, U256)]) -> anyhow::Result<Chain> {
+        let mut state = State::default();
+        for (a, balance) in prefund {
+            state.update(*a, |acc| acc.balance = *balance);
+        }
+        state.begin_transaction();
+        let mut chain = Chain {
+            chain_id,
+            state,
+            blocks: Vec::new(),
+            block_by_hash: HashMap::new(),
+            txs: HashMap::new(),
+            programs: Arc::new(ProgramCache::new()?),
+            time_offset: 0,
+        };
+        chain.seal(Vec::new(), 0, Vec::new());
+        Ok(chain)
+    }
+
+    pub fn block_number(&self) -> u64 {
+        self.blocks.len() as u64 - 1
+    }
+
+    pub fn latest(&self) -> &Block {
+        self.blocks.last().expect("genesis exists")
+    }
+
+    pub fn block(&self, number: u64) -> Option<&Block> {
+        self.blocks.get(number as usize)
+    }
+
+    pub fn block_by_hash(&self, hash: &B256) -> Option<&Block> {
+        self.block_by_hash.get(hash).and_then(|n| self.block(*n))
+    }
+
+    pub fn transaction(&self, hash: &B256) -> Option<&MinedTx> {
+        self.txs.get(hash)
+    }
+
+    pub fn balance(&self, a: &Address) -> U256 {
+        self.state.balance(a)
+    }
+
+    pub fn nonce(&self, a: &Address) -> u64 {
+        self.state.nonce(a)
+    }
+
+    pub fn code(&self, a: &Address) -> Bytes {
+        self.state.code(a)
+    }
+
+    pub fn storage_at(&self, a: &Address, slot: &B256) -> B256 {
+        self.state.storage(a, slot)
+    }
+
+    pub fn increase_time(&mut self, seconds: u64) {
+        self.time_offset += seconds;
+    }
+
+    fn now(&self) -> u64 {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let parent = self.blocks.last().map_or(0, |b| b.header.timestamp);
+        (wall + self.time_offset).max(parent)
+    }
+
+    fn next_block_env(&self) -> BlockEnv {
+        let number = self.blocks.len() as u64;
+        let first = number.saturating_sub(256);
+        BlockEnv {
+            number,
+            timestamp: self.now(),
+            basefee: U256::from(BASE_FEE),
+            coinbase: Address::ZERO,
+            gas_limit: BLOCK_GAS_LIMIT,
+            chain_id: self.chain_id,
+            recent_hashes: self.blocks[first as usize..]
+                .iter()
+                .map(|b| b.hash)
+                .collect(),
+            first_recent: first,
+        }
+    }
+
+    /// Mines an empty block (evm_mine).
+    pub fn mine(&mut self) {
+        self.seal(Vec::new(), 0, Vec::new());
+    }
+
+    fn seal(&mut self, transactions: Vec<B256>, gas_used: u64, logs: Vec<Log>) -> u64 {
+        let env = self.next_block_env();
+        let parent_hash = self.blocks.last().map_or(B256::ZERO, |b| b.hash);
+        let mut bloom = Bloom::default();
+        for log in &logs {
+            bloom.accrue(alloy::primitives::BloomInput::Raw(log.address.as_slice()));
+            for t in &log.topics {
+                bloom.accrue(alloy::primitives::BloomInput::Raw(t.as_slice()));
+            }
+        }
+        let header = Header {
+            parent_hash,
+            ommers_hash: alloy::consensus::EMPTY_OMMER_ROOT_HASH,
+            beneficiary: env.coinbase,
+            // The devnet keeps no state trie; these roots are digests of the block's content.
+            state_root: keccak256([parent_hash.as_slice(), &env.number.to_be_bytes()].concat()),
+            transactions_root: keccak256(transactions.concat()),
+            receipts_root: keccak256(transactions.concat()),
+            logs_bloom: bloom,
+            difficulty: U256::ZERO,
+            number: env.number,
+            gas_limit: env.gas_limit,
+            gas_used,
+            timestamp: env.timestamp,
+            extra_data: Bytes::new(),
+            mix_hash: B256::ZERO,
+            nonce: Default::default(),
+            base_fee_per_gas: Some(BASE_FEE),
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+        self.block_by_hash.insert(hash, env.number);
+        self.blocks.push(Block {
+            header,
+            hash,
+            transactions,
+        });
+        env.number
+    }
+
+    fn exec(
+        &mut self,
+        env: BlockEnv,
+        origin: Address,
+        gas_price: U256,
+    ) -> anyhow::Result<Rc<RefCell<Exec>>> {
+        let linker = hostio::linker(self.programs.engine())?;
+        Ok(Rc::new(RefCell::new(Exec {
+            state: std::mem::take(&mut self.state),
+            block: env,
+            origin,
+            gas_price,
+            programs: self.programs.clone(),
+            linker: Rc::new(linker),
+            stack: Vec::new(),
+        })))
+    }
+
+    fn finish(&mut self, exec: Rc<RefCell<Exec>>) {
+        let exec = Rc::try_unwrap(exec)
+            .ok()
+            .expect("no frame outlives its transaction")
+            .into_inner();
+        self.state = exec.state;
+    }
+
+    /// Decodes, checks, executes and mines a signed transaction; its hash.
+    pub fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, TxError> {
+        let envelope =
+            TxEnvelope::decode_2718(&mut &raw[..]).map_err(|e| TxError::Decode(e.to_string()))?;
+        if envelope.is_eip4844() || envelope.is_eip7702() {
+            return Err(TxError::Unsupported(
+                "blob and set-code transactions are not supported".into(),
+            ));
+        }
+        let hash = *envelope.tx_hash();
+        if self.txs.contains_key(&hash) {
+            return Err(TxError::Known);
+        }
+        let from = envelope.recover_signer().map_err(|_| TxError::Signature)?;
+        match envelope.chain_id() {
+            Some(id) if id == self.chain_id => {}
+            // Pre-EIP-155 legacy transactions carry no chain id; accepted like anvil does.
+            None if envelope.is_legacy() => {}
+            got => {
+                return Err(TxError::ChainId {
+                    expected: self.chain_id,
+                    got,
+                })
+            }
+        }
+        let nonce = self.state.nonce(&from);
+        if envelope.nonce() < nonce {
+            return Err(TxError::NonceTooLow {
+                expected: nonce,
+                got: envelope.nonce(),
+            });
+        }
+        if envelope.nonce() > nonce {
+            return Err(TxError::NonceTooHigh {
+                expected: nonce,
+                got: envelope.nonce(),
+            });
+        }
+        if envelope.max_fee_per_gas() < BASE_FEE as u128 {
+            return Err(TxError::FeeTooLow {
+                have: envelope.max_fee_per_gas(),
+                base: BASE_FEE,
+            });
+        }
+        let gas_limit = envelope.gas_limit();
+        if gas_limit > BLOCK_GAS_LIMIT {
+            return Err(TxError::GasLimit(gas_limit));
+        }
+        let create = envelope.kind().is_create();
+        let intrinsic = gas::intrinsic_gas(envelope.input(), create);
+        if gas_limit < intrinsic {
+            return Err(TxError::IntrinsicGas {
+                have: gas_limit,
+                want: intrinsic,
+            });
+        }
+        let price = envelope.effective_gas_price(Some(BASE_FEE));
+        let max_cost =
+            U256::from(gas_limit) * U256::from(envelope.max_fee_per_gas()) + envelope.value();
+        let have = self.state.balance(&from);
+        if have < max_cost {
+            return Err(TxError::InsufficientFunds {
+                have,
+                want: max_cost,
+            });
+        }
+
+        let env = self.next_block_env();
+        self.state.begin_transaction();
+        let exec = self
+            .exec(env, from, U256::from(price))
+            .map_err(|e| TxError::Unsupported(e.to_string()))?;
+        {
+            let mut e = exec.borrow_mut();
+            e.state.update(from, |a| {
+                a.nonce += 1;
+                a.balance -= U256::from(gas_limit) * U256::from(price);
+            });
+            e.state.touch_account(from);
+        }
+        let after_intrinsic = gas_limit - intrinsic;
+        let (success, used, contract_address, output) = match envelope.kind() {
+            TxKind::Create => {
+                let address = from.create(nonce);
+                let (result, used) = exec::create(
+                    &exec,
+                    from,
+                    address,
+                    envelope.input(),
+                    envelope.value(),
+                    after_intrinsic,
+                );
+                match result {
+                    Ok(a) => (true, used, Some(a), Bytes::new()),
+                    Err(data) => (false, used, None, Bytes::from(data)),
+                }
+            }
+            TxKind::Call(to) => {
+                exec.borrow_mut().state.touch_account(to);
+                let r = exec::call(
+                    &exec,
+                    Message {
+                        caller: from,
+                        to,
+                        code_address: to,
+                        value: envelope.value(),
+                        data: envelope.input().clone(),
+                        gas: after_intrinsic,
+                        is_static: false,
+                        transfers_value: true,
+                    },
+                );
+                (r.ok(), r.gas_used, None, Bytes::from(describe(&r)))
+            }
+        };
+        let gas_used = intrinsic + used.min(after_intrinsic);
+        let logs = {
+            let mut e = exec.borrow_mut();
+            let refund = U256::from(gas_limit - gas_used) * U256::from(price);
+            e.state.update(from, |a| a.balance += refund);
+            e.state.logs.clone()
+        };
+        self.finish(exec);
+        let logs = if success { logs } else { Vec::new() };
+        let number = self.seal(vec![hash], gas_used, logs.clone());
+        tracing::info!(
+            block = number,
+            tx = %hash,
+            %from,
+            gas_used,
+            success,
+            "mined"
+        );
+        self.txs.insert(
+            hash,
+            MinedTx {
+                envelope,
+                hash,
+                from,
+                block_number: number,
+                index: 0,
+                gas_used,
+                success,
+                logs,
+                contract_address,
+                effective_gas_price: price,
+                output,
+            },
+        );
+        Ok(hash)
+    }
+
+    /// eth_call against the latest state; nothing is kept.
+    pub fn call(&mut self, req: &CallRequest) -> anyhow::Result<CallResult> {
+        let from = req.from.unwrap_or_default();
+        let gas_limit = req.gas.unwrap_or(BLOCK_GAS_LIMIT).min(BLOCK_GAS_LIMIT);
+        let env = self.next_block_env();
+        self.state.begin_transaction();
+        let checkpoint = self.state.checkpoint();
+        let exec = self.exec(env, from, U256::ZERO)?;
+        let intrinsic = gas::intrinsic_gas(&req.data, req.to.is_none());
+        let result = match req.to {
+            Some(to) => {
+                // Like geth's eth_call: the caller is credited the value it sends.
+                exec.borrow_mut()
+                    .state
+                    .update(from, |a| a.balance += req.value);
+                exec::call(
+                    &exec,
+                    Message {
+                        caller: from,
+                        to,
+                        code_address: to,
+                        value: req.value,
+                        data: req.data.clone(),
+                        gas: gas_limit.saturating_sub(intrinsic),
+                        is_static: false,
+                        transfers_value: true,
+                    },
+                )
+            }
+            None => {
+                let address = from.create(exec.borrow().state.nonce(&from));
+                let (r, used) = exec::create(
+                    &exec,
+                    from,
+                    address,
+                    &req.data,
+                    req.value,
+                    gas_limit.saturating_sub(intrinsic),
+                );
+                match r {
+                    Ok(a) => CallResult {
+                        outcome: Outcome::Success,
+                        output: exec.borrow().state.code(&a).to_vec(),
+                        gas_used: used,
+                    },
+                    Err(data) => CallResult {
+                        outcome: Outcome::Revert,
+                        output: data,
+                        gas_used: used,
+                    },
+                }
+            }
+        };
+        exec.borrow_mut().state.revert_to(checkpoint);
+        self.finish(exec);
+        Ok(CallResult {
+            gas_used: result.gas_used + intrinsic,
+            ..result
+        })
+    }
+
+    /// eth_estimateGas: the gas the call uses with the block's gas, plus a margin for the 63/64
+    /// rule of nested calls and for the storage-flush sentry.
+    pub fn estimate_gas(&mut self, req: &CallRequest) -> anyhow::Result<CallResult> {
+        let mut r = self.call(&CallRequest {
+            gas: None,
+            ..req.clone()
+        })?;
+        r.gas_used = (r.gas_used + r.gas_used / 5 + 10_000).min(BLOCK_GAS_LIMIT);
+        Ok(r)
+    }
+
+    /// Logs of blocks `from..=to`, filtered by address and topics (each position: any of).
+    pub fn logs(
+        &self,
+        from: u64,
+        to: u64,
+        addresses: &[Address],
+        topics: &[Vec<B256>],
+    ) -> Vec<(Log, &MinedTx, u64)> {
+        let mut out = Vec::new();
+        let to = to.min(self.block_number());
+        for n in from..=to {
+            let Some(block) = self.block(n) else { break };
+            let mut log_index = 0u64;
+            for h in &block.transactions {
+                let Some(tx) = self.txs.get(h) else { continue };
+                for log in &tx.logs {
+                    let address_ok = addresses.is_empty() || addresses.contains(&log.address);
+                    let topics_ok = topics.iter().enumerate().all(|(i, wanted)| {
+                        wanted.is_empty() || log.topics.get(i).is_some_and(|t| wanted.contains(t))
+                    });
+                    if address_ok && topics_ok {
+                        out.push((log.clone(), tx, log_index));
+                    }
+                    log_index += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Raw bytes of a mined transaction (eth_getRawTransactionByHash).
+    pub fn raw_transaction(&self, hash: &B256) -> Option<Vec<u8>> {
+        self.txs.get(hash).map(|t| t.envelope.encoded_2718())
+    }
+}
+
+/// Revert data, or the reason a frame failed, as bytes.
+fn describe(r: &CallResult) -> Vec<u8> {
+    match &r.outcome {
+        Outcome::Success | Outcome::Revert => r.output.clone(),
+        Outcome::OutOfGas => b"out of gas".to_vec(),
+        Outcome::Failure(why) => why.as_bytes().to_vec(),
+    }
+}

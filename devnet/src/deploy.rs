@@ -1,0 +1,57 @@
+//! Deploying a Stylus program over JSON-RPC, the way cargo-stylus does: a CREATE transaction whose
+//! init code returns the prefixed, compressed WASM, then `ArbWasm.activateProgram`. The same flow
+//! serves the devnet and Arbitrum Sepolia.
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
+use anyhow::{bail, Context, Result};
+
+use crate::precompiles::{ArbWasm, ARB_WASM};
+use crate::program::{compress, init_code};
+
+/// Deploys and activates `wasm`; the program's address.
+pub async fn deploy_wasm(rpc_url: &str, signer: PrivateKeySigner, wasm: &[u8]) -> Result<Address> {
+    let code = compress(wasm);
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect(rpc_url)
+        .await
+        .with_context(|| format!("connecting to {rpc_url}"))?;
+    let tx = TransactionRequest::default().with_deploy_code(init_code(&code));
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .context("sending the deployment transaction")?
+        .get_receipt()
+        .await
+        .context("waiting for the deployment receipt")?;
+    if !receipt.status() {
+        bail!("deployment transaction {} failed", receipt.transaction_hash);
+    }
+    let address = receipt
+        .contract_address
+        .context("deployment receipt has no contract address")?;
+    let activate = ArbWasm::activateProgramCall { program: address };
+    let tx = TransactionRequest::default()
+        .with_to(ARB_WASM)
+        .with_input(activate.abi_encode())
+        .with_value(U256::ZERO);
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .context("sending the activation transaction")?
+        .get_receipt()
+        .await
+        .context("waiting for the activation receipt")?;
+    if !receipt.status() {
+        bail!(
+            "activation of {address} failed (tx {})",
+            receipt.transaction_hash
+        );
+    }
+    Ok(address)
+}

@@ -1,0 +1,287 @@
+//! Message calls: value transfer, then a precompile, a Stylus program (run in wasmtime), or
+//! nothing (an account without code). A failed frame is rolled back to its checkpoint.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use wasmtime::{Linker, Store};
+
+use crate::gas;
+use crate::hostio::{self, Frame};
+use crate::init_code;
+use crate::precompiles;
+use crate::program::ProgramCache;
+use crate::state::State;
+
+/// The block a transaction runs in.
+#[derive(Clone, Debug)]
+pub struct BlockEnv {
+    pub number: u64,
+    pub timestamp: u64,
+    pub basefee: U256,
+    pub coinbase: Address,
+    pub gas_limit: u64,
+    pub chain_id: u64,
+    /// Hashes of recent blocks (`ArbSys.arbBlockHash`), newest last, with the first's number.
+    pub recent_hashes: Vec<B256>,
+    pub first_recent: u64,
+}
+
+/// Everything a transaction's frames share.
+pub struct Exec {
+    pub state: State,
+    pub block: BlockEnv,
+    pub origin: Address,
+    pub gas_price: U256,
+    pub programs: Arc<ProgramCache>,
+    pub linker: Rc<Linker<Frame>>,
+    /// Addresses of the programs on the call stack (reentrancy detection).
+    pub stack: Vec<Address>,
+}
+
+pub type ExecRef = Rc<RefCell<Exec>>;
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub caller: Address,
+    pub to: Address,
+    /// Whose code runs (differs from `to` for a delegate call).
+    pub code_address: Address,
+    pub value: U256,
+    pub data: Bytes,
+    pub gas: u64,
+    pub is_static: bool,
+    /// Whether `value` moves (false for a delegate call, which keeps the parent's value).
+    pub transfers_value: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Revert,
+    OutOfGas,
+    /// The frame failed without revert data of its own (a trap, an impossible transfer).
+    Failure(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct CallResult {
+    pub outcome: Outcome,
+    pub output: Vec<u8>,
+    pub gas_used: u64,
+}
+
+impl CallResult {
+    pub fn ok(&self) -> bool {
+        self.outcome == Outcome::Success
+    }
+    fn failure(why: impl Into<String>, gas_used: u64) -> CallResult {
+        CallResult {
+            outcome: Outcome::Failure(why.into()),
+            output: Vec::new(),
+            gas_used,
+        }
+    }
+}
+
+/// Maximum call depth (EVM's 1024).
+const MAX_DEPTH: usize = 1024;
+
+pub fn call(exec: &ExecRef, msg: Message) -> CallResult {
+    let checkpoint = exec.borrow().state.checkpoint();
+    let result = call_inner(exec, &msg);
+    if !result.ok() {
+        exec.borrow_mut().state.revert_to(checkpoint);
+    }
+    result
+}
+
+fn call_inner(exec: &ExecRef, msg: &Message) -> CallResult {
+    if exec.borrow().stack.len() >= MAX_DEPTH {
+        return CallResult::failure("call depth limit", 0);
+    }
+    if msg.transfers_value && !msg.value.is_zero() {
+        if msg.is_static {
+            return CallResult::failure("value transfer in a static call", 0);
+        }
+        let moved = exec
+            .borrow_mut()
+            .state
+            .transfer(msg.caller, msg.to, msg.value);
+        if !moved {
+            return CallResult::failure("insufficient balance for the value transfer", 0);
+        }
+    }
+    if let Some(result) = precompiles::run(exec, msg) {
+        return result;
+    }
+    let (program, has_code) = {
+        let e = exec.borrow();
+        (
+            e.state.program(&msg.code_address),
+            !e.state.code(&msg.code_address).is_empty(),
+        )
+    };
+    match program {
+        Some(program) => run_program(exec, msg, program),
+        // Nitro refuses to run code that is Stylus but not activated.
+        None if has_code => CallResult {
+            outcome: Outcome::Revert,
+            output: precompiles::program_not_activated(),
+            gas_used: 0,
+        },
+        None => CallResult {
+            outcome: Outcome::Success,
+            output: Vec::new(),
+            gas_used: 0,
+        },
+    }
+}
+
+fn run_program(exec: &ExecRef, msg: &Message, program: Arc<crate::program::Program>) -> CallResult {
+    let upfront =
+        gas::init_gas(program.wasm_len, program.functions) + gas::memory_gas(program.initial_pages);
+    if upfront > msg.gas {
+        return CallResult {
+            outcome: Outcome::OutOfGas,
+            output: Vec::new(),
+            gas_used: msg.gas,
+        };
+    }
+    let (engine, linker, reentrant) = {
+        let e = exec.borrow();
+        (
+            e.programs.engine().clone(),
+            e.linker.clone(),
+            e.stack.contains(&msg.to),
+        )
+    };
+    let frame = Frame::new(exec.clone(), msg.clone(), reentrant);
+    let mut store = Store::new(&engine, frame);
+    let fuel = gas::fuel_for_gas(msg.gas - upfront);
+    if store.set_fuel(fuel).is_err() {
+        return CallResult::failure("fuel metering is off", msg.gas);
+    }
+    exec.borrow_mut().stack.push(msg.to);
+    let run = (|| -> wasmtime::Result<i32> {
+        let instance = linker.instantiate(&mut store, &program.module)?;
+        let entry = instance.get_typed_func::<i32, i32>(&mut store, "user_entrypoint")?;
+        entry.call(&mut store, msg.data.len() as i32)
+    })();
+    exec.borrow_mut().stack.pop();
+    let fuel_left = store.get_fuel().unwrap_or(0);
+    let gas_used = (upfront + gas::gas_for_fuel(fuel.saturating_sub(fuel_left))).min(msg.gas);
+    let frame = store.into_data();
+    match run {
+        Ok(0) => {
+            // Nitro persists what the program left in its storage cache.
+            if let Err(e) = hostio::flush(&frame) {
+                return CallResult::failure(e.to_string(), msg.gas);
+            }
+            CallResult {
+                outcome: Outcome::Success,
+                output: frame.result,
+                gas_used,
+            }
+        }
+        Ok(_) => CallResult {
+            outcome: Outcome::Revert,
+            output: frame.result,
+            gas_used,
+        },
+        Err(e) => {
+            if frame.out_of_gas
+                || e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel)
+            {
+                CallResult {
+                    outcome: Outcome::OutOfGas,
+                    output: Vec::new(),
+                    gas_used: msg.gas,
+                }
+            } else if let Some(status) = frame.exit_status {
+                // exit_early: a clean exit with the status the program chose.
+                if status == 0 {
+                    if let Err(e) = hostio::flush(&frame) {
+                        return CallResult::failure(e.to_string(), msg.gas);
+                    }
+                }
+                CallResult {
+                    outcome: if status == 0 {
+                        Outcome::Success
+                    } else {
+                        Outcome::Revert
+                    },
+                    output: frame.result,
+                    gas_used,
+                }
+            } else {
+                CallResult::failure(format!("program trapped: {e}"), gas_used)
+            }
+        }
+    }
+}
+
+/// Address of a contract created with CREATE by `sender` at `nonce`.
+pub fn create_address(sender: Address, nonce: u64) -> Address {
+    sender.create(nonce)
+}
+
+/// CREATE / CREATE2: runs the init code and stores the code it returns (a Stylus program is
+/// then activated through ArbWasm). The new address, or the failure.
+pub fn create(
+    exec: &ExecRef,
+    caller: Address,
+    address: Address,
+    init: &[u8],
+    value: U256,
+    gas_limit: u64,
+) -> (Result<Address, Vec<u8>>, u64) {
+    let checkpoint = exec.borrow().state.checkpoint();
+    let result = (|| {
+        {
+            let mut e = exec.borrow_mut();
+            if !e.state.code(&address).is_empty() || e.state.nonce(&address) != 0 {
+                return Err((b"address collision".to_vec(), gas_limit));
+            }
+            e.state.update(address, |a| a.nonce = 1);
+            if !e.state.transfer(caller, address, value) {
+                return Err((b"insufficient balance".to_vec(), 0));
+            }
+        }
+        let ctx = init_code::Context {
+            address,
+            caller,
+            value,
+            gas: gas_limit,
+        };
+        let (code, used) = init_code::run(init, &ctx).map_err(|e| match e {
+            init_code::InitCodeError::Reverted(data) => (data, gas_limit),
+            other => (other.to_string().into_bytes(), gas_limit),
+        })?;
+        let used = used + gas::CODE_DEPOSIT_BYTE * code.len() as u64;
+        if used > gas_limit {
+            return Err((Vec::new(), gas_limit));
+        }
+        if code.len() > crate::program::MAX_CODE_SIZE {
+            return Err((b"code over the size limit".to_vec(), gas_limit));
+        }
+        exec.borrow_mut()
+            .state
+            .update(address, |a| a.code = Bytes::from(code));
+        Ok(used)
+    })();
+    match result {
+        Ok(used) => (Ok(address), used),
+        Err((data, used)) => {
+            exec.borrow_mut().state.revert_to(checkpoint);
+            (Err(data), used)
+        }
+    }
+}
+
+/// CREATE2 address.
+pub fn create2_address(sender: Address, salt: B256, init: &[u8]) -> Address {
+    sender.create2(salt, keccak256(init))
+}

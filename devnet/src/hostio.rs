@@ -1,0 +1,711 @@
+//! The Stylus host interface (`vm_hooks`) with Nitro's semantics and prices: each hostio charges
+//! its base ink plus the EVM gas of what it does, out of the frame's fuel.
+
+use std::collections::HashMap;
+
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use wasmtime::{bail, format_err as anyhow, Result};
+use wasmtime::{Caller, Extern, Linker};
+
+use crate::exec::{self, ExecRef, Message};
+use crate::gas;
+use crate::state::Log;
+
+/// A program's call frame: what its hostios read and write.
+pub struct Frame {
+    pub exec: ExecRef,
+    pub msg: Message,
+    pub reentrant: bool,
+    /// Set by write_result.
+    pub result: Vec<u8>,
+    /// Return data of the last call this frame made.
+    pub return_data: Vec<u8>,
+    /// Stylus storage cache: slot -> (value, dirty).
+    cache: HashMap<B256, (B256, bool)>,
+    cache_reads: usize,
+    cache_writes: usize,
+    transient: HashMap<B256, B256>,
+    pub out_of_gas: bool,
+    pub exit_status: Option<u32>,
+}
+
+impl Frame {
+    pub fn new(exec: ExecRef, msg: Message, reentrant: bool) -> Frame {
+        Frame {
+            exec,
+            msg,
+            reentrant,
+            result: Vec::new(),
+            return_data: Vec::new(),
+            cache: HashMap::new(),
+            cache_reads: 0,
+            cache_writes: 0,
+            transient: HashMap::new(),
+            out_of_gas: false,
+            exit_status: None,
+        }
+    }
+}
+
+type C<'a> = Caller<'a, Frame>;
+
+/// Charges ink; out of gas traps.
+fn charge_ink(c: &mut C<'_>, ink: u64) -> Result<()> {
+    charge_fuel(c, gas::fuel_for_ink(ink))
+}
+
+fn charge_gas(c: &mut C<'_>, gas_amount: u64) -> Result<()> {
+    charge_fuel(c, gas::fuel_for_gas(gas_amount))
+}
+
+fn charge_fuel(c: &mut C<'_>, fuel: u64) -> Result<()> {
+    let left = c.get_fuel()?;
+    if fuel > left {
+        c.set_fuel(0)?;
+        c.data_mut().out_of_gas = true;
+        bail!("out of gas");
+    }
+    c.set_fuel(left - fuel)?;
+    Ok(())
+}
+
+fn gas_left(c: &C<'_>) -> u64 {
+    c.get_fuel()
+        .map(|f| f.saturating_mul(gas::INK_PER_FUEL) / gas::INK_PER_GAS)
+        .unwrap_or(0)
+}
+
+fn memory(c: &mut C<'_>) -> Result<wasmtime::Memory> {
+    match c.get_export("memory") {
+        Some(Extern::Memory(m)) => Ok(m),
+        _ => bail!("program has no memory export"),
+    }
+}
+
+fn read(c: &mut C<'_>, ptr: i32, len: usize) -> Result<Vec<u8>> {
+    let m = memory(c)?;
+    let start = ptr as u32 as usize;
+    m.data(&c)
+        .get(
+            start
+                ..start
+                    .checked_add(len)
+                    .ok_or_else(|| anyhow!("pointer overflow"))?,
+        )
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| anyhow!("memory access out of bounds"))
+}
+
+fn read32(c: &mut C<'_>, ptr: i32) -> Result<[u8; 32]> {
+    let v = read(c, ptr, 32)?;
+    Ok(v.try_into().expect("read 32 bytes"))
+}
+
+fn read_address(c: &mut C<'_>, ptr: i32) -> Result<Address> {
+    Ok(Address::from_slice(&read(c, ptr, 20)?))
+}
+
+fn write(c: &mut C<'_>, ptr: i32, bytes: &[u8]) -> Result<()> {
+    let m = memory(c)?;
+    let start = ptr as u32 as usize;
+    m.data_mut(&mut *c)
+        .get_mut(start..start + bytes.len())
+        .ok_or_else(|| anyhow!("memory access out of bounds"))?
+        .copy_from_slice(bytes);
+    Ok(())
+}
+
+fn write_u32(c: &mut C<'_>, ptr: i32, v: u32) -> Result<()> {
+    write(c, ptr, &v.to_le_bytes())
+}
+
+/// Persists the frame's dirty cached slots (storage_flush_cache and the end of a call).
+pub fn flush(frame: &Frame) -> Result<()> {
+    let mut e = frame.exec.borrow_mut();
+    for (slot, (value, dirty)) in &frame.cache {
+        if *dirty {
+            e.state.set_storage(frame.msg.to, *slot, *value);
+        }
+    }
+    Ok(())
+}
+
+/// SSTORE gas of flushing the dirty slots.
+fn flush_gas(c: &mut C<'_>) -> u64 {
+    let frame = c.data();
+    let to = frame.msg.to;
+    let dirty: Vec<(B256, B256)> = frame
+        .cache
+        .iter()
+        .filter(|(_, (_, d))| *d)
+        .map(|(k, (v, _))| (*k, *v))
+        .collect();
+    let mut e = frame.exec.borrow_mut();
+    let mut total = 0;
+    for (slot, value) in dirty {
+        let current = e.state.storage(&to, &slot);
+        let original = e.state.original_storage(&to, &slot);
+        let cold = e.state.touch_slot(to, slot);
+        total += gas::sstore_gas(&original.0, &current.0, &value.0, cold);
+    }
+    total
+}
+
+#[allow(clippy::too_many_arguments)] // one per hostio argument
+fn do_call(
+    c: &mut C<'_>,
+    kind: CallKind,
+    to: i32,
+    data: i32,
+    len: i32,
+    value: Option<i32>,
+    gas_req: i64,
+    ret_len: i32,
+) -> Result<i32> {
+    let len = len as u32 as usize;
+    charge_ink(c, gas::CALL_BASE_INK + 2 * gas::read_ink(len))?;
+    let to = read_address(c, to)?;
+    let calldata = read(c, data, len)?;
+    let value = match value {
+        Some(p) => U256::from_be_bytes(read32(c, p)?),
+        None => U256::ZERO,
+    };
+    let frame_msg = c.data().msg.clone();
+    if frame_msg.is_static && !value.is_zero() {
+        bail!("value transfer in a static context");
+    }
+    // WasmCallCost: warm/cold access, value transfer, new account.
+    let (cold, empty) = {
+        let mut e = c.data().exec.borrow_mut();
+        let cold = e.state.touch_account(to);
+        let empty = e
+            .state
+            .account(&to)
+            .is_none_or(|a| a.balance.is_zero() && a.nonce == 0 && a.code.is_empty());
+        (cold, empty)
+    };
+    let mut cost = if cold { gas::COLD_ACCOUNT } else { gas::WARM };
+    if !value.is_zero() {
+        cost += gas::CALL_VALUE;
+        if empty {
+            cost += gas::CALL_NEW_ACCOUNT;
+        }
+    }
+    charge_gas(c, cost)?;
+    // 63/64 rule, plus the stipend for value transfers.
+    let available = gas_left(c);
+    let mut callee_gas = (available - available / 64).min(gas_req as u64);
+    charge_gas(c, callee_gas)?;
+    if !value.is_zero() {
+        callee_gas += gas::CALL_STIPEND;
+    }
+    let msg = match kind {
+        CallKind::Call => Message {
+            caller: frame_msg.to,
+            to,
+            code_address: to,
+            value,
+            data: Bytes::from(calldata),
+            gas: callee_gas,
+            is_static: frame_msg.is_static,
+            transfers_value: true,
+        },
+        CallKind::Static => Message {
+            caller: frame_msg.to,
+            to,
+            code_address: to,
+            value: U256::ZERO,
+            data: Bytes::from(calldata),
+            gas: callee_gas,
+            is_static: true,
+            transfers_value: false,
+        },
+        CallKind::Delegate => Message {
+            caller: frame_msg.caller,
+            to: frame_msg.to,
+            code_address: to,
+            value: frame_msg.value,
+            data: Bytes::from(calldata),
+            gas: callee_gas,
+            is_static: frame_msg.is_static,
+            transfers_value: false,
+        },
+    };
+    let exec = c.data().exec.clone();
+    let result = exec::call(&exec, msg);
+    // Refund what the callee did not use.
+    let refund = callee_gas.saturating_sub(result.gas_used);
+    let fuel = c.get_fuel()?;
+    c.set_fuel(fuel + gas::fuel_for_gas(refund.min(callee_gas)))?;
+    let status = if result.ok() { 0 } else { 1 };
+    write_u32(c, ret_len, result.output.len() as u32)?;
+    c.data_mut().return_data = result.output;
+    Ok(status)
+}
+
+#[derive(Clone, Copy)]
+enum CallKind {
+    Call,
+    Static,
+    Delegate,
+}
+
+fn do_create(
+    c: &mut C<'_>,
+    code: i32,
+    len: i32,
+    endowment: i32,
+    salt: Option<i32>,
+    out: i32,
+    revert_len: i32,
+) -> Result<()> {
+    let len = len as u32 as usize;
+    charge_ink(
+        c,
+        if salt.is_some() { 88_233 } else { 83_193 } + 2 * gas::read_ink(len),
+    )?;
+    if c.data().msg.is_static {
+        bail!("create in a static context");
+    }
+    let init = read(c, code, len)?;
+    let value = U256::from_be_bytes(read32(c, endowment)?);
+    let salt = match salt {
+        Some(p) => Some(B256::new(read32(c, p)?)),
+        None => None,
+    };
+    let me = c.data().msg.to;
+    let exec = c.data().exec.clone();
+    let address = {
+        let mut e = exec.borrow_mut();
+        let nonce = e.state.nonce(&me);
+        e.state.update(me, |a| a.nonce += 1);
+        match salt {
+            Some(s) => exec::create2_address(me, s, &init),
+            None => exec::create_address(me, nonce),
+        }
+    };
+    charge_gas(c, gas::TX_CREATE)?;
+    let available = gas_left(c);
+    let budget = available - available / 64;
+    charge_gas(c, budget)?;
+    let (result, used) = exec::create(&exec, me, address, &init, value, budget);
+    let fuel = c.get_fuel()?;
+    c.set_fuel(fuel + gas::fuel_for_gas(budget.saturating_sub(used)))?;
+    match result {
+        Ok(a) => {
+            write(c, out, a.as_slice())?;
+            write_u32(c, revert_len, 0)?;
+            c.data_mut().return_data = Vec::new();
+        }
+        Err(data) => {
+            write(c, out, Address::ZERO.as_slice())?;
+            write_u32(c, revert_len, data.len() as u32)?;
+            c.data_mut().return_data = data;
+        }
+    }
+    Ok(())
+}
+
+/// Binary 256-bit operations of the math hostios.
+fn math2(c: &mut C<'_>, a: i32, b: i32, ink: u64, f: fn(U256, U256) -> U256) -> Result<()> {
+    charge_ink(c, ink)?;
+    let x = U256::from_be_bytes(read32(c, a)?);
+    let y = U256::from_be_bytes(read32(c, b)?);
+    write(c, a, &f(x, y).to_be_bytes::<32>())
+}
+
+fn math3(c: &mut C<'_>, a: i32, b: i32, m: i32, ink: u64, mul: bool) -> Result<()> {
+    charge_ink(c, ink)?;
+    let x = U256::from_be_bytes(read32(c, a)?);
+    let y = U256::from_be_bytes(read32(c, b)?);
+    let z = U256::from_be_bytes(read32(c, m)?);
+    let r = if z.is_zero() {
+        U256::ZERO
+    } else if mul {
+        x.mul_mod(y, z)
+    } else {
+        x.add_mod(y, z)
+    };
+    write(c, a, &r.to_be_bytes::<32>())
+}
+
+fn write_word_hostio(c: &mut C<'_>, dest: i32, word: [u8; 32]) -> Result<()> {
+    charge_ink(c, gas::HOSTIO_INK + gas::PTR_INK)?;
+    write(c, dest, &word)
+}
+
+fn write_address_hostio(c: &mut C<'_>, dest: i32, a: Address) -> Result<()> {
+    charge_ink(c, gas::HOSTIO_INK + gas::PTR_INK)?;
+    write(c, dest, a.as_slice())
+}
+
+/// The linker with every `vm_hooks` function.
+pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
+    let mut l = Linker::new(engine);
+    let m = "vm_hooks";
+    l.func_wrap(m, "read_args", |mut c: C<'_>, dest: i32| {
+        let args = c.data().msg.data.clone();
+        charge_ink(&mut c, gas::HOSTIO_INK + gas::write_ink(args.len()))?;
+        write(&mut c, dest, &args)
+    })?;
+    l.func_wrap(m, "write_result", |mut c: C<'_>, ptr: i32, len: i32| {
+        let len = len as u32 as usize;
+        charge_ink(&mut c, gas::HOSTIO_INK + 2 * gas::read_ink(len))?;
+        let data = read(&mut c, ptr, len)?;
+        c.data_mut().result = data;
+        Ok(())
+    })?;
+    l.func_wrap(m, "exit_early", |mut c: C<'_>, status: i32| -> Result<()> {
+        c.data_mut().exit_status = Some(status as u32);
+        bail!("exit_early({status})")
+    })?;
+    l.func_wrap(
+        m,
+        "storage_load_bytes32",
+        |mut c: C<'_>, key: i32, dest: i32| {
+            charge_ink(&mut c, gas::SLOAD_BASE_INK)?;
+            let slot = B256::new(read32(&mut c, key)?);
+            let reads = c.data().cache_reads;
+            c.data_mut().cache_reads += 1;
+            let cached = c.data().cache.get(&slot).map(|(v, _)| *v);
+            let value = match cached {
+                Some(v) => {
+                    charge_gas(&mut c, gas::cache_read_gas(reads))?;
+                    v
+                }
+                None => {
+                    let (value, cold) = {
+                        let f = c.data();
+                        let mut e = f.exec.borrow_mut();
+                        let to = f.msg.to;
+                        (e.state.storage(&to, &slot), e.state.touch_slot(to, slot))
+                    };
+                    let access = if cold { gas::COLD_SLOAD } else { gas::WARM };
+                    charge_gas(
+                        &mut c,
+                        gas::cache_read_gas(reads)
+                            + access
+                            + gas::EVM_API_INK.div_ceil(gas::INK_PER_GAS),
+                    )?;
+                    c.data_mut().cache.insert(slot, (value, false));
+                    value
+                }
+            };
+            write(&mut c, dest, value.as_slice())
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "storage_cache_bytes32",
+        |mut c: C<'_>, key: i32, value: i32| {
+            charge_ink(&mut c, gas::SSTORE_BASE_INK)?;
+            if gas_left(&c) < gas::SSTORE_SENTRY + 10 {
+                c.data_mut().out_of_gas = true;
+                bail!("out of gas: SSTORE needs the sentry");
+            }
+            if c.data().msg.is_static {
+                bail!("storage write in a static context");
+            }
+            let slot = B256::new(read32(&mut c, key)?);
+            let value = B256::new(read32(&mut c, value)?);
+            let writes = c.data().cache_writes;
+            c.data_mut().cache_writes += 1;
+            charge_gas(&mut c, gas::cache_write_gas(writes))?;
+            c.data_mut().cache.insert(slot, (value, true));
+            Ok(())
+        },
+    )?;
+    l.func_wrap(m, "storage_flush_cache", |mut c: C<'_>, clear: i32| {
+        charge_ink(&mut c, gas::FLUSH_BASE_INK)?;
+        if gas_left(&c) < gas::SSTORE_SENTRY {
+            c.data_mut().out_of_gas = true;
+            bail!("out of gas: flush needs the sentry");
+        }
+        let cost = flush_gas(&mut c);
+        charge_gas(&mut c, cost)?;
+        flush(c.data())?;
+        let f = c.data_mut();
+        if clear != 0 {
+            f.cache.clear();
+        } else {
+            for entry in f.cache.values_mut() {
+                entry.1 = false;
+            }
+        }
+        Ok(())
+    })?;
+    l.func_wrap(
+        m,
+        "transient_load_bytes32",
+        |mut c: C<'_>, key: i32, dest: i32| {
+            charge_ink(&mut c, 78_153)?;
+            charge_gas(&mut c, gas::WARM)?;
+            let slot = B256::new(read32(&mut c, key)?);
+            let v = c.data().transient.get(&slot).copied().unwrap_or_default();
+            write(&mut c, dest, v.as_slice())
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "transient_store_bytes32",
+        |mut c: C<'_>, key: i32, value: i32| {
+            charge_ink(&mut c, 78_153)?;
+            charge_gas(&mut c, gas::WARM)?;
+            let slot = B256::new(read32(&mut c, key)?);
+            let v = B256::new(read32(&mut c, value)?);
+            c.data_mut().transient.insert(slot, v);
+            Ok(())
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "call_contract",
+        |mut c: C<'_>, to: i32, data: i32, len: i32, value: i32, gas: i64, ret: i32| {
+            do_call(&mut c, CallKind::Call, to, data, len, Some(value), gas, ret)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "delegate_call_contract",
+        |mut c: C<'_>, to: i32, data: i32, len: i32, gas: i64, ret: i32| {
+            do_call(&mut c, CallKind::Delegate, to, data, len, None, gas, ret)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "static_call_contract",
+        |mut c: C<'_>, to: i32, data: i32, len: i32, gas: i64, ret: i32| {
+            do_call(&mut c, CallKind::Static, to, data, len, None, gas, ret)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "create1",
+        |mut c: C<'_>, code: i32, len: i32, endowment: i32, out: i32, revert_len: i32| {
+            do_create(&mut c, code, len, endowment, None, out, revert_len)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "create2",
+        |mut c: C<'_>,
+         code: i32,
+         len: i32,
+         endowment: i32,
+         salt: i32,
+         out: i32,
+         revert_len: i32| {
+            do_create(&mut c, code, len, endowment, Some(salt), out, revert_len)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "read_return_data",
+        |mut c: C<'_>, dest: i32, offset: i32, size: i32| -> Result<i32> {
+            let data = c.data().return_data.clone();
+            let start = (offset as u32 as usize).min(data.len());
+            let end = start.saturating_add(size as u32 as usize).min(data.len());
+            charge_ink(
+                &mut c,
+                gas::READ_RETURN_BASE_INK + gas::write_ink(end - start),
+            )?;
+            write(&mut c, dest, &data[start..end])?;
+            Ok((end - start) as i32)
+        },
+    )?;
+    l.func_wrap(m, "return_data_size", |mut c: C<'_>| -> Result<i32> {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        Ok(c.data().return_data.len() as i32)
+    })?;
+    l.func_wrap(
+        m,
+        "emit_log",
+        |mut c: C<'_>, data: i32, len: i32, topics: i32| {
+            let len = len as u32 as usize;
+            let topics = topics as u32 as usize;
+            charge_ink(&mut c, gas::EMIT_LOG_BASE_INK + gas::read_ink(len))?;
+            if topics > 4 || len < topics * 32 {
+                bail!("emit_log: bad topic count");
+            }
+            if c.data().msg.is_static {
+                bail!("log in a static context");
+            }
+            charge_gas(
+                &mut c,
+                gas::LOG_BASE
+                    + gas::LOG_TOPIC * topics as u64
+                    + gas::LOG_DATA * (len - topics * 32) as u64,
+            )?;
+            let bytes = read(&mut c, data, len)?;
+            let (t, d) = bytes.split_at(topics * 32);
+            let log = Log {
+                address: c.data().msg.to,
+                topics: t.chunks(32).map(B256::from_slice).collect(),
+                data: Bytes::copy_from_slice(d),
+            };
+            c.data().exec.borrow_mut().state.push_log(log);
+            Ok(())
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "account_balance",
+        |mut c: C<'_>, addr: i32, dest: i32| {
+            charge_ink(&mut c, gas::BALANCE_BASE_INK)?;
+            let a = read_address(&mut c, addr)?;
+            let (balance, cold) = {
+                let mut e = c.data().exec.borrow_mut();
+                (e.state.balance(&a), e.state.touch_account(a))
+            };
+            charge_gas(&mut c, if cold { gas::COLD_ACCOUNT } else { gas::WARM })?;
+            write(&mut c, dest, &balance.to_be_bytes::<32>())
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "account_code",
+        |mut c: C<'_>, addr: i32, offset: i32, size: i32, dest: i32| -> Result<i32> {
+            charge_ink(&mut c, 68_073)?;
+            let a = read_address(&mut c, addr)?;
+            let (code, cold) = {
+                let mut e = c.data().exec.borrow_mut();
+                (e.state.code(&a), e.state.touch_account(a))
+            };
+            charge_gas(&mut c, if cold { gas::COLD_ACCOUNT } else { gas::WARM })?;
+            let start = (offset as u32 as usize).min(code.len());
+            let end = start.saturating_add(size as u32 as usize).min(code.len());
+            charge_ink(&mut c, gas::write_ink(end - start))?;
+            write(&mut c, dest, &code[start..end])?;
+            Ok((end - start) as i32)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "account_code_size",
+        |mut c: C<'_>, addr: i32| -> Result<i32> {
+            charge_ink(&mut c, 68_073)?;
+            let a = read_address(&mut c, addr)?;
+            let (len, cold) = {
+                let mut e = c.data().exec.borrow_mut();
+                (e.state.code(&a).len(), e.state.touch_account(a))
+            };
+            charge_gas(&mut c, if cold { gas::COLD_ACCOUNT } else { gas::WARM })?;
+            Ok(len as i32)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "account_codehash",
+        |mut c: C<'_>, addr: i32, dest: i32| {
+            charge_ink(&mut c, 78_153)?;
+            let a = read_address(&mut c, addr)?;
+            let (hash, cold) = {
+                let mut e = c.data().exec.borrow_mut();
+                let hash = match e.state.account(&a) {
+                    None => B256::ZERO,
+                    Some(acc) => keccak256(&acc.code),
+                };
+                (hash, e.state.touch_account(a))
+            };
+            charge_gas(&mut c, if cold { gas::COLD_ACCOUNT } else { gas::WARM })?;
+            write(&mut c, dest, hash.as_slice())
+        },
+    )?;
+    l.func_wrap(m, "evm_gas_left", |mut c: C<'_>| -> Result<i64> {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        Ok(gas_left(&c) as i64)
+    })?;
+    l.func_wrap(m, "evm_ink_left", |mut c: C<'_>| -> Result<i64> {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        Ok(c.get_fuel()?.saturating_mul(gas::INK_PER_FUEL) as i64)
+    })?;
+    l.func_wrap(m, "block_basefee", |mut c: C<'_>, dest: i32| {
+        let v = c.data().exec.borrow().block.basefee.to_be_bytes::<32>();
+        write_word_hostio(&mut c, dest, v)
+    })?;
+    l.func_wrap(m, "chainid", |mut c: C<'_>| -> Result<i64> {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        Ok(c.data().exec.borrow().block.chain_id as i64)
+    })?;
+    l.func_wrap(m, "block_coinbase", |mut c: C<'_>, dest: i32| {
+        let a = c.data().exec.borrow().block.coinbase;
+        write_address_hostio(&mut c, dest, a)
+    })?;
+    l.func_wrap(m, "block_gas_limit", |mut c: C<'_>| -> Result<i64> {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        Ok(c.data().exec.borrow().block.gas_limit as i64)
+    })?;
+    l.func_wrap(m, "block_number", |mut c: C<'_>| -> Result<i64> {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        Ok(c.data().exec.borrow().block.number as i64)
+    })?;
+    l.func_wrap(m, "block_timestamp", |mut c: C<'_>| -> Result<i64> {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        Ok(c.data().exec.borrow().block.timestamp as i64)
+    })?;
+    l.func_wrap(m, "contract_address", |mut c: C<'_>, dest: i32| {
+        let a = c.data().msg.to;
+        write_address_hostio(&mut c, dest, a)
+    })?;
+    l.func_wrap(m, "math_div", |mut c: C<'_>, a: i32, b: i32| {
+        math2(&mut c, a, b, 43_520, |x, y| {
+            x.checked_div(y).unwrap_or_default()
+        })
+    })?;
+    l.func_wrap(m, "math_mod", |mut c: C<'_>, a: i32, b: i32| {
+        math2(&mut c, a, b, 43_520, |x, y| {
+            x.checked_rem(y).unwrap_or_default()
+        })
+    })?;
+    l.func_wrap(m, "math_pow", |mut c: C<'_>, a: i32, b: i32| {
+        let e = U256::from_be_bytes(read32(&mut c, b)?);
+        let bytes = e.byte_len() as u64;
+        charge_ink(&mut c, 3_000 + 17_500 * bytes)?;
+        math2(&mut c, a, b, 23_520, |x, y| x.wrapping_pow(y))
+    })?;
+    l.func_wrap(m, "math_add_mod", |mut c: C<'_>, a: i32, b: i32, m: i32| {
+        math3(&mut c, a, b, m, 49_560, false)
+    })?;
+    l.func_wrap(m, "math_mul_mod", |mut c: C<'_>, a: i32, b: i32, m: i32| {
+        math3(&mut c, a, b, m, 52_660, true)
+    })?;
+    l.func_wrap(m, "msg_reentrant", |mut c: C<'_>| -> Result<i32> {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        Ok(c.data().reentrant as i32)
+    })?;
+    l.func_wrap(m, "msg_sender", |mut c: C<'_>, dest: i32| {
+        let a = c.data().msg.caller;
+        write_address_hostio(&mut c, dest, a)
+    })?;
+    l.func_wrap(m, "msg_value", |mut c: C<'_>, dest: i32| {
+        let v = c.data().msg.value.to_be_bytes::<32>();
+        write_word_hostio(&mut c, dest, v)
+    })?;
+    l.func_wrap(
+        m,
+        "native_keccak256",
+        |mut c: C<'_>, ptr: i32, len: i32, out: i32| {
+            let len = len as u32 as usize;
+            charge_ink(&mut c, gas::keccak_ink(len))?;
+            let data = read(&mut c, ptr, len)?;
+            write(&mut c, out, keccak256(&data).as_slice())
+        },
+    )?;
+    l.func_wrap(m, "tx_gas_price", |mut c: C<'_>, dest: i32| {
+        let v = c.data().exec.borrow().gas_price.to_be_bytes::<32>();
+        write_word_hostio(&mut c, dest, v)
+    })?;
+    l.func_wrap(m, "tx_ink_price", |mut c: C<'_>| -> Result<i32> {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        Ok(gas::INK_PER_GAS as i32)
+    })?;
+    l.func_wrap(m, "tx_origin", |mut c: C<'_>, dest: i32| {
+        let a = c.data().exec.borrow().origin;
+        write_address_hostio(&mut c, dest, a)
+    })?;
+    l.func_wrap(m, "pay_for_memory_grow", |mut c: C<'_>, pages: i32| {
+        charge_ink(&mut c, gas::HOSTIO_INK)?;
+        charge_gas(&mut c, pages as u32 as u64 * gas::PAGE_GAS)
+    })?;
+    Ok(l)
+}

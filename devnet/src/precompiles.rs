@@ -1,0 +1,199 @@
+//! The precompiles a Stylus program and its deployer use: ecrecover, sha256, identity, ArbSys
+//! (block number, block hash, chain id, ArbOS version) and ArbWasm (activation and versions).
+
+use alloy::primitives::{address, Address, B256, U256};
+use alloy::sol;
+use alloy::sol_types::{SolCall, SolError};
+use sha2::Digest;
+
+use crate::exec::{CallResult, ExecRef, Message, Outcome};
+use crate::program::STYLUS_VERSION;
+
+pub const ECRECOVER: Address = address!("0000000000000000000000000000000000000001");
+pub const SHA256: Address = address!("0000000000000000000000000000000000000002");
+pub const IDENTITY: Address = address!("0000000000000000000000000000000000000004");
+pub const ARB_SYS: Address = address!("0000000000000000000000000000000000000064");
+pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
+
+/// ArbOS version the devnet reports (Stylus is live from ArbOS 31).
+pub const ARBOS_VERSION: u64 = 32;
+
+sol! {
+    interface ArbSys {
+        function arbBlockNumber() external view returns (uint256);
+        function arbBlockHash(uint256 arbBlockNum) external view returns (bytes32);
+        function arbChainID() external view returns (uint256);
+        function arbOSVersion() external view returns (uint256);
+    }
+
+    interface ArbWasm {
+        function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
+        function stylusVersion() external view returns (uint16 version);
+        function programVersion(address program) external view returns (uint16 version);
+        error ProgramNotActivated();
+        error ProgramNotWasm();
+        error ProgramNeedsUpgrade(uint16 version, uint16 stylusVersion);
+        error ProgramUpToDate();
+    }
+}
+
+/// Revert data of a call to Stylus code that was never activated.
+pub fn program_not_activated() -> Vec<u8> {
+    ArbWasm::ProgramNotActivated {}.abi_encode()
+}
+
+fn gas_of(words: usize, base: u64, per_word: u64) -> u64 {
+    base + per_word * words as u64
+}
+
+/// Runs a precompile if `msg` addresses one.
+pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
+    let data = &msg.data[..];
+    let result = match msg.code_address {
+        ECRECOVER => Ok((ecrecover(data), 3_000)),
+        SHA256 => Ok((
+            sha2::Sha256::digest(data).to_vec(),
+            gas_of(data.len().div_ceil(32), 60, 12),
+        )),
+        IDENTITY => Ok((data.to_vec(), gas_of(data.len().div_ceil(32), 15, 3))),
+        ARB_SYS => arb_sys(exec, data).map(|out| (out, 100)),
+        ARB_WASM => arb_wasm(exec, msg).map(|out| (out, 100)),
+        _ => return None,
+    };
+    Some(match result {
+        Ok((output, gas)) if gas <= msg.gas => CallResult {
+            outcome: Outcome::Success,
+            output,
+            gas_used: gas,
+        },
+        Ok(_) => CallResult {
+            outcome: Outcome::OutOfGas,
+            output: Vec::new(),
+            gas_used: msg.gas,
+        },
+        Err(output) => CallResult {
+            outcome: Outcome::Revert,
+            output,
+            gas_used: 100.min(msg.gas),
+        },
+    })
+}
+
+fn ecrecover(data: &[u8]) -> Vec<u8> {
+    let mut input = [0u8; 128];
+    let n = data.len().min(128);
+    input[..n].copy_from_slice(&data[..n]);
+    let hash = B256::from_slice(&input[..32]);
+    let v = U256::from_be_slice(&input[32..64]);
+    let parity = if v == U256::from(27) {
+        false
+    } else if v == U256::from(28) {
+        true
+    } else {
+        return Vec::new();
+    };
+    let r = U256::from_be_slice(&input[64..96]);
+    let s = U256::from_be_slice(&input[96..128]);
+    let sig = alloy::primitives::Signature::new(r, s, parity);
+    match sig.recover_address_from_prehash(&hash) {
+        Ok(a) => {
+            let mut out = vec![0u8; 12];
+            out.extend_from_slice(a.as_slice());
+            out
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+fn arb_sys(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+    let e = exec.borrow();
+    let selector: [u8; 4] = data
+        .get(..4)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(Vec::new)?;
+    match selector {
+        ArbSys::arbBlockNumberCall::SELECTOR => Ok(U256::from(e.block.number).to_be_bytes_vec()),
+        ArbSys::arbChainIDCall::SELECTOR => Ok(U256::from(e.block.chain_id).to_be_bytes_vec()),
+        ArbSys::arbOSVersionCall::SELECTOR => Ok(U256::from(55 + ARBOS_VERSION).to_be_bytes_vec()),
+        ArbSys::arbBlockHashCall::SELECTOR => {
+            let call = ArbSys::arbBlockHashCall::abi_decode(data).map_err(|_| Vec::new())?;
+            let n = call.arbBlockNum;
+            // Like ArbSys: only the 256 blocks before the current one.
+            let current = U256::from(e.block.number);
+            if n >= current || current - n > U256::from(256) || n < U256::from(e.block.first_recent)
+            {
+                return Err(b"invalid block number for ArbBlockHAsh".to_vec());
+            }
+            let i = (n.to::<u64>() - e.block.first_recent) as usize;
+            e.block
+                .recent_hashes
+                .get(i)
+                .map(|h| h.to_vec())
+                .ok_or_else(Vec::new)
+        }
+        _ => Err(Vec::new()),
+    }
+}
+
+fn arb_wasm(exec: &ExecRef, msg: &Message) -> Result<Vec<u8>, Vec<u8>> {
+    let data = &msg.data[..];
+    let selector: [u8; 4] = data
+        .get(..4)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(Vec::new)?;
+    match selector {
+        ArbWasm::activateProgramCall::SELECTOR => {
+            if msg.is_static {
+                return Err(Vec::new());
+            }
+            let call = ArbWasm::activateProgramCall::abi_decode(data).map_err(|_| Vec::new())?;
+            let (code, programs, active) = {
+                let e = exec.borrow();
+                (
+                    e.state.code(&call.program),
+                    e.programs.clone(),
+                    e.state.program(&call.program).is_some(),
+                )
+            };
+            if active {
+                return Err(ArbWasm::ProgramUpToDate {}.abi_encode());
+            }
+            let program = programs.activate(&code).map_err(|err| {
+                tracing::warn!(program = %call.program, %err, "activation refused");
+                match err {
+                    crate::program::ActivationError::NotStylus => {
+                        ArbWasm::ProgramNotWasm {}.abi_encode()
+                    }
+                    other => alloy::sol_types::Revert::from(other.to_string()).abi_encode(),
+                }
+            })?;
+            let mut e = exec.borrow_mut();
+            e.state
+                .update(call.program, |a| a.program = Some(program.clone()));
+            // The devnet charges no data fee: any value sent is returned.
+            if !msg.value.is_zero() {
+                e.state.transfer(ARB_WASM, msg.caller, msg.value);
+            }
+            Ok(ArbWasm::activateProgramCall::abi_encode_returns(
+                &ArbWasm::activateProgramReturn {
+                    version: STYLUS_VERSION,
+                    dataFee: U256::ZERO,
+                },
+            ))
+        }
+        ArbWasm::stylusVersionCall::SELECTOR => Ok(ArbWasm::stylusVersionCall::abi_encode_returns(
+            &STYLUS_VERSION,
+        )),
+        ArbWasm::programVersionCall::SELECTOR => {
+            let call = ArbWasm::programVersionCall::abi_decode(data).map_err(|_| Vec::new())?;
+            if exec.borrow().state.program(&call.program).is_some() {
+                Ok(ArbWasm::programVersionCall::abi_encode_returns(
+                    &STYLUS_VERSION,
+                ))
+            } else {
+                Err(ArbWasm::ProgramNotActivated {}.abi_encode())
+            }
+        }
+        _ => Err(Vec::new()),
+    }
+}

@@ -1,0 +1,359 @@
+//! Stylus programs: the deployed code format, activation checks as Nitro makes them, and the
+//! compiled wasmtime module (compiled once per code hash, instantiated per call).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+use alloy::primitives::{keccak256, B256};
+use wasmparser::{Operator, Parser, Payload, TypeRef, ValType, Validator, WasmFeatures};
+
+/// `EF F0 00` marks Stylus code; the fourth byte is the dictionary (0: none).
+pub const STYLUS_PREFIX: [u8; 3] = [0xef, 0xf0, 0x00];
+/// Deployed code limit (`MaxCodeSize`, 24 KiB) and decompressed WASM limit (`MaxWasmSize`).
+pub const MAX_CODE_SIZE: usize = 24_576;
+pub const MAX_WASM_SIZE: usize = 128 * 1024;
+/// Other bounds Nitro's validator enforces (`crates/prover/src/binary.rs`).
+pub const MAX_FUNCTIONS: usize = 4_096;
+pub const MAX_DATA_SEGMENTS: usize = 128;
+pub const MAX_PAGES: u64 = 128;
+/// Stylus version reported by `ArbWasm.stylusVersion()`.
+pub const STYLUS_VERSION: u16 = 2;
+
+/// The hostios a program may import from `vm_hooks` (Nitro `wasm-libraries/forward`).
+pub const HOSTIOS: &[&str] = &[
+    "read_args",
+    "write_result",
+    "exit_early",
+    "storage_load_bytes32",
+    "storage_cache_bytes32",
+    "storage_flush_cache",
+    "transient_load_bytes32",
+    "transient_store_bytes32",
+    "call_contract",
+    "delegate_call_contract",
+    "static_call_contract",
+    "create1",
+    "create2",
+    "read_return_data",
+    "return_data_size",
+    "emit_log",
+    "account_balance",
+    "account_code",
+    "account_code_size",
+    "account_codehash",
+    "evm_gas_left",
+    "evm_ink_left",
+    "block_basefee",
+    "chainid",
+    "block_coinbase",
+    "block_gas_limit",
+    "block_number",
+    "block_timestamp",
+    "contract_address",
+    "math_div",
+    "math_mod",
+    "math_pow",
+    "math_add_mod",
+    "math_mul_mod",
+    "msg_reentrant",
+    "msg_sender",
+    "msg_value",
+    "native_keccak256",
+    "tx_gas_price",
+    "tx_ink_price",
+    "tx_origin",
+    "pay_for_memory_grow",
+];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ActivationError {
+    #[error("code is not a Stylus program (it must start with 0xEFF000)")]
+    NotStylus,
+    #[error("code uses brotli dictionary {0}; only 0 (none) is supported")]
+    UnknownDictionary(u8),
+    #[error("deployed code is {0} bytes, over the {MAX_CODE_SIZE}-byte limit")]
+    CodeTooLarge(usize),
+    #[error("brotli decompression failed: {0}")]
+    Decompress(String),
+    #[error("WASM is {0} bytes uncompressed, over the {MAX_WASM_SIZE}-byte limit")]
+    WasmTooLarge(usize),
+    #[error("invalid WASM for Stylus: {0}")]
+    Invalid(String),
+    #[error("import {module}::{name} is not a Stylus hostio (only vm_hooks is allowed)")]
+    ForeignImport { module: String, name: String },
+    #[error("missing export {0}")]
+    MissingExport(&'static str),
+    #[error("{0}")]
+    Limit(String),
+    #[error("unsupported instruction {0} (floats, SIMD, reference types, threads, tail calls, memory.init, data.drop and table ops are not allowed)")]
+    Unsupported(String),
+    #[error("compilation failed: {0}")]
+    Compile(String),
+}
+
+/// An activated program.
+#[derive(Debug)]
+pub struct Program {
+    pub code_hash: B256,
+    pub module: wasmtime::Module,
+    pub wasm_len: usize,
+    pub functions: usize,
+    pub initial_pages: u64,
+}
+
+/// Splits deployed code into the decompressed WASM.
+pub fn decompress(code: &[u8]) -> Result<Vec<u8>, ActivationError> {
+    if code.len() > MAX_CODE_SIZE {
+        return Err(ActivationError::CodeTooLarge(code.len()));
+    }
+    if code.len() < 4 || code[..3] != STYLUS_PREFIX {
+        return Err(ActivationError::NotStylus);
+    }
+    if code[3] != 0 {
+        return Err(ActivationError::UnknownDictionary(code[3]));
+    }
+    let mut wasm = Vec::new();
+    brotli::Decompressor::new(&code[4..], 4096)
+        .take(MAX_WASM_SIZE as u64 + 1)
+        .read_to_end(&mut wasm)
+        .map_err(|e| ActivationError::Decompress(e.to_string()))?;
+    if wasm.len() > MAX_WASM_SIZE {
+        return Err(ActivationError::WasmTooLarge(wasm.len()));
+    }
+    Ok(wasm)
+}
+
+/// What the checks learned about a module.
+struct Shape {
+    functions: usize,
+    initial_pages: u64,
+}
+
+/// Nitro's activation checks on the WASM.
+fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
+    let features = WasmFeatures::MUTABLE_GLOBAL
+        | WasmFeatures::SIGN_EXTENSION
+        | WasmFeatures::MULTI_VALUE
+        | WasmFeatures::BULK_MEMORY
+        | WasmFeatures::SATURATING_FLOAT_TO_INT;
+    Validator::new_with_features(features)
+        .validate_all(wasm)
+        .map_err(|e| ActivationError::Invalid(e.to_string()))?;
+    let mut functions = 0;
+    let mut imported_functions = 0;
+    let mut initial_pages = 0;
+    let mut has_memory = false;
+    let mut entry_index = None;
+    let mut func_types = Vec::new();
+    let mut types: Vec<(Vec<ValType>, Vec<ValType>)> = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.map_err(|e| ActivationError::Invalid(e.to_string()))? {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    let group = group.map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                    for ty in group.into_types() {
+                        if let wasmparser::CompositeInnerType::Func(f) = &ty.composite_type.inner {
+                            types.push((f.params().to_vec(), f.results().to_vec()));
+                        } else {
+                            types.push((Vec::new(), Vec::new()));
+                        }
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import.map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                    if import.module != "vm_hooks" || !HOSTIOS.contains(&import.name) {
+                        return Err(ActivationError::ForeignImport {
+                            module: import.module.to_string(),
+                            name: import.name.to_string(),
+                        });
+                    }
+                    match import.ty {
+                        TypeRef::Func(t) => {
+                            func_types.push(t);
+                            imported_functions += 1;
+                        }
+                        _ => {
+                            return Err(ActivationError::ForeignImport {
+                                module: import.module.to_string(),
+                                name: import.name.to_string(),
+                            })
+                        }
+                    }
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for t in reader {
+                    func_types.push(t.map_err(|e| ActivationError::Invalid(e.to_string()))?);
+                    functions += 1;
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    let memory = memory.map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                    initial_pages = memory.initial;
+                    if memory.initial > MAX_PAGES {
+                        return Err(ActivationError::Limit(format!(
+                            "memory starts at {} pages, over {MAX_PAGES}",
+                            memory.initial
+                        )));
+                    }
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export.map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                    match (export.name, export.kind) {
+                        ("memory", wasmparser::ExternalKind::Memory) => has_memory = true,
+                        ("user_entrypoint", wasmparser::ExternalKind::Func) => {
+                            entry_index = Some(export.index)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Payload::StartSection { .. } => {
+                return Err(ActivationError::Limit(
+                    "a start function is not allowed".into(),
+                ))
+            }
+            Payload::DataSection(reader) if reader.count() as usize > MAX_DATA_SEGMENTS => {
+                return Err(ActivationError::Limit(format!(
+                    "{} data segments, over {MAX_DATA_SEGMENTS}",
+                    reader.count()
+                )));
+            }
+            Payload::CodeSectionEntry(body) => {
+                let mut ops = body
+                    .get_operators_reader()
+                    .map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                while !ops.eof() {
+                    let op = ops
+                        .read()
+                        .map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                    if let Some(name) = forbidden(&op) {
+                        return Err(ActivationError::Unsupported(name));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if functions + imported_functions > MAX_FUNCTIONS {
+        return Err(ActivationError::Limit(format!(
+            "{} functions, over {MAX_FUNCTIONS}",
+            functions + imported_functions
+        )));
+    }
+    if !has_memory {
+        return Err(ActivationError::MissingExport("memory"));
+    }
+    let entry = entry_index.ok_or(ActivationError::MissingExport("user_entrypoint"))?;
+    let ty = func_types
+        .get(entry as usize)
+        .and_then(|t| types.get(*t as usize))
+        .ok_or(ActivationError::MissingExport("user_entrypoint"))?;
+    if ty.0 != [ValType::I32] || ty.1 != [ValType::I32] {
+        return Err(ActivationError::Invalid(
+            "user_entrypoint must have type (i32) -> i32".into(),
+        ));
+    }
+    Ok(Shape {
+        functions: functions + imported_functions,
+        initial_pages,
+    })
+}
+
+/// Instructions the validator's feature set admits but Nitro does not.
+fn forbidden(op: &Operator<'_>) -> Option<String> {
+    match op {
+        Operator::MemoryInit { .. }
+        | Operator::DataDrop { .. }
+        | Operator::TableInit { .. }
+        | Operator::ElemDrop { .. }
+        | Operator::TableCopy { .. } => Some(format!("{op:?}")),
+        Operator::I32TruncSatF32S
+        | Operator::I32TruncSatF32U
+        | Operator::I32TruncSatF64S
+        | Operator::I32TruncSatF64U
+        | Operator::I64TruncSatF32S
+        | Operator::I64TruncSatF32U
+        | Operator::I64TruncSatF64S
+        | Operator::I64TruncSatF64U => Some(format!("{op:?}")),
+        _ => None,
+    }
+}
+
+/// Compiles activated programs once per code hash.
+pub struct ProgramCache {
+    engine: wasmtime::Engine,
+    compiled: Mutex<HashMap<B256, Arc<Program>>>,
+}
+
+impl ProgramCache {
+    pub fn new() -> anyhow::Result<ProgramCache> {
+        let mut config = wasmtime::Config::new();
+        config.consume_fuel(true);
+        Ok(ProgramCache {
+            engine: wasmtime::Engine::new(&config)?,
+            compiled: Mutex::default(),
+        })
+    }
+
+    pub fn engine(&self) -> &wasmtime::Engine {
+        &self.engine
+    }
+
+    /// Checks and compiles deployed code (activation).
+    pub fn activate(&self, code: &[u8]) -> Result<Arc<Program>, ActivationError> {
+        let code_hash = keccak256(code);
+        if let Some(p) = self.lock().get(&code_hash) {
+            return Ok(p.clone());
+        }
+        let wasm = decompress(code)?;
+        let shape = check(&wasm)?;
+        let module = wasmtime::Module::new(&self.engine, &wasm)
+            .map_err(|e| ActivationError::Compile(e.to_string()))?;
+        let program = Arc::new(Program {
+            code_hash,
+            module,
+            wasm_len: wasm.len(),
+            functions: shape.functions,
+            initial_pages: shape.initial_pages,
+        });
+        self.lock().insert(code_hash, program.clone());
+        Ok(program)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<B256, Arc<Program>>> {
+        // A panic while holding the lock leaves a consistent map: recover it.
+        self.compiled.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Stylus deployed code for a WASM: prefix + brotli (quality 11, window 22), as cargo-stylus
+/// builds it.
+pub fn compress(wasm: &[u8]) -> Vec<u8> {
+    let mut out = STYLUS_PREFIX.to_vec();
+    out.push(0);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &wasm[..], &mut out, &params)
+        .expect("compressing into a Vec cannot fail");
+    out
+}
+
+/// EVM init code that returns `code` (the layout `cargo stylus deploy` uses: a 43-byte prelude,
+/// a version byte, then the code).
+pub fn init_code(code: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x7f];
+    out.extend_from_slice(&alloy::primitives::U256::from(code.len()).to_be_bytes::<32>());
+    out.extend_from_slice(&[0x80, 0x60, 43, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3, 0x00]);
+    out.extend_from_slice(code);
+    out
+}
