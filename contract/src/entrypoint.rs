@@ -2,7 +2,7 @@
 //! allocator, the panic handler and `user_entrypoint`.
 //!
 //! The program does not link stylus-sdk: its dependency graph (stylus-core needs `regex`, the SDK
-//! `clap`) brings in `std`, whose panic and formatting machinery alone cost ~1.5 KB of the
+//! `clap`) brings in `std`, whose panic and formatting machinery cost ~500 bytes of the
 //! 24 KiB compressed limit. Without it the program is `no_std` all the way down.
 
 use alloc::vec::Vec;

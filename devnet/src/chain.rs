@@ -13,7 +13,6 @@ use alloy::primitives::{keccak256, Address, Bloom, Bytes, TxKind, B256, U256};
 
 use crate::exec::{self, BlockEnv, CallResult, Exec, Message, Outcome};
 use crate::gas;
-use crate::hostio;
 use crate::program::ProgramCache;
 use crate::state::{Log, State};
 
@@ -224,22 +223,15 @@ impl Chain {
         env.number
     }
 
-    fn exec(
-        &mut self,
-        env: BlockEnv,
-        origin: Address,
-        gas_price: U256,
-    ) -> anyhow::Result<Rc<RefCell<Exec>>> {
-        let linker = hostio::linker(self.programs.engine())?;
-        Ok(Rc::new(RefCell::new(Exec {
+    fn exec(&mut self, env: BlockEnv, origin: Address, gas_price: U256) -> Rc<RefCell<Exec>> {
+        Rc::new(RefCell::new(Exec {
             state: std::mem::take(&mut self.state),
             block: env,
             origin,
             gas_price,
             programs: self.programs.clone(),
-            linker: Rc::new(linker),
             stack: Vec::new(),
-        })))
+        }))
     }
 
     fn finish(&mut self, exec: Rc<RefCell<Exec>>) {
@@ -319,9 +311,7 @@ impl Chain {
 
         let env = self.next_block_env();
         self.state.begin_transaction();
-        let exec = self
-            .exec(env, from, U256::from(price))
-            .map_err(|e| TxError::Unsupported(e.to_string()))?;
+        let exec = self.exec(env, from, U256::from(price));
         {
             let mut e = exec.borrow_mut();
             e.state.update(from, |a| {
@@ -409,7 +399,7 @@ impl Chain {
         let env = self.next_block_env();
         self.state.begin_transaction();
         let checkpoint = self.state.checkpoint();
-        let exec = self.exec(env, from, U256::ZERO)?;
+        let exec = self.exec(env, from, U256::ZERO);
         let intrinsic = gas::intrinsic_gas(&req.data, req.to.is_none());
         let result = match req.to {
             Some(to) => {

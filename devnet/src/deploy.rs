@@ -5,7 +5,7 @@
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionRequest;
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use anyhow::{bail, Context, Result};
@@ -22,16 +22,7 @@ pub async fn deploy_wasm(rpc_url: &str, signer: PrivateKeySigner, wasm: &[u8]) -
         .await
         .with_context(|| format!("connecting to {rpc_url}"))?;
     let tx = TransactionRequest::default().with_deploy_code(init_code(&code));
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .context("sending the deployment transaction")?
-        .get_receipt()
-        .await
-        .context("waiting for the deployment receipt")?;
-    if !receipt.status() {
-        bail!("deployment transaction {} failed", receipt.transaction_hash);
-    }
+    let receipt = confirm(&provider, tx, "deployment").await?;
     let address = receipt
         .contract_address
         .context("deployment receipt has no contract address")?;
@@ -40,18 +31,27 @@ pub async fn deploy_wasm(rpc_url: &str, signer: PrivateKeySigner, wasm: &[u8]) -
         .with_to(ARB_WASM)
         .with_input(activate.abi_encode())
         .with_value(U256::ZERO);
+    confirm(&provider, tx, "activation")
+        .await
+        .with_context(|| format!("activating {address}"))?;
+    Ok(address)
+}
+
+/// Sends `tx` and waits for a successful receipt.
+async fn confirm(
+    provider: &impl Provider,
+    tx: TransactionRequest,
+    what: &str,
+) -> Result<TransactionReceipt> {
     let receipt = provider
         .send_transaction(tx)
         .await
-        .context("sending the activation transaction")?
+        .with_context(|| format!("sending the {what} transaction"))?
         .get_receipt()
         .await
-        .context("waiting for the activation receipt")?;
+        .with_context(|| format!("waiting for the {what} receipt"))?;
     if !receipt.status() {
-        bail!(
-            "activation of {address} failed (tx {})",
-            receipt.transaction_hash
-        );
+        bail!("{what} transaction {} failed", receipt.transaction_hash);
     }
-    Ok(address)
+    Ok(receipt)
 }

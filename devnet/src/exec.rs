@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
-use wasmtime::{Linker, Store};
+use alloy::primitives::{Address, Bytes, B256, U256};
+use wasmtime::Store;
 
 use crate::gas;
 use crate::hostio::{self, Frame};
@@ -36,7 +36,6 @@ pub struct Exec {
     pub origin: Address,
     pub gas_price: U256,
     pub programs: Arc<ProgramCache>,
-    pub linker: Rc<Linker<Frame>>,
     /// Addresses of the programs on the call stack (reentrancy detection).
     pub stack: Vec<Address>,
 }
@@ -150,23 +149,19 @@ fn run_program(exec: &ExecRef, msg: &Message, program: Arc<crate::program::Progr
             gas_used: msg.gas,
         };
     }
-    let (engine, linker, reentrant) = {
+    let (programs, reentrant) = {
         let e = exec.borrow();
-        (
-            e.programs.engine().clone(),
-            e.linker.clone(),
-            e.stack.contains(&msg.to),
-        )
+        (e.programs.clone(), e.stack.contains(&msg.to))
     };
     let frame = Frame::new(exec.clone(), msg.clone(), reentrant);
-    let mut store = Store::new(&engine, frame);
+    let mut store = Store::new(programs.engine(), frame);
     let fuel = gas::fuel_for_gas(msg.gas - upfront);
     if store.set_fuel(fuel).is_err() {
         return CallResult::failure("fuel metering is off", msg.gas);
     }
     exec.borrow_mut().stack.push(msg.to);
     let run = (|| -> wasmtime::Result<i32> {
-        let instance = linker.instantiate(&mut store, &program.module)?;
+        let instance = programs.linker().instantiate(&mut store, &program.module)?;
         let entry = instance.get_typed_func::<i32, i32>(&mut store, "user_entrypoint")?;
         entry.call(&mut store, msg.data.len() as i32)
     })();
@@ -174,58 +169,36 @@ fn run_program(exec: &ExecRef, msg: &Message, program: Arc<crate::program::Progr
     let fuel_left = store.get_fuel().unwrap_or(0);
     let gas_used = (upfront + gas::gas_for_fuel(fuel.saturating_sub(fuel_left))).min(msg.gas);
     let frame = store.into_data();
-    match run {
-        Ok(0) => {
-            // Nitro persists what the program left in its storage cache.
-            if let Err(e) = hostio::flush(&frame) {
-                return CallResult::failure(e.to_string(), msg.gas);
-            }
-            CallResult {
-                outcome: Outcome::Success,
-                output: frame.result,
-                gas_used,
+    let out_of_gas = frame.out_of_gas
+        || matches!(&run, Err(e) if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel));
+    // The program's status: what user_entrypoint returned, or what it passed to exit_early.
+    let status = match run {
+        _ if out_of_gas => {
+            return CallResult {
+                outcome: Outcome::OutOfGas,
+                output: Vec::new(),
+                gas_used: msg.gas,
             }
         }
-        Ok(_) => CallResult {
-            outcome: Outcome::Revert,
-            output: frame.result,
-            gas_used,
+        Ok(status) => status as u32,
+        Err(e) => match frame.exit_status {
+            Some(status) => status,
+            None => return CallResult::failure(format!("program trapped: {e}"), gas_used),
         },
-        Err(e) => {
-            if frame.out_of_gas
-                || e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel)
-            {
-                CallResult {
-                    outcome: Outcome::OutOfGas,
-                    output: Vec::new(),
-                    gas_used: msg.gas,
-                }
-            } else if let Some(status) = frame.exit_status {
-                // exit_early: a clean exit with the status the program chose.
-                if status == 0 {
-                    if let Err(e) = hostio::flush(&frame) {
-                        return CallResult::failure(e.to_string(), msg.gas);
-                    }
-                }
-                CallResult {
-                    outcome: if status == 0 {
-                        Outcome::Success
-                    } else {
-                        Outcome::Revert
-                    },
-                    output: frame.result,
-                    gas_used,
-                }
-            } else {
-                CallResult::failure(format!("program trapped: {e}"), gas_used)
-            }
-        }
+    };
+    if status == 0 {
+        // Nitro persists what the program left in its storage cache.
+        hostio::flush(&frame);
     }
-}
-
-/// Address of a contract created with CREATE by `sender` at `nonce`.
-pub fn create_address(sender: Address, nonce: u64) -> Address {
-    sender.create(nonce)
+    CallResult {
+        outcome: if status == 0 {
+            Outcome::Success
+        } else {
+            Outcome::Revert
+        },
+        output: frame.result,
+        gas_used,
+    }
 }
 
 /// CREATE / CREATE2: runs the init code and stores the code it returns (a Stylus program is
@@ -279,9 +252,4 @@ pub fn create(
             (Err(data), used)
         }
     }
-}
-
-/// CREATE2 address.
-pub fn create2_address(sender: Address, salt: B256, init: &[u8]) -> Address {
-    sender.create2(salt, keccak256(init))
 }

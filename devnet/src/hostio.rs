@@ -120,14 +120,13 @@ fn write_u32(c: &mut C<'_>, ptr: i32, v: u32) -> Result<()> {
 }
 
 /// Persists the frame's dirty cached slots (storage_flush_cache and the end of a call).
-pub fn flush(frame: &Frame) -> Result<()> {
+pub fn flush(frame: &Frame) {
     let mut e = frame.exec.borrow_mut();
     for (slot, (value, dirty)) in &frame.cache {
         if *dirty {
             e.state.set_storage(frame.msg.to, *slot, *value);
         }
     }
-    Ok(())
 }
 
 /// SSTORE gas of flushing the dirty slots.
@@ -280,8 +279,8 @@ fn do_create(
         let nonce = e.state.nonce(&me);
         e.state.update(me, |a| a.nonce += 1);
         match salt {
-            Some(s) => exec::create2_address(me, s, &init),
-            None => exec::create_address(me, nonce),
+            Some(s) => me.create2(s, keccak256(&init)),
+            None => me.create(nonce),
         }
     };
     charge_gas(c, gas::TX_CREATE)?;
@@ -423,7 +422,7 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
         }
         let cost = flush_gas(&mut c);
         charge_gas(&mut c, cost)?;
-        flush(c.data())?;
+        flush(c.data());
         let f = c.data_mut();
         if clear != 0 {
             f.cache.clear();

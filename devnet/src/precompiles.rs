@@ -122,7 +122,7 @@ fn arb_sys(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
             let current = U256::from(e.block.number);
             if n >= current || current - n > U256::from(256) || n < U256::from(e.block.first_recent)
             {
-                return Err(b"invalid block number for ArbBlockHAsh".to_vec());
+                return Err(b"invalid block number for ArbBlockHash".to_vec());
             }
             let i = (n.to::<u64>() - e.block.first_recent) as usize;
             e.block

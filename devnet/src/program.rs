@@ -286,9 +286,11 @@ fn forbidden(op: &Operator<'_>) -> Option<String> {
     }
 }
 
-/// Compiles activated programs once per code hash.
+/// Compiles activated programs once per code hash; holds the engine and the hostio linker that
+/// every call instantiates with.
 pub struct ProgramCache {
     engine: wasmtime::Engine,
+    linker: wasmtime::Linker<crate::hostio::Frame>,
     compiled: Mutex<HashMap<B256, Arc<Program>>>,
 }
 
@@ -296,14 +298,21 @@ impl ProgramCache {
     pub fn new() -> anyhow::Result<ProgramCache> {
         let mut config = wasmtime::Config::new();
         config.consume_fuel(true);
+        let engine = wasmtime::Engine::new(&config)?;
+        let linker = crate::hostio::linker(&engine)?;
         Ok(ProgramCache {
-            engine: wasmtime::Engine::new(&config)?,
+            engine,
+            linker,
             compiled: Mutex::default(),
         })
     }
 
     pub fn engine(&self) -> &wasmtime::Engine {
         &self.engine
+    }
+
+    pub fn linker(&self) -> &wasmtime::Linker<crate::hostio::Frame> {
+        &self.linker
     }
 
     /// Checks and compiles deployed code (activation).

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use alloy::consensus::transaction::Recovered;
+use alloy::consensus::Transaction as _;
 use alloy::primitives::{Address, Bloom, Bytes, B256, U256};
 use axum::extract::State;
 use axum::routing::post;
@@ -278,8 +279,6 @@ fn receipt_json(chain: &Chain, t: &MinedTx) -> Value {
         "type": quantity(t.envelope.tx_type() as u8),
     })
 }
-
-use alloy::consensus::Transaction as _;
 
 fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
     match method {

@@ -98,17 +98,17 @@ async fn deploys_initializes_and_runs_the_real_contract() {
     let relay = signers[8].address();
     let treasury = signers[9].address();
     let min_stake = U256::from(10u64).pow(U256::from(18));
-    let receipt = c
-        .initialize(
-            owner.address(),
-            relay,
-            treasury,
-            verifier,
-            min_stake,
-            600,
-            5,
-            16,
-        )
+    let initialize = c.initialize(
+        owner.address(),
+        relay,
+        treasury,
+        verifier,
+        min_stake,
+        600,
+        5,
+        16,
+    );
+    let receipt = initialize
         .send()
         .await
         .unwrap()
@@ -125,21 +125,7 @@ async fn deploys_initializes_and_runs_the_real_contract() {
     assert_eq!(config._4, min_stake);
 
     // A second initialize reverts with the contract's custom error, decoded by alloy.
-    let err = c
-        .initialize(
-            owner.address(),
-            relay,
-            treasury,
-            verifier,
-            min_stake,
-            600,
-            5,
-            16,
-        )
-        .call()
-        .await
-        .err()
-        .expect("the call reverts");
+    let err = initialize.call().await.err().expect("the call reverts");
     let decoded = err
         .as_decoded_interface_error::<ITaskContract::ITaskContractErrors>()
         .expect("a custom error");
@@ -157,7 +143,7 @@ async fn deploys_initializes_and_runs_the_real_contract() {
         .unwrap();
     let as_node = ITaskContract::new(contract, &node_provider);
     let before = provider.get_balance(node.address()).await.unwrap();
-    let receipt = as_node
+    let join = as_node
         .join(
             "NVIDIA GeForce RTX 4090".into(),
             24 << 30,
@@ -165,13 +151,8 @@ async fn deploys_initializes_and_runs_the_real_contract() {
             public_key(&node).into(),
             vec!["gpt2".into()],
         )
-        .value(min_stake)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+        .value(min_stake);
+    let receipt = join.send().await.unwrap().get_receipt().await.unwrap();
     assert!(receipt.status());
     assert!(!receipt.inner.logs().is_empty(), "join emits events");
     eprintln!("join: {} gas", receipt.gas_used);
@@ -185,19 +166,7 @@ async fn deploys_initializes_and_runs_the_real_contract() {
     assert_eq!(info.stake, min_stake);
 
     // Joining twice is refused, and a reverted transaction keeps nothing but the fee.
-    let err = as_node
-        .join(
-            "NVIDIA GeForce RTX 4090".into(),
-            24 << 30,
-            [0, 1, 0],
-            public_key(&node).into(),
-            vec![],
-        )
-        .value(min_stake)
-        .call()
-        .await
-        .err()
-        .expect("the call reverts");
+    let err = join.call().await.err().expect("the call reverts");
     assert!(err
         .as_decoded_interface_error::<ITaskContract::ITaskContractErrors>()
         .is_some());
