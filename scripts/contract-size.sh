@@ -9,7 +9,7 @@ cargo build --quiet --release --target wasm32-unknown-unknown -p task-contract -
 limit=24576
 status=0
 for name in task_contract vrf_verifier; do
-  wasm="target/wasm32-unknown-unknown/release/$name.wasm"
+  wasm="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/$name.wasm"
   raw=$(stat -c %s "$wasm")
   br=$(brotli -q 11 -w 22 -c "$wasm" | wc -c)
   deployed=$((br + 4))

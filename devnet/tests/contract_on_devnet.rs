@@ -43,7 +43,10 @@ fn build_programs() -> (Vec<u8>, Vec<u8>) {
         .status()
         .expect("cargo runs");
     assert!(status.success(), "building the programs failed");
-    let dir = root.join("target/wasm32-unknown-unknown/release");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let dir = root.join(target).join("wasm32-unknown-unknown/release");
     (
         std::fs::read(dir.join("task_contract.wasm")).expect("contract wasm"),
         std::fs::read(dir.join("vrf_verifier.wasm")).expect("verifier wasm"),
