@@ -1,0 +1,22 @@
+//! The code the relay, the node worker and the application client share, so that all three agree
+//! byte for byte on what PROTOCOL.md specifies.
+
+pub mod bindings;
+pub mod canonical_json;
+pub mod image_params;
+pub mod image_score;
+pub mod params_error;
+pub mod phash;
+pub mod pillow_resample;
+pub mod relay_signature;
+pub mod sampling;
+pub mod task_params;
+pub mod task_status;
+pub mod task_type;
+pub mod text_params;
+pub mod text_result;
+pub mod vrf;
+
+pub use params_error::ParamsError;
+pub use task_params::TaskParams;
+pub use task_type::TaskType;
