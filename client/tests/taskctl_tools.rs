@@ -1,0 +1,141 @@
+//! The `taskctl` tools run as a user runs them, against the shared vectors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn taskctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskctl"))
+        .args(args)
+        .output()
+        .expect("taskctl runs")
+}
+
+fn last_line(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "taskctl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string()
+}
+
+fn vectors(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/test-vectors")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn vrf_prove_and_verify_reproduce_every_vector() {
+    let doc = vectors("ecvrf-secp256k1-sha256-tai.json");
+    for v in doc["vectors"].as_array().unwrap() {
+        let s = |k: &str| v[k].as_str().unwrap().to_string();
+        let proof = last_line(&taskctl(&[
+            "vrf",
+            "prove",
+            "--secret-key",
+            &s("secret_key"),
+            "--alpha",
+            &format!("0x{}", s("alpha")),
+        ]));
+        assert_eq!(proof, s("pi"));
+        let public_key = format!("{}{}", s("public_key_x"), s("public_key_y"));
+        let beta = last_line(&taskctl(&[
+            "vrf",
+            "verify",
+            "--public-key",
+            &public_key,
+            "--alpha",
+            &s("alpha"),
+            "--proof",
+            &s("pi"),
+        ]));
+        assert_eq!(beta, s("beta"));
+    }
+}
+
+#[test]
+fn vrf_verify_fails_on_a_tampered_proof_or_bad_input() {
+    let doc = vectors("ecvrf-secp256k1-sha256-tai.json");
+    let v = &doc["vectors"][0];
+    let s = |k: &str| v[k].as_str().unwrap().to_string();
+    let public_key = format!("{}{}", s("public_key_x"), s("public_key_y"));
+    let mut proof = s("pi");
+    proof.replace_range(100..102, if &proof[100..102] == "00" { "01" } else { "00" });
+    let out = taskctl(&[
+        "vrf",
+        "verify",
+        "--public-key",
+        &public_key,
+        "--alpha",
+        &s("alpha"),
+        "--proof",
+        &proof,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify"));
+    let out = taskctl(&[
+        "vrf",
+        "verify",
+        "--public-key",
+        "00",
+        "--alpha",
+        "",
+        "--proof",
+        &s("pi"),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--public-key: expected 64 bytes"));
+    let out = taskctl(&["vrf", "prove", "--secret-key", "xyz", "--alpha", "00"]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn sign_reproduces_every_relay_signature() {
+    let doc = vectors("relay-signature.json");
+    for v in doc["vectors"].as_array().unwrap() {
+        let fields = serde_json::to_string(&v["fields"]).unwrap();
+        let signature = last_line(&taskctl(&[
+            "sign",
+            "--private-key",
+            v["private_key"].as_str().unwrap(),
+            "--timestamp",
+            &v["timestamp"].to_string(),
+            "--fields",
+            &fields,
+        ]));
+        assert_eq!(signature, v["signature"].as_str().unwrap());
+    }
+    let out = taskctl(&[
+        "sign",
+        "--private-key",
+        "0x01",
+        "--timestamp",
+        "1",
+        "--fields",
+        "[]",
+    ]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn phash_prints_imagehash_values() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/test-vectors/phash");
+    let doc = vectors("phash/phash.json");
+    for image in doc["images"].as_array().unwrap() {
+        let path = dir.join(image["file"].as_str().unwrap());
+        let hash = last_line(&taskctl(&["phash", path.to_str().unwrap()]));
+        assert_eq!(hash, image["phash"].as_str().unwrap());
+    }
+    let out = taskctl(&["phash", "/nonexistent.png"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.png"));
+}
