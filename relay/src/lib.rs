@@ -1,6 +1,9 @@
 //! The relay: stores task parameters and results off chain for the parties the contract names, and
-//! reports the two uploads on chain. This first part holds request authentication and storage; the
-//! HTTP endpoints and the chain reporter come next (issue #4).
+//! reports the two uploads on chain from its own account.
 
+pub mod api;
+pub mod api_error;
 pub mod auth;
+pub mod chain_view;
+pub mod reporter;
 pub mod store;

@@ -222,6 +222,10 @@ impl Store {
             .map(|n| n as usize))
     }
 
+    pub fn has_result(&self, commitment: &B256) -> Result<bool, StoreError> {
+        Ok(self.result_file_count(commitment)?.is_some())
+    }
+
     /// A task's result files, in upload order, once the upload is committed.
     pub fn result_files(&self, commitment: &B256) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
         let Some(count) = self.result_file_count(commitment)? else {
