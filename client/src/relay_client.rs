@@ -1,0 +1,163 @@
+//! The application's side of the relay API: signed uploads and downloads.
+
+use std::time::Duration;
+
+use alloy::primitives::B256;
+use alloy::signers::local::PrivateKeySigner;
+use base64::Engine;
+use protocol::relay_signature::signed_body;
+use serde_json::{json, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("relay unreachable: {0}")]
+    Transport(String),
+    #[error("relay refused ({status} {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("relay answered something unexpected: {0}")]
+    Protocol(String),
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+impl RelayError {
+    /// Whether the request may succeed later (not uploaded yet, outage).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            RelayError::Transport(_) => true,
+            RelayError::Refused { status, code, .. } => {
+                code == "not_ready" || code == "chain_unavailable" || *status >= 500
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RelayClient {
+    base_url: String,
+    http: reqwest::Client,
+    signer: PrivateKeySigner,
+}
+
+impl RelayClient {
+    pub fn new(base_url: &str, signer: PrivateKeySigner) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("a reqwest client with rustls builds"),
+            signer,
+        }
+    }
+
+    /// The relay's clock, so that signatures fall inside its window even if ours drifts.
+    pub async fn now(&self) -> Result<u64, RelayError> {
+        let answer = self
+            .send(self.http.get(format!("{}/v1/now", self.base_url)))
+            .await?;
+        answer["now"]
+            .as_u64()
+            .ok_or_else(|| RelayError::Protocol(format!("no `now` in {answer}")))
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, RelayError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| RelayError::Transport(e.to_string()))?;
+        let status = response.status().as_u16();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| RelayError::Transport(e.to_string()))?;
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|_| RelayError::Protocol(format!("HTTP {status}: {text}")))?;
+        if status >= 400 {
+            return Err(RelayError::Refused {
+                status,
+                code: value["error"]["code"].as_str().unwrap_or("unknown").into(),
+                message: value["error"]["message"].as_str().unwrap_or(&text).into(),
+            });
+        }
+        Ok(value)
+    }
+
+    async fn post_signed(&self, path: &str, fields: Value) -> Result<Value, RelayError> {
+        let Value::Object(fields) = fields else {
+            return Err(RelayError::Protocol("fields must be an object".into()));
+        };
+        let body = signed_body(&self.signer, fields, self.now().await?)
+            .map_err(|e| RelayError::Signing(e.to_string()))?;
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base_url))
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn upload_params(&self, commitment: B256, task_args: &str) -> Result<(), RelayError> {
+        self.post_signed(
+            "/v1/params/upload",
+            json!({"task_id_commitment": commitment, "task_args": task_args}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn download_params(&self, commitment: B256) -> Result<String, RelayError> {
+        let answer = self
+            .post_signed(
+                "/v1/params/download",
+                json!({"task_id_commitment": commitment}),
+            )
+            .await?;
+        answer["task_args"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| RelayError::Protocol(format!("no task_args in {answer}")))
+    }
+
+    pub async fn upload_result(
+        &self,
+        commitment: B256,
+        files: &[Vec<u8>],
+    ) -> Result<(), RelayError> {
+        let files: Vec<String> = files
+            .iter()
+            .map(|f| base64::engine::general_purpose::STANDARD.encode(f))
+            .collect();
+        self.post_signed(
+            "/v1/result/upload",
+            json!({"task_id_commitment": commitment, "files": files}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn download_result(&self, commitment: B256) -> Result<Vec<Vec<u8>>, RelayError> {
+        let answer = self
+            .post_signed(
+                "/v1/result/download",
+                json!({"task_id_commitment": commitment}),
+            )
+            .await?;
+        let Some(items) = answer["files"].as_array() else {
+            return Err(RelayError::Protocol(format!("no files in {answer}")));
+        };
+        items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+                    .ok_or_else(|| RelayError::Protocol("a file is not base64".into()))
+            })
+            .collect()
+    }
+}
