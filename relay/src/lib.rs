@@ -4,6 +4,8 @@
 pub mod api;
 pub mod api_error;
 pub mod auth;
+pub mod blob_store;
 pub mod chain_view;
+pub mod metadata_store;
 pub mod reporter;
 pub mod store;
