@@ -124,7 +124,27 @@ fn require_status(task: &TaskView, allowed: &[TaskStatus], action: &str) -> Resu
     Ok(())
 }
 
-/// Refuses a second use of the same signed upload.
+/// Refuses a signed upload that was already used, before any other check: a replay is a replay,
+/// whatever the task's state is now. Requests that fail are not recorded, so a client may retry
+/// one after a transient error.
+fn reject_replay(state: &RelayState, auth: &Authenticated) -> Result<(), ApiError> {
+    if state
+        .store
+        .request_used(&auth.request_hash, (state.clock)())?
+    {
+        return Err(replayed());
+    }
+    Ok(())
+}
+
+fn replayed() -> ApiError {
+    ApiError::conflict(
+        "replayed_request",
+        "this signed request was already used; sign again with a new timestamp",
+    )
+}
+
+/// Records a signed upload as used; refuses it when a concurrent copy got there first.
 fn claim(state: &RelayState, auth: &Authenticated) -> Result<(), ApiError> {
     let fresh = state.store.claim_request(
         &auth.request_hash,
@@ -132,10 +152,7 @@ fn claim(state: &RelayState, auth: &Authenticated) -> Result<(), ApiError> {
         (state.clock)(),
     )?;
     if !fresh {
-        return Err(ApiError::conflict(
-            "replayed_request",
-            "this signed request was already used; sign again with a new timestamp",
-        ));
+        return Err(replayed());
     }
     Ok(())
 }
@@ -172,6 +189,7 @@ async fn upload_params(
 ) -> Result<Json<Value>, ApiError> {
     let req = authenticate(&state, body).await?;
     require_signer(req.auth.signer, req.task.creator, "creator")?;
+    reject_replay(&state, &req.auth)?;
     require_status(&req.task, &[TaskStatus::Started], "upload parameters")?;
     let task_args = string_field(&req.auth, "task_args")?;
     TaskParams::parse_for_task(req.task.task_type, &req.task.model_ids, task_args)
@@ -206,6 +224,7 @@ async fn upload_result(
 ) -> Result<Json<Value>, ApiError> {
     let req = authenticate(&state, body).await?;
     require_signer(req.auth.signer, req.task.selected_node, "selected node")?;
+    reject_replay(&state, &req.auth)?;
     require_status(
         &req.task,
         &[TaskStatus::Validated, TaskStatus::GroupValidated],

@@ -14,6 +14,8 @@ use crate::store::{PendingReport, ReportKind, StoreError};
 pub trait MetadataStore: Send + Sync {
     /// Records a request hash as used until `expires_at`; false when it was already used.
     fn claim_request(&self, hash: &B256, expires_at: u64, now: u64) -> Result<bool, StoreError>;
+    /// Whether a request hash is recorded as used and not expired.
+    fn request_used(&self, hash: &B256, now: u64) -> Result<bool, StoreError>;
     fn insert_params(&self, commitment: &B256, body: &str, now: u64) -> Result<bool, StoreError>;
     fn params(&self, commitment: &B256) -> Result<Option<String>, StoreError>;
     fn insert_result(
@@ -81,6 +83,18 @@ impl SqliteMetadata {
 }
 
 impl MetadataStore for SqliteMetadata {
+    fn request_used(&self, hash: &B256, now: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM used_requests WHERE hash = ?1 AND expires_at >= ?2",
+                params![hash.as_slice(), now as i64],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     fn claim_request(&self, hash: &B256, expires_at: u64, now: u64) -> Result<bool, StoreError> {
         let conn = self.conn();
         conn.execute(

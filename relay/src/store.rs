@@ -81,6 +81,11 @@ impl Store {
         self.meta.claim_request(hash, expires_at, now)
     }
 
+    /// Whether a request hash was already used (and has not expired).
+    pub fn request_used(&self, hash: &B256, now: u64) -> Result<bool, StoreError> {
+        self.meta.request_used(hash, now)
+    }
+
     /// Stores a task's parameters; refuses a second upload.
     pub fn put_params(&self, commitment: &B256, body: &str, now: u64) -> Result<(), StoreError> {
         if !self.meta.insert_params(commitment, body, now)? {
@@ -246,8 +251,11 @@ mod tests {
     fn a_request_hash_is_accepted_once_until_it_expires() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        assert!(!store.request_used(&c(1), 40).unwrap());
         assert!(store.claim_request(&c(1), 100, 40).unwrap());
+        assert!(store.request_used(&c(1), 41).unwrap());
         assert!(!store.claim_request(&c(1), 100, 41).unwrap());
+        assert!(!store.request_used(&c(1), 101).unwrap());
         // After expiry the entry is purged; the request itself would then fail the time window.
         assert!(store.claim_request(&c(1), 200, 101).unwrap());
     }

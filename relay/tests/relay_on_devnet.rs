@@ -380,8 +380,9 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
     );
     // The relay reports it on chain from its own account.
     net.wait_status(c1, TaskStatus::ParametersUploaded).await;
+    // A new signature (another timestamp) of the same upload: refused for the task's state.
     let (code, answer) = net
-        .post("/v1/params/upload", &creator, upload.clone(), now())
+        .post("/v1/params/upload", &creator, upload.clone(), t + 1)
         .await;
     assert_eq!(
         (code, error_code(&answer)),
