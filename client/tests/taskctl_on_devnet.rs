@@ -13,9 +13,12 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use client::relay_client::RelayClient;
 use protocol::bindings::{ITaskContract, ITaskContractInstance};
+use protocol::image_params::ImageParams;
+use protocol::image_score::score_pngs;
 use protocol::task_status::TaskStatus;
 use protocol::text_params::{ChatMessage, Role, TextParams};
 use protocol::text_result::{text_score, Choice, TextResult, Usage};
+use protocol::TaskType;
 use relay::api::{router, system_clock, RelayState};
 use relay::reporter::Reporter;
 use relay::store::Store;
@@ -24,6 +27,7 @@ use tokio::sync::Mutex;
 
 const GPU: &str = "NVIDIA GeForce RTX 4090";
 const MODEL: &str = "HuggingFaceTB/SmolLM2-135M-Instruct";
+const IMAGE_MODEL: &str = "base:stabilityai/sdxl-turbo";
 
 fn build_programs() -> (Vec<u8>, Vec<u8>) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -98,12 +102,40 @@ fn answer(params: &TextParams) -> TextResult {
     }
 }
 
+/// What the scripted node draws for an image task: one deterministic RGB picture per image, a
+/// gradient shaped by the seed and the image's index.
+fn draw(params: &ImageParams) -> Vec<Vec<u8>> {
+    let c = &params.task_config;
+    (0..c.num_images)
+        .map(|i| {
+            let (w, h) = (c.image_width, c.image_height);
+            let mut pixels = Vec::with_capacity((w * h * 3) as usize);
+            for y in 0..h {
+                for x in 0..w {
+                    let v = (x * 7 + y * 3 + (c.seed as u32).wrapping_mul(31) + i * 90) % 256;
+                    pixels.extend_from_slice(&[v as u8, (x * 255 / w) as u8, (y * 255 / h) as u8]);
+                }
+            }
+            let mut png_bytes = Vec::new();
+            let mut encoder = png::Encoder::new(&mut png_bytes, w, h);
+            encoder.set_color(png::ColorType::Rgb);
+            encoder.set_depth(png::BitDepth::Eight);
+            encoder
+                .write_header()
+                .unwrap()
+                .write_image_data(&pixels)
+                .unwrap();
+            png_bytes
+        })
+        .collect()
+}
+
 /// A node account driven by a script instead of a model: it follows its current task through the
 /// contract and the relay exactly as the worker does.
 async fn scripted_node(url: String, relay_url: String, contract: Address, node: PrivateKeySigner) {
     let c = as_account(&url, &node, contract).await;
     let relay = RelayClient::new(&relay_url, node.clone());
-    let mut results: HashMap<B256, Vec<u8>> = HashMap::new();
+    let mut results: HashMap<B256, Vec<Vec<u8>>> = HashMap::new();
     let mut uploaded: Vec<B256> = Vec::new();
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -121,10 +153,19 @@ async fn scripted_node(url: String, relay_url: String, contract: Address, node: 
                 let Ok(args) = relay.download_params(task).await else {
                     continue;
                 };
-                let params = TextParams::from_json(&args).expect("valid parameters");
-                let bytes = answer(&params).canonical_bytes();
+                let (files, score) = if info.taskType == TaskType::TextGeneration.as_u8() {
+                    let params = TextParams::from_json(&args).expect("valid parameters");
+                    let bytes = answer(&params).canonical_bytes();
+                    let score = text_score(&bytes).to_vec();
+                    (vec![bytes], score)
+                } else {
+                    let params = ImageParams::from_json(&args).expect("valid parameters");
+                    let files = draw(&params);
+                    let score = score_pngs(&files).unwrap();
+                    (files, score)
+                };
                 let r = c
-                    .submitTaskScore(task, text_score(&bytes).to_vec().into())
+                    .submitTaskScore(task, score.into())
                     .send()
                     .await
                     .unwrap()
@@ -132,14 +173,11 @@ async fn scripted_node(url: String, relay_url: String, contract: Address, node: 
                     .await
                     .unwrap();
                 assert!(r.status(), "submitTaskScore reverted");
-                results.insert(task, bytes);
+                results.insert(task, files);
             }
             Some(TaskStatus::Validated | TaskStatus::GroupValidated)
                 if !uploaded.contains(&task)
-                    && relay
-                        .upload_result(task, &[results[&task].clone()])
-                        .await
-                        .is_ok() =>
+                    && relay.upload_result(task, &results[&task]).await.is_ok() =>
             {
                 uploaded.push(task);
             }
@@ -148,8 +186,17 @@ async fn scripted_node(url: String, relay_url: String, contract: Address, node: 
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn taskctl_create_runs_a_text_task_through_the_relay() {
+/// A devnet with the contract, a relay and three scripted nodes.
+struct Net {
+    url: String,
+    relay_url: String,
+    contract: Address,
+    signers: Vec<PrivateKeySigner>,
+    as_owner: ITaskContractInstance<DynProvider>,
+    _data: tempfile::TempDir,
+}
+
+async fn start_network() -> Net {
     let (contract_wasm, verifier_wasm) = build_programs();
     let signers = devnet::accounts::dev_signers().unwrap();
     let prefund: Vec<_> = signers
@@ -222,7 +269,7 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
                 24,
                 [1, 0, 0],
                 public_key(node).into(),
-                vec![format!("base:{MODEL}")]
+                vec![format!("base:{MODEL}"), IMAGE_MODEL.into()]
             )
             .value(U256::from(1000u64))
             .send()
@@ -240,59 +287,60 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
         ));
     }
 
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("app.key");
+    Net {
+        url,
+        relay_url,
+        contract,
+        signers,
+        as_owner,
+        _data: data,
+    }
+}
+
+/// Runs `taskctl` as the application (signers[2]) against `net`.
+async fn taskctl(net: &Net, dir: &std::path::Path, args: Vec<String>) -> std::process::Output {
+    let key_file = dir.join("app.key");
     std::fs::write(
         &key_file,
-        format!("0x{}", hex::encode(signers[2].credential().to_bytes())),
+        format!("0x{}", hex::encode(net.signers[2].credential().to_bytes())),
     )
     .unwrap();
-    let params_file = dir.path().join("params.json");
-    std::fs::write(
-        &params_file,
-        serde_json::json!({
-        "version": "1.0", "model": MODEL,
-        "messages": [{"role": "user", "content": "What is the capital of France?"}],
-        "generation_config": {"max_new_tokens": 8}, "seed": 7})
-        .to_string(),
-    )
-    .unwrap();
-    let out_dir = dir.path().join("out");
-
-    let (url2, relay2, contract2) = (url.clone(), relay_url.clone(), contract.to_string());
-    let (key2, params2, out2) = (key_file.clone(), params_file.clone(), out_dir.clone());
+    let envs = [
+        ("TASKCTL_RPC_URL", net.url.clone()),
+        ("TASKCTL_RELAY_URL", net.relay_url.clone()),
+        ("TASKCTL_CONTRACT", net.contract.to_string()),
+        ("TASKCTL_PRIVATE_KEY_FILE", key_file.display().to_string()),
+    ];
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_taskctl"))
-            .args([
-                "create",
-                params2.to_str().unwrap(),
-                "--task-type",
-                "text",
-                "--fee",
-                "500",
-            ])
-            .args([
-                "--gpu",
-                GPU,
-                "--gpu-vram",
-                "24",
-                "--patience",
-                "60",
-                "--json",
-            ])
-            .args(["--out", out2.to_str().unwrap()])
-            .env("TASKCTL_RPC_URL", url2)
-            .env("TASKCTL_RELAY_URL", relay2)
-            .env("TASKCTL_CONTRACT", contract2)
-            .env("TASKCTL_PRIVATE_KEY_FILE", key2)
+            .args(args)
+            .envs(envs)
             .output()
             .unwrap()
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    eprintln!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs `taskctl create` and checks the outcome: the final state, and the downloaded files hash to
+/// the score on chain. Returns the winner and its files.
+async fn create_and_check(net: &Net, params: Value, extra: &[&str]) -> (B256, Vec<Vec<u8>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let params_file = dir.path().join("params.json");
+    std::fs::write(&params_file, params.to_string()).unwrap();
+    let mut args: Vec<String> = vec!["create".into(), params_file.display().to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["--patience", "60", "--json", "--out"].map(String::from));
+    args.push(dir.path().join("out").display().to_string());
+    let output = taskctl(net, dir.path(), args).await;
     assert!(output.status.success(), "taskctl create failed");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(stdout.contains("started"), "{stdout}");
     let outcome: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let winner: B256 = outcome["winner"].as_str().unwrap().parse().unwrap();
@@ -303,37 +351,27 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
         "EndSuccess"
     };
     assert_eq!(outcome["final_status"], expected);
-
-    // The downloaded result is the node's answer and hashes to the score on chain.
-    let path = outcome["result_files"][0].as_str().unwrap();
-    let bytes = std::fs::read(path).unwrap();
-    let result: TextResult = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(
-        result.choices[0].message.content,
-        "echo: What is the capital of France?"
-    );
-    let info = as_owner.getTask(winner).call().await.unwrap();
-    assert_eq!(info.score.to_vec(), text_score(&bytes).to_vec());
+    let files: Vec<Vec<u8>> = outcome["result_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| std::fs::read(p.as_str().unwrap()).unwrap())
+        .collect();
+    let info = net.as_owner.getTask(winner).call().await.unwrap();
+    let recomputed = if info.taskType == TaskType::TextGeneration.as_u8() {
+        text_score(&files[0]).to_vec()
+    } else {
+        score_pngs(&files).unwrap()
+    };
+    assert_eq!(info.score.to_vec(), recomputed);
 
     // `taskctl status --json` reads the same state.
-    let (url3, relay3, contract3, key3) = (
-        url.clone(),
-        relay_url.clone(),
-        contract.to_string(),
-        key_file.clone(),
-    );
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_taskctl"))
-            .args(["status", &winner.to_string(), "--json"])
-            .env("TASKCTL_RPC_URL", url3)
-            .env("TASKCTL_RELAY_URL", relay3)
-            .env("TASKCTL_CONTRACT", contract3)
-            .env("TASKCTL_PRIVATE_KEY_FILE", key3)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let output = taskctl(
+        net,
+        dir.path(),
+        vec!["status".into(), winner.to_string(), "--json".into()],
+    )
+    .await;
     assert!(output.status.success());
     let status: Value = serde_json::from_str(
         String::from_utf8_lossy(&output.stdout)
@@ -343,4 +381,61 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
     )
     .unwrap();
     assert_eq!(status["status"], expected);
+    (winner, files)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn taskctl_create_runs_a_text_task_through_the_relay() {
+    let net = start_network().await;
+    let params = serde_json::json!({
+        "version": "1.0", "model": MODEL,
+        "messages": [{"role": "user", "content": "What is the capital of France?"}],
+        "generation_config": {"max_new_tokens": 8}, "seed": 7});
+    let (_, files) = create_and_check(
+        &net,
+        params,
+        &[
+            "--task-type",
+            "text",
+            "--fee",
+            "500",
+            "--gpu",
+            GPU,
+            "--gpu-vram",
+            "24",
+        ],
+    )
+    .await;
+    assert_eq!(files.len(), 1);
+    let result: TextResult = serde_json::from_slice(&files[0]).unwrap();
+    assert_eq!(
+        result.choices[0].message.content,
+        "echo: What is the capital of France?"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn taskctl_create_runs_an_image_task_through_the_relay() {
+    let net = start_network().await;
+    let params = serde_json::json!({
+        "version": "1.0", "base_model": {"name": "stabilityai/sdxl-turbo"},
+        "prompt": "a red fox in snow",
+        "task_config": {"steps": 1, "cfg": 0, "seed": 11, "image_width": 64, "image_height": 96, "num_images": 2}});
+    let (_, files) = create_and_check(
+        &net,
+        params,
+        &[
+            "--task-type",
+            "image",
+            "--fee",
+            "800",
+            "--min-vram",
+            "8",
+            "--size",
+            "2",
+        ],
+    )
+    .await;
+    assert_eq!(files.len(), 2);
+    assert!(files.iter().all(|f| f.starts_with(b"\x89PNG")));
 }
