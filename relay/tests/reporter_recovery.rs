@@ -1,0 +1,250 @@
+//! The reporter after a crash and during an RPC outage, against the real contract on the devnet:
+//! a report already sent is not sent again, an outage loses nothing, and a report that no longer
+//! applies is dropped without a transaction.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use protocol::bindings::{ITaskContract, ITaskContractInstance};
+use protocol::sampling::TaskSecret;
+use protocol::task_status::TaskStatus;
+use relay::reporter::{ReportOutcome, Reporter};
+use relay::store::{ReportKind, Store};
+use tokio::sync::Mutex;
+
+fn build_programs() -> (Vec<u8>, Vec<u8>) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .args(["-p", "task-contract", "-p", "vrf-verifier"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the programs failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let dir = root.join(target).join("wasm32-unknown-unknown/release");
+    (
+        std::fs::read(dir.join("task_contract.wasm")).unwrap(),
+        std::fs::read(dir.join("vrf_verifier.wasm")).unwrap(),
+    )
+}
+
+async fn as_account(
+    url: &str,
+    signer: &PrivateKeySigner,
+    contract: Address,
+) -> ITaskContractInstance<DynProvider> {
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer.clone()))
+        .connect(url)
+        .await
+        .unwrap()
+        .erased();
+    ITaskContract::new(contract, provider)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
+    let (contract_wasm, verifier_wasm) = build_programs();
+    let signers = devnet::accounts::dev_signers().unwrap();
+    let prefund: Vec<_> = signers
+        .iter()
+        .map(|s| (s.address(), devnet::accounts::dev_balance()))
+        .collect();
+    let chain = Arc::new(Mutex::new(
+        devnet::chain::Chain::new(412_346, &prefund).unwrap(),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, devnet::rpc::router(chain))
+            .await
+            .unwrap()
+    });
+    let owner = signers[0].clone();
+    let verifier = devnet::deploy::deploy_wasm(&url, owner.clone(), &verifier_wasm)
+        .await
+        .unwrap();
+    let contract = devnet::deploy::deploy_wasm(&url, owner.clone(), &contract_wasm)
+        .await
+        .unwrap();
+    let relay_account = signers[8].clone();
+    let as_owner = as_account(&url, &owner, contract).await;
+    assert!(as_owner
+        .initialize(
+            owner.address(),
+            relay_account.address(),
+            signers[9].address(),
+            verifier,
+            U256::from(1000u64),
+            600,
+            24,
+            16
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+    let node = signers[3].clone();
+    let key = node
+        .credential()
+        .verifying_key()
+        .to_encoded_point(false)
+        .as_bytes()[1..]
+        .to_vec();
+    assert!(as_account(&url, &node, contract)
+        .await
+        .join(
+            "GPU".into(),
+            24,
+            [1, 0, 0],
+            key.into(),
+            vec!["base:m".into()]
+        )
+        .value(U256::from(1000u64))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+    let as_creator = as_account(&url, &signers[2], contract).await;
+    let task = TaskSecret::random();
+    let c = task.commitment();
+    assert!(as_creator
+        .createTask(
+            0,
+            c,
+            task.nonce,
+            vec!["base:m".into()],
+            8,
+            String::new(),
+            0,
+            [1, 0, 0],
+            1
+        )
+        .value(U256::from(100u64))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+
+    let data = tempfile::tempdir().unwrap();
+    let as_relay = as_account(&url, &relay_account, contract).await;
+    let provider = as_relay.provider().clone();
+    let nonce = || async {
+        provider
+            .get_transaction_count(relay_account.address())
+            .await
+            .unwrap()
+    };
+
+    // An RPC outage: the pass fails, the upload stays in the outbox.
+    {
+        let store = Arc::new(Store::open(data.path()).unwrap());
+        store.put_params(&c, "{}", 1).unwrap();
+        let dead = ProviderBuilder::new()
+            .connect_http("http://127.0.0.1:9".parse().unwrap())
+            .erased();
+        let reporter = Reporter {
+            store: store.clone(),
+            contract: ITaskContract::new(contract, dead),
+            poll_interval: Duration::from_millis(10),
+        };
+        assert!(reporter.pass().await.is_err());
+        assert_eq!(store.pending_reports().unwrap().len(), 1);
+    }
+
+    // A crash after sending: the transaction hash is in the outbox, the receipt never awaited.
+    let before = nonce().await;
+    let sent = as_relay
+        .reportTaskParametersUploaded(c)
+        .send()
+        .await
+        .unwrap();
+    let tx = *sent.tx_hash();
+    sent.get_receipt().await.unwrap();
+    {
+        let store = Store::open(data.path()).unwrap();
+        store.report_sent(ReportKind::Parameters, &c, &tx).unwrap();
+    }
+    let after_send = nonce().await;
+    assert_eq!(after_send, before + 1);
+
+    // The restarted reporter confirms it from the receipt and sends nothing.
+    let store = Arc::new(Store::open(data.path()).unwrap());
+    let reporter = Reporter {
+        store: store.clone(),
+        contract: as_relay.clone(),
+        poll_interval: Duration::from_millis(10),
+    };
+    let outcomes = reporter.pass().await.unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].1, ReportOutcome::Confirmed);
+    assert!(store.pending_reports().unwrap().is_empty());
+    assert_eq!(nonce().await, after_send, "a report was sent twice");
+    assert_eq!(
+        as_owner.getTask(c).call().await.unwrap().status,
+        TaskStatus::ParametersUploaded.as_u8()
+    );
+
+    // A report whose task already moved on (no transaction hash recorded) is dropped, not sent.
+    let other = TaskSecret::random();
+    assert!(as_creator
+        .createTask(
+            0,
+            other.commitment(),
+            other.nonce,
+            vec!["base:m".into()],
+            8,
+            String::new(),
+            0,
+            [1, 0, 0],
+            1
+        )
+        .value(U256::from(100u64))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+    // The node is busy, so the task is queued: a parameters report does not apply to it.
+    assert_eq!(
+        as_owner
+            .getTask(other.commitment())
+            .call()
+            .await
+            .unwrap()
+            .status,
+        TaskStatus::Queued.as_u8()
+    );
+    store.put_params(&other.commitment(), "{}", 2).unwrap();
+    let outcomes = reporter.pass().await.unwrap();
+    assert_eq!(outcomes[0].1, ReportOutcome::NotApplicable);
+    assert_eq!(nonce().await, after_send);
+    assert!(store.pending_reports().unwrap().is_empty());
+}
