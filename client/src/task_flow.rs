@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
-use protocol::bindings::{ITaskContract, ITaskContractInstance};
+use protocol::bindings::{ITaskContract, ITaskContractErrors, ITaskContractInstance};
 use protocol::image_score::score_pngs;
 use protocol::sampling::{sample, TaskSecret};
 use protocol::task_status::{AbortReason, TaskStatus};
@@ -74,6 +74,14 @@ fn chain<E: std::fmt::Display>(e: E) -> ClientError {
     ClientError::Chain(e.to_string())
 }
 
+/// A contract call's error, with the contract's custom error named when it reverted with one.
+fn call_error(e: alloy::contract::Error) -> ClientError {
+    match e.as_decoded_interface_error::<ITaskContractErrors>() {
+        Some(decoded) => ClientError::Chain(format!("the contract refused: {decoded:?}")),
+        None => ClientError::Chain(e.to_string()),
+    }
+}
+
 pub struct TaskClient {
     pub contract: ITaskContractInstance<DynProvider>,
     pub relay: RelayClient,
@@ -86,7 +94,7 @@ pub struct TaskClient {
 
 impl TaskClient {
     async fn task(&self, c: B256) -> Result<ITaskContract::TaskInfo, ClientError> {
-        self.contract.getTask(c).call().await.map_err(chain)
+        self.contract.getTask(c).call().await.map_err(call_error)
     }
 
     async fn status(&self, c: B256) -> Result<TaskStatus, ClientError> {
@@ -112,7 +120,7 @@ impl TaskClient {
             .value(spec.fee)
             .send()
             .await
-            .map_err(chain)?
+            .map_err(call_error)?
             .get_receipt()
             .await
             .map_err(chain)?;
@@ -241,7 +249,11 @@ impl TaskClient {
                 .send()
                 .await
         };
-        let receipt = call.map_err(chain)?.get_receipt().await.map_err(chain)?;
+        let receipt = call
+            .map_err(call_error)?
+            .get_receipt()
+            .await
+            .map_err(chain)?;
         if !receipt.status() {
             return Err(chain("validation reverted"));
         }
@@ -255,7 +267,7 @@ impl TaskClient {
                     group: sampling.sampled,
                 });
             } else if status.is_final() {
-                progress(Progress::Finished { task: c, status });
+                self.report_end(c, status, &mut progress).await?;
             }
         }
         let Some(winner) = winner else {
@@ -270,10 +282,7 @@ impl TaskClient {
         let final_status = self
             .wait_for(winner, "never got its result", TaskStatus::is_final)
             .await?;
-        progress(Progress::Finished {
-            task: winner,
-            status: final_status,
-        });
+        self.report_end(winner, final_status, &mut progress).await?;
         if !matches!(
             final_status,
             TaskStatus::EndSuccess | TaskStatus::EndGroupSuccess
@@ -305,6 +314,23 @@ impl TaskClient {
         })
     }
 
+    /// Reports a final state; an abort comes with its reason.
+    async fn report_end(
+        &self,
+        c: B256,
+        status: TaskStatus,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<(), ClientError> {
+        if status == TaskStatus::EndAborted {
+            let code = self.task(c).await?.abortReason;
+            let reason = AbortReason::from_u8(code).unwrap_or(AbortReason::None);
+            progress(Progress::Aborted { task: c, reason });
+        } else {
+            progress(Progress::Finished { task: c, status });
+        }
+        Ok(())
+    }
+
     /// `abortTask` by the creator (after the timeout, or at any time while queued).
     pub async fn abort(&self, c: B256, reason: AbortReason) -> Result<(), ClientError> {
         let receipt = self
@@ -312,7 +338,7 @@ impl TaskClient {
             .abortTask(c, reason.as_u8())
             .send()
             .await
-            .map_err(chain)?
+            .map_err(call_error)?
             .get_receipt()
             .await
             .map_err(chain)?;

@@ -391,7 +391,7 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
         "version": "1.0", "model": MODEL,
         "messages": [{"role": "user", "content": "What is the capital of France?"}],
         "generation_config": {"max_new_tokens": 8}, "seed": 7});
-    let (_, files) = create_and_check(
+    let (winner, files) = create_and_check(
         &net,
         params,
         &[
@@ -412,30 +412,83 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
         result.choices[0].message.content,
         "echo: What is the capital of France?"
     );
-}
+    // `taskctl result` downloads the same files again.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("again");
+    let args = vec![
+        "result".into(),
+        winner.to_string(),
+        "--json".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    let output = taskctl(&net, dir.path(), args).await;
+    assert!(output.status.success());
+    let answer: Value = serde_json::from_str(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    let again = std::fs::read(answer["result_files"][0].as_str().unwrap()).unwrap();
+    assert_eq!(again, files[0]);
 
-#[tokio::test(flavor = "multi_thread")]
-async fn taskctl_create_runs_an_image_task_through_the_relay() {
-    let net = start_network().await;
-    let params = serde_json::json!({
-        "version": "1.0", "base_model": {"name": "stabilityai/sdxl-turbo"},
-        "prompt": "a red fox in snow",
-        "task_config": {"steps": 1, "cfg": 0, "seed": 11, "image_width": 64, "image_height": 96, "num_images": 2}});
-    let (_, files) = create_and_check(
+    // A task no node can run waits in the queue; `taskctl abort` ends it and refunds the fee.
+    let queued = protocol::sampling::TaskSecret::random();
+    let as_app = as_account(&net.url, &net.signers[2], net.contract).await;
+    assert!(as_app
+        .createTask(
+            1,
+            queued.commitment(),
+            queued.nonce,
+            vec![format!("base:{MODEL}")],
+            0,
+            "Some Other GPU".into(),
+            80,
+            [1, 0, 0],
+            1
+        )
+        .value(U256::from(300u64))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+    let info = net
+        .as_owner
+        .getTask(queued.commitment())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(info.status, TaskStatus::Queued.as_u8());
+    let output = taskctl(
         &net,
-        params,
-        &[
-            "--task-type",
-            "image",
-            "--fee",
-            "800",
-            "--min-vram",
-            "8",
-            "--size",
-            "2",
+        dir.path(),
+        vec![
+            "abort".into(),
+            queued.commitment().to_string(),
+            "--json".into(),
         ],
     )
     .await;
-    assert_eq!(files.len(), 2);
-    assert!(files.iter().all(|f| f.starts_with(b"\x89PNG")));
+    assert!(output.status.success());
+    let info = net
+        .as_owner
+        .getTask(queued.commitment())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(info.status, TaskStatus::EndAborted.as_u8());
+    // Aborting again is refused with the contract's error, and taskctl says so.
+    let output = taskctl(
+        &net,
+        dir.path(),
+        vec!["abort".into(), queued.commitment().to_string()],
+    )
+    .await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("IllegalTaskState"));
 }

@@ -65,12 +65,16 @@ enum Command {
         task: B256,
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
     /// Aborts a task (the creator may after its timeout, or while it is queued).
     Abort {
         #[command(flatten)]
         conn: Connection,
         task: B256,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -277,7 +281,12 @@ async fn run_async(command: &Command) -> anyhow::Result<String> {
     match command {
         Command::Create(args) => create(args).await,
         Command::Status { conn, task, json } => status(conn, *task, *json).await,
-        Command::Result { conn, task, out } => {
+        Command::Result {
+            conn,
+            task,
+            out,
+            json,
+        } => {
             let client = connect(conn).await?;
             let t = client
                 .contract
@@ -288,15 +297,21 @@ async fn run_async(command: &Command) -> anyhow::Result<String> {
             let files = client.relay.download_result(*task).await?;
             let kind = TaskType::from_u8(t.taskType).context("unknown task type")?;
             let paths = write_result(out, *task, kind, &files)?;
+            if *json {
+                return Ok(serde_json::json!({ "task": task, "result_files": paths }).to_string());
+            }
             Ok(paths
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join("\n"))
         }
-        Command::Abort { conn, task } => {
+        Command::Abort { conn, task, json } => {
             let client = connect(conn).await?;
             client.abort(*task, AbortReason::Timeout).await?;
+            if *json {
+                return Ok(serde_json::json!({ "task": task, "status": "EndAborted" }).to_string());
+            }
             Ok(format!("aborted {task}"))
         }
         _ => unreachable!("offline tools are handled before the runtime starts"),
