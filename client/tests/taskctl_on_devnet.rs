@@ -492,3 +492,29 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("IllegalTaskState"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn taskctl_create_runs_an_image_task_through_the_relay() {
+    let net = start_network().await;
+    let params = serde_json::json!({
+        "version": "1.0", "base_model": {"name": "stabilityai/sdxl-turbo"},
+        "prompt": "a red fox in snow",
+        "task_config": {"steps": 1, "cfg": 0, "seed": 11, "image_width": 64, "image_height": 96, "num_images": 2}});
+    let (_, files) = create_and_check(
+        &net,
+        params,
+        &[
+            "--task-type",
+            "image",
+            "--fee",
+            "800",
+            "--min-vram",
+            "8",
+            "--size",
+            "2",
+        ],
+    )
+    .await;
+    assert_eq!(files.len(), 2);
+    assert!(files.iter().all(|f| f.starts_with(b"\x89PNG")));
+}
