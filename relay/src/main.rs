@@ -38,16 +38,24 @@ struct Args {
     data_dir: PathBuf,
     #[arg(long, env = "RELAY_LISTEN", default_value = "127.0.0.1:8548")]
     listen: SocketAddr,
+    /// Log one JSON object per line (for log collectors) instead of text.
+    #[arg(long, env = "RELAY_LOG_JSON")]
+    log_json: bool,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let args = Args::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if args.log_json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     let key_text = std::fs::read_to_string(&args.private_key_file)
         .with_context(|| format!("reading {}", args.private_key_file.display()))?;
     let signer: PrivateKeySigner = key_text.trim().parse().with_context(|| {

@@ -60,6 +60,10 @@ pub struct Store {
 impl Store {
     /// The local default in `dir`: `dir/relay.sqlite3` and `dir/results/`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         Ok(Store::new(
             Box::new(SqliteMetadata::open(&dir.join("relay.sqlite3"))?),
             Box::new(FsBlobs::open(&dir.join("results"))?),
@@ -167,6 +171,15 @@ mod tests {
 
     fn c(n: u8) -> B256 {
         B256::repeat_byte(n)
+    }
+
+    #[test]
+    fn opening_creates_the_data_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        let store = Store::open(&nested).unwrap();
+        store.put_params(&c(1), "{}", 1).unwrap();
+        assert!(nested.join("relay.sqlite3").exists());
     }
 
     #[test]
