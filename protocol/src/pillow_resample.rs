@@ -100,23 +100,20 @@ pub fn resize_lanczos(image: &Grey, width: usize, height: usize) -> Grey {
     let (in_w, in_h) = (image.width as i64, image.height as i64);
     let vertical_first =
         in_h - height as i64 > 0 && in_h - height as i64 > (in_w - width as i64) * 2;
-    let mut current = image.clone();
-    if vertical_first {
-        if height != image.height {
-            current = vertical_pass(&current, height);
-        }
-        if width != image.width {
-            current = horizontal_pass(&current, width);
-        }
+    let (width_changes, height_changes) = (width != image.width, height != image.height);
+    let first = if vertical_first {
+        height_changes.then(|| vertical_pass(image, height))
     } else {
-        if width != image.width {
-            current = horizontal_pass(&current, width);
-        }
-        if height != image.height {
-            current = vertical_pass(&current, height);
-        }
-    }
-    current
+        width_changes.then(|| horizontal_pass(image, width))
+    };
+    let source = first.as_ref().unwrap_or(image);
+    let second = if vertical_first {
+        width_changes.then(|| horizontal_pass(source, width))
+    } else {
+        height_changes.then(|| vertical_pass(source, height))
+    };
+    // Pillow returns a copy when the size does not change.
+    second.or(first).unwrap_or_else(|| image.clone())
 }
 
 fn horizontal_pass(image: &Grey, width: usize) -> Grey {
