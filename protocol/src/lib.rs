@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod canonical_json;
 pub mod image_params;
 pub mod image_score;
+pub mod key_file;
 pub mod params_error;
 pub mod phash;
 pub mod pillow_resample;

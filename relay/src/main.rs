@@ -8,12 +8,10 @@ use std::time::Duration;
 use alloy::network::EthereumWallet;
 use alloy::primitives::Address;
 use alloy::providers::{Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
 use anyhow::Context;
 use clap::Parser;
 use protocol::bindings::ITaskContract;
-use relay::api::{router, system_clock, RelayState};
-use relay::reporter::Reporter;
+use relay::service::serve;
 use relay::store::Store;
 
 #[derive(Parser)]
@@ -56,14 +54,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
-    let key_text = std::fs::read_to_string(&args.private_key_file)
-        .with_context(|| format!("reading {}", args.private_key_file.display()))?;
-    let signer: PrivateKeySigner = key_text.trim().parse().with_context(|| {
-        format!(
-            "{} does not hold a private key",
-            args.private_key_file.display()
-        )
-    })?;
+    let signer = protocol::key_file::read_signer(&args.private_key_file)?;
     let relay_address = signer.address();
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
@@ -76,17 +67,6 @@ async fn main() -> anyhow::Result<()> {
             .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
     );
     let contract = ITaskContract::new(args.contract, provider);
-    let reporter = Reporter {
-        store: store.clone(),
-        contract: contract.clone(),
-        poll_interval: Duration::from_secs(1),
-    };
-    tokio::spawn(reporter.run());
-    let state = RelayState {
-        store,
-        contract,
-        clock: Arc::new(system_clock),
-    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -96,10 +76,9 @@ async fn main() -> anyhow::Result<()> {
         contract = %args.contract,
         "relay ready"
     );
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    serve(listener, store, contract, Duration::from_secs(1), shutdown).await?;
     Ok(())
 }

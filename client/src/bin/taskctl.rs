@@ -6,7 +6,6 @@ use std::time::Duration;
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use client::relay_client::RelayClient;
@@ -138,13 +137,7 @@ struct CreateArgs {
 }
 
 async fn connect(conn: &Connection) -> anyhow::Result<TaskClient> {
-    let path = &conn.private_key_file;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let signer: PrivateKeySigner = text
-        .trim()
-        .parse()
-        .with_context(|| format!("{} does not hold a private key", path.display()))?;
+    let signer = protocol::key_file::read_signer(&conn.private_key_file)?;
     let vrf_key = VrfSecretKey::from_bytes(&signer.credential().to_bytes())?;
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer.clone()))
