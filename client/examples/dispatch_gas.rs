@@ -4,57 +4,10 @@
 //! nodes, up to 3 fewer of them available per earlier row). Gas is the devnet's estimate (see the
 //! README's devnet section). Run: `cargo run --release -p client --example dispatch_gas [10 100 1000]`.
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::Arc;
-
-use alloy::network::EthereumWallet;
-use alloy::primitives::{Address, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::primitives::U256;
 use alloy::signers::local::PrivateKeySigner;
-use protocol::bindings::{ITaskContract, ITaskContractInstance};
+use devnet::testnet::{public_key, TestConfig, Testnet};
 use protocol::sampling::TaskSecret;
-use tokio::sync::Mutex;
-
-fn build_programs() -> (Vec<u8>, Vec<u8>) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .args(["-p", "task-contract", "-p", "vrf-verifier"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the programs failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let dir = root.join(target).join("wasm32-unknown-unknown/release");
-    (
-        std::fs::read(dir.join("task_contract.wasm")).expect("contract wasm"),
-        std::fs::read(dir.join("vrf_verifier.wasm")).expect("verifier wasm"),
-    )
-}
-
-async fn as_account(
-    url: &str,
-    signer: &PrivateKeySigner,
-    contract: Address,
-) -> ITaskContractInstance<DynProvider> {
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer.clone()))
-        .connect(url)
-        .await
-        .expect("devnet reachable")
-        .erased();
-    ITaskContract::new(contract, provider)
-}
 
 #[tokio::main]
 async fn main() {
@@ -67,10 +20,6 @@ async fn main() {
     }
     counts.sort_unstable();
     let max = *counts.last().expect("a count");
-    let (contract_wasm, verifier_wasm) = build_programs();
-
-    // The dev accounts plus one funded account per node.
-    let dev = devnet::accounts::dev_signers().expect("dev keys");
     let nodes: Vec<PrivateKeySigner> = (1..=max as u64)
         .map(|i| {
             let mut key = [0u8; 32];
@@ -78,46 +27,25 @@ async fn main() {
             PrivateKeySigner::from_slice(&key).expect("valid key")
         })
         .collect();
-    let prefund: Vec<_> = dev
-        .iter()
-        .chain(nodes.iter())
-        .map(|s| (s.address(), devnet::accounts::dev_balance()))
-        .collect();
-    let chain = Arc::new(Mutex::new(
-        devnet::chain::Chain::new(412_346, &prefund).expect("chain"),
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("port");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, devnet::rpc::router(chain)).await });
-
-    let owner = dev[0].clone();
-    let verifier = devnet::deploy::deploy_wasm(&url, owner.clone(), &verifier_wasm)
-        .await
-        .expect("verifier");
-    let contract = devnet::deploy::deploy_wasm(&url, owner.clone(), &contract_wasm)
+    let addresses: Vec<_> = nodes.iter().map(|n| n.address()).collect();
+    let testnet = Testnet::spawn(&addresses).await.expect("devnet");
+    let dev = testnet.signers.clone();
+    let mut config = TestConfig::with_dev_accounts(&dev, U256::from(1u64));
+    config.queue_size_limit = 64;
+    let contract = testnet
+        .deploy_task_contract(&config)
         .await
         .expect("contract");
-    let as_owner = as_account(&url, &owner, contract).await;
-    as_owner
-        .initialize(
-            owner.address(),
-            dev[8].address(),
-            dev[9].address(),
-            verifier,
-            U256::from(1u64),
-            600,
-            24,
-            64,
-        )
-        .send()
-        .await
-        .expect("initialize")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    let creator = as_account(&url, &dev[2], contract).await;
+    let as_account = |signer: PrivateKeySigner| {
+        let testnet = &testnet;
+        async move {
+            testnet
+                .contract_as(&signer, contract)
+                .await
+                .expect("devnet reachable")
+        }
+    };
+    let creator = as_account(dev[2].clone()).await;
 
     println!("available nodes | createTask gas (dispatched) | join gas of the last node");
     let mut joined = 0;
@@ -125,19 +53,13 @@ async fn main() {
         let mut join_gas = 0;
         while joined < count {
             let node = &nodes[joined];
-            let key = node
-                .credential()
-                .verifying_key()
-                .to_encoded_point(false)
-                .as_bytes()[1..]
-                .to_vec();
-            let receipt = as_account(&url, node, contract)
+            let receipt = as_account(node.clone())
                 .await
                 .join(
                     "NVIDIA GeForce RTX 4090".into(),
                     24,
                     [1, 0, 0],
-                    key.into(),
+                    public_key(node).into(),
                     vec!["base:m".into()],
                 )
                 .value(U256::from(1u64))

@@ -2,80 +2,29 @@
 //! over HTTP with SQLite, and three scripted node accounts that answer through the relay.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use client::relay_client::RelayClient;
-use protocol::bindings::{ITaskContract, ITaskContractInstance};
+use devnet::testnet::{public_key, TestConfig, Testnet};
+use protocol::bindings::ITaskContractInstance;
 use protocol::image_params::ImageParams;
 use protocol::image_score::score_pngs;
 use protocol::task_status::TaskStatus;
 use protocol::text_params::{ChatMessage, Role, TextParams};
 use protocol::text_result::{text_score, Choice, TextResult, Usage};
 use protocol::TaskType;
-use relay::api::{router, system_clock, RelayState};
-use relay::reporter::Reporter;
+use relay::service::serve;
 use relay::store::Store;
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 const GPU: &str = "NVIDIA GeForce RTX 4090";
 const MODEL: &str = "HuggingFaceTB/SmolLM2-135M-Instruct";
 const IMAGE_MODEL: &str = "base:stabilityai/sdxl-turbo";
-
-fn build_programs() -> (Vec<u8>, Vec<u8>) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .args(["-p", "task-contract", "-p", "vrf-verifier"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the programs failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let dir = root.join(target).join("wasm32-unknown-unknown/release");
-    (
-        std::fs::read(dir.join("task_contract.wasm")).unwrap(),
-        std::fs::read(dir.join("vrf_verifier.wasm")).unwrap(),
-    )
-}
-
-async fn as_account(
-    url: &str,
-    signer: &PrivateKeySigner,
-    contract: Address,
-) -> ITaskContractInstance<DynProvider> {
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer.clone()))
-        .connect(url)
-        .await
-        .unwrap()
-        .erased();
-    ITaskContract::new(contract, provider)
-}
-
-fn public_key(s: &PrivateKeySigner) -> Vec<u8> {
-    s.credential()
-        .verifying_key()
-        .to_encoded_point(false)
-        .as_bytes()[1..]
-        .to_vec()
-}
 
 /// What the scripted node answers: the last user message, echoed.
 fn answer(params: &TextParams) -> TextResult {
@@ -132,8 +81,11 @@ fn draw(params: &ImageParams) -> Vec<Vec<u8>> {
 
 /// A node account driven by a script instead of a model: it follows its current task through the
 /// contract and the relay exactly as the worker does.
-async fn scripted_node(url: String, relay_url: String, contract: Address, node: PrivateKeySigner) {
-    let c = as_account(&url, &node, contract).await;
+async fn scripted_node(
+    c: ITaskContractInstance<DynProvider>,
+    relay_url: String,
+    node: PrivateKeySigner,
+) {
     let relay = RelayClient::new(&relay_url, node.clone());
     let mut results: HashMap<B256, Vec<Vec<u8>>> = HashMap::new();
     let mut uploaded: Vec<B256> = Vec::new();
@@ -188,7 +140,7 @@ async fn scripted_node(url: String, relay_url: String, contract: Address, node: 
 
 /// A devnet with the contract, a relay and three scripted nodes.
 struct Net {
-    url: String,
+    testnet: Testnet,
     relay_url: String,
     contract: Address,
     signers: Vec<PrivateKeySigner>,
@@ -197,72 +149,28 @@ struct Net {
 }
 
 async fn start_network() -> Net {
-    let (contract_wasm, verifier_wasm) = build_programs();
-    let signers = devnet::accounts::dev_signers().unwrap();
-    let prefund: Vec<_> = signers
-        .iter()
-        .map(|s| (s.address(), devnet::accounts::dev_balance()))
-        .collect();
-    let chain = Arc::new(Mutex::new(
-        devnet::chain::Chain::new(412_346, &prefund).unwrap(),
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, devnet::rpc::router(chain))
-            .await
-            .unwrap()
-    });
-
-    let owner = signers[0].clone();
-    let verifier = devnet::deploy::deploy_wasm(&url, owner.clone(), &verifier_wasm)
-        .await
-        .unwrap();
-    let contract = devnet::deploy::deploy_wasm(&url, owner.clone(), &contract_wasm)
-        .await
-        .unwrap();
-    let as_owner = as_account(&url, &owner, contract).await;
-    assert!(as_owner
-        .initialize(
-            owner.address(),
-            signers[8].address(),
-            signers[9].address(),
-            verifier,
-            U256::from(1000u64),
-            600,
-            24,
-            16
-        )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .status());
+    let testnet = Testnet::spawn(&[]).await.unwrap();
+    let signers = testnet.signers.clone();
+    let config = TestConfig::with_dev_accounts(&signers, U256::from(1000u64));
+    let contract = testnet.deploy_task_contract(&config).await.unwrap();
+    let as_owner = testnet.contract_as(&signers[0], contract).await.unwrap();
 
     let data = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(data.path()).unwrap());
-    let as_relay = as_account(&url, &signers[8], contract).await;
-    tokio::spawn(
-        Reporter {
-            store: store.clone(),
-            contract: as_relay.clone(),
-            poll_interval: Duration::from_millis(100),
-        }
-        .run(),
-    );
+    let as_relay = testnet.contract_as(&signers[8], contract).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let relay_url = format!("http://{}", listener.local_addr().unwrap());
-    let state = RelayState {
+    let interval = Duration::from_millis(100);
+    tokio::spawn(serve(
+        listener,
         store,
-        contract: as_relay,
-        clock: Arc::new(system_clock),
-    };
-    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+        as_relay,
+        interval,
+        std::future::pending(),
+    ));
 
     for node in &signers[3..6] {
-        let c = as_account(&url, node, contract).await;
+        let c = testnet.contract_as(node, contract).await.unwrap();
         assert!(c
             .join(
                 GPU.into(),
@@ -279,16 +187,11 @@ async fn start_network() -> Net {
             .await
             .unwrap()
             .status());
-        tokio::spawn(scripted_node(
-            url.clone(),
-            relay_url.clone(),
-            contract,
-            node.clone(),
-        ));
+        tokio::spawn(scripted_node(c, relay_url.clone(), node.clone()));
     }
 
     Net {
-        url,
+        testnet,
         relay_url,
         contract,
         signers,
@@ -306,7 +209,7 @@ async fn taskctl(net: &Net, dir: &std::path::Path, args: Vec<String>) -> std::pr
     )
     .unwrap();
     let envs = [
-        ("TASKCTL_RPC_URL", net.url.clone()),
+        ("TASKCTL_RPC_URL", net.testnet.url.clone()),
         ("TASKCTL_RELAY_URL", net.relay_url.clone()),
         ("TASKCTL_CONTRACT", net.contract.to_string()),
         ("TASKCTL_PRIVATE_KEY_FILE", key_file.display().to_string()),
@@ -436,7 +339,11 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
 
     // A task no node can run waits in the queue; `taskctl abort` ends it and refunds the fee.
     let queued = protocol::sampling::TaskSecret::random();
-    let as_app = as_account(&net.url, &net.signers[2], net.contract).await;
+    let as_app = net
+        .testnet
+        .contract_as(&net.signers[2], net.contract)
+        .await
+        .unwrap();
     assert!(as_app
         .createTask(
             1,

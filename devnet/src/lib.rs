@@ -12,5 +12,6 @@ pub mod precompiles;
 pub mod program;
 pub mod rpc;
 pub mod state;
+pub mod testnet;
 
 pub use chain::{CallRequest, Chain, TxError};

@@ -1,87 +1,17 @@
 //! The real compiled contract and VRF verifier, deployed and called over JSON-RPC with alloy, the
 //! way applications and workers will.
 
-// The generated bindings take one argument per ABI parameter.
-#![allow(clippy::too_many_arguments)]
-
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::Arc;
-
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
-use alloy::sol;
-use tokio::sync::Mutex;
+use protocol::bindings::ITaskContract;
 
-use devnet::accounts::{dev_balance, dev_signers};
-use devnet::chain::Chain;
-
-sol!(
-    #[sol(rpc)]
-    "../contract/abi/ITaskContract.sol"
-);
-
-/// Builds both programs' release WASM as `cargo stylus` does.
-fn build_programs() -> (Vec<u8>, Vec<u8>) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "task-contract",
-            "-p",
-            "vrf-verifier",
-        ])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the programs failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let dir = root.join(target).join("wasm32-unknown-unknown/release");
-    (
-        std::fs::read(dir.join("task_contract.wasm")).expect("contract wasm"),
-        std::fs::read(dir.join("vrf_verifier.wasm")).expect("verifier wasm"),
-    )
-}
-
-async fn start_devnet() -> (String, Vec<PrivateKeySigner>) {
-    let signers = dev_signers().unwrap();
-    let prefund: Vec<_> = signers
-        .iter()
-        .map(|s| (s.address(), dev_balance()))
-        .collect();
-    let chain = Arc::new(Mutex::new(Chain::new(412_346, &prefund).unwrap()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, devnet::rpc::router(chain))
-            .await
-            .unwrap();
-    });
-    (url, signers)
-}
-
-fn public_key(s: &PrivateKeySigner) -> Vec<u8> {
-    s.credential()
-        .verifying_key()
-        .to_encoded_point(false)
-        .as_bytes()[1..]
-        .to_vec()
-}
+use devnet::testnet::{build_programs, public_key, Testnet};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deploys_initializes_and_runs_the_real_contract() {
-    let (contract_wasm, verifier_wasm) = build_programs();
-    let (url, signers) = start_devnet().await;
+    let (contract_wasm, verifier_wasm) = build_programs().unwrap();
+    let Testnet { url, signers } = Testnet::spawn(&[]).await.unwrap();
     let owner = signers[0].clone();
 
     let verifier = devnet::deploy::deploy_wasm(&url, owner.clone(), &verifier_wasm)
@@ -178,7 +108,7 @@ async fn deploys_initializes_and_runs_the_real_contract() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn activation_refuses_code_that_is_not_stylus() {
-    let (url, signers) = start_devnet().await;
+    let Testnet { url, signers } = Testnet::spawn(&[]).await.unwrap();
     // A valid WASM module without the Stylus exports.
     let empty_module = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     let err = devnet::deploy::deploy_wasm(&url, signers[0].clone(), &empty_module)

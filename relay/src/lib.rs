@@ -8,4 +8,5 @@ pub mod blob_store;
 pub mod chain_view;
 pub mod metadata_store;
 pub mod reporter;
+pub mod service;
 pub mod store;

@@ -3,16 +3,14 @@
 //! oversized bodies, invalid parameters, the on-chain reports, and results checked against the
 //! score on chain.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use base64::Engine;
+use devnet::testnet::{public_key, TestConfig, Testnet};
 use protocol::bindings::{ITaskContract, ITaskContractInstance};
 use protocol::relay_signature::signed_body;
 use protocol::sampling::{sample, TaskSecret};
@@ -20,65 +18,16 @@ use protocol::task_status::TaskStatus;
 use protocol::text_params::{ChatMessage, Role};
 use protocol::text_result::{Choice, TextResult, Usage};
 use protocol::vrf::VrfSecretKey;
-use relay::api::{router, system_clock, RelayState};
-use relay::reporter::Reporter;
+use relay::api::system_clock;
+use relay::service::serve;
 use relay::store::Store;
 use serde_json::{json, Value};
-use tokio::sync::Mutex;
 
 const GPU: &str = "NVIDIA GeForce RTX 4090";
 const MODEL: &str = "base:HuggingFaceTB/SmolLM2-135M-Instruct";
 
-fn build_programs() -> (Vec<u8>, Vec<u8>) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .args(["-p", "task-contract", "-p", "vrf-verifier"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the programs failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let dir = root.join(target).join("wasm32-unknown-unknown/release");
-    (
-        std::fs::read(dir.join("task_contract.wasm")).unwrap(),
-        std::fs::read(dir.join("vrf_verifier.wasm")).unwrap(),
-    )
-}
-
-fn public_key(s: &PrivateKeySigner) -> Vec<u8> {
-    s.credential()
-        .verifying_key()
-        .to_encoded_point(false)
-        .as_bytes()[1..]
-        .to_vec()
-}
-
-async fn as_account(
-    url: &str,
-    signer: &PrivateKeySigner,
-    contract: Address,
-) -> ITaskContractInstance<DynProvider> {
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer.clone()))
-        .connect(url)
-        .await
-        .unwrap()
-        .erased();
-    ITaskContract::new(contract, provider)
-}
-
 struct Network {
-    url: String,
+    testnet: Testnet,
     signers: Vec<PrivateKeySigner>,
     contract: Address,
     relay_url: String,
@@ -89,70 +38,27 @@ struct Network {
 
 impl Network {
     async fn start() -> Network {
-        let (contract_wasm, verifier_wasm) = build_programs();
-        let signers = devnet::accounts::dev_signers().unwrap();
-        let prefund: Vec<_> = signers
-            .iter()
-            .map(|s| (s.address(), devnet::accounts::dev_balance()))
-            .collect();
-        let chain = Arc::new(Mutex::new(
-            devnet::chain::Chain::new(412_346, &prefund).unwrap(),
-        ));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            axum::serve(listener, devnet::rpc::router(chain))
-                .await
-                .unwrap()
-        });
-
-        let owner = signers[0].clone();
-        let verifier = devnet::deploy::deploy_wasm(&url, owner.clone(), &verifier_wasm)
-            .await
-            .unwrap();
-        let contract = devnet::deploy::deploy_wasm(&url, owner.clone(), &contract_wasm)
-            .await
-            .unwrap();
-        let as_owner = as_account(&url, &owner, contract).await;
-        let receipt = as_owner
-            .initialize(
-                owner.address(),
-                signers[8].address(),
-                signers[9].address(),
-                verifier,
-                U256::from(1000u64),
-                600,
-                24,
-                16,
-            )
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status());
+        let testnet = Testnet::spawn(&[]).await.unwrap();
+        let signers = testnet.signers.clone();
+        let config = TestConfig::with_dev_accounts(&signers, U256::from(1000u64));
+        let contract = testnet.deploy_task_contract(&config).await.unwrap();
 
         // The relay, with the relay account's key, its store in a temporary directory.
         let data = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(data.path()).unwrap());
-        let as_relay = as_account(&url, &signers[8], contract).await;
-        let reporter = Reporter {
-            store: store.clone(),
-            contract: as_relay.clone(),
-            poll_interval: Duration::from_millis(100),
-        };
-        tokio::spawn(reporter.run());
-        let state = RelayState {
-            store: store.clone(),
-            contract: as_relay,
-            clock: Arc::new(system_clock),
-        };
+        let as_relay = testnet.contract_as(&signers[8], contract).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let relay_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+        let interval = Duration::from_millis(100);
+        tokio::spawn(serve(
+            listener,
+            store.clone(),
+            as_relay,
+            interval,
+            std::future::pending(),
+        ));
         Network {
-            url,
+            testnet,
             signers,
             contract,
             relay_url,
@@ -162,8 +68,15 @@ impl Network {
         }
     }
 
+    async fn as_account(&self, signer: &PrivateKeySigner) -> ITaskContractInstance<DynProvider> {
+        self.testnet
+            .contract_as(signer, self.contract)
+            .await
+            .unwrap()
+    }
+
     async fn join(&self, node: &PrivateKeySigner) {
-        let c = as_account(&self.url, node, self.contract).await;
+        let c = self.as_account(node).await;
         let r = c
             .join(
                 GPU.into(),
@@ -183,7 +96,7 @@ impl Network {
     }
 
     async fn create(&self, creator: &PrivateKeySigner, secret: &TaskSecret) {
-        let c = as_account(&self.url, creator, self.contract).await;
+        let c = self.as_account(creator).await;
         let r = c
             .createTask(
                 1,
@@ -207,7 +120,7 @@ impl Network {
     }
 
     async fn task(&self, c: B256) -> ITaskContract::TaskInfo {
-        as_account(&self.url, &self.signers[0], self.contract)
+        self.as_account(&self.signers[0])
             .await
             .getTask(c)
             .call()
@@ -404,7 +317,7 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
     // The node executes and submits its score; no result upload before validation.
     let result = text_result("Paris.");
     let files = json!([base64::engine::general_purpose::STANDARD.encode(result.canonical_bytes())]);
-    let as_node1 = as_account(&net.url, &node1, net.contract).await;
+    let as_node1 = net.as_account(&node1).await;
     assert!(as_node1
         .submitTaskScore(c1, result.score().to_vec().into())
         .send()
@@ -427,7 +340,7 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
     // The creator validates: alone, or with two siblings when the VRF samples the task.
     let vrf_key = VrfSecretKey::from_bytes(&creator.credential().to_bytes()).unwrap();
     let sampling = sample(&vrf_key, &net.task(c1).await.samplingSeed);
-    let as_creator = as_account(&net.url, &creator, net.contract).await;
+    let as_creator = net.as_account(&creator).await;
     eprintln!("task sampled for group validation: {}", sampling.sampled);
     if sampling.sampled {
         let siblings = [first.sibling(), first.sibling()];
@@ -450,7 +363,7 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
                 .await;
             assert_eq!(code, 200);
             net.wait_status(c, TaskStatus::ParametersUploaded).await;
-            let as_node = as_account(&net.url, &node, net.contract).await;
+            let as_node = net.as_account(&node).await;
             assert!(as_node
                 .submitTaskScore(c, result.score().to_vec().into())
                 .send()

@@ -2,115 +2,39 @@
 //! a report already sent is not sent again, an outage loses nothing, and a report that no longer
 //! applies is dropped without a transaction.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::network::EthereumWallet;
-use alloy::primitives::{Address, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::primitives::U256;
+use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
-use protocol::bindings::{ITaskContract, ITaskContractInstance};
+use devnet::testnet::{public_key, TestConfig, Testnet};
+use protocol::bindings::ITaskContract;
 use protocol::sampling::TaskSecret;
 use protocol::task_status::TaskStatus;
 use relay::reporter::{ReportOutcome, Reporter};
 use relay::store::{ReportKind, Store};
-use tokio::sync::Mutex;
-
-fn build_programs() -> (Vec<u8>, Vec<u8>) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .args(["-p", "task-contract", "-p", "vrf-verifier"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the programs failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let dir = root.join(target).join("wasm32-unknown-unknown/release");
-    (
-        std::fs::read(dir.join("task_contract.wasm")).unwrap(),
-        std::fs::read(dir.join("vrf_verifier.wasm")).unwrap(),
-    )
-}
-
-async fn as_account(
-    url: &str,
-    signer: &PrivateKeySigner,
-    contract: Address,
-) -> ITaskContractInstance<DynProvider> {
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer.clone()))
-        .connect(url)
-        .await
-        .unwrap()
-        .erased();
-    ITaskContract::new(contract, provider)
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
-    let (contract_wasm, verifier_wasm) = build_programs();
-    let signers = devnet::accounts::dev_signers().unwrap();
-    let prefund: Vec<_> = signers
-        .iter()
-        .map(|s| (s.address(), devnet::accounts::dev_balance()))
-        .collect();
-    let chain = Arc::new(Mutex::new(
-        devnet::chain::Chain::new(412_346, &prefund).unwrap(),
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, devnet::rpc::router(chain))
-            .await
-            .unwrap()
-    });
-    let owner = signers[0].clone();
-    let verifier = devnet::deploy::deploy_wasm(&url, owner.clone(), &verifier_wasm)
-        .await
-        .unwrap();
-    let contract = devnet::deploy::deploy_wasm(&url, owner.clone(), &contract_wasm)
+    let testnet = Testnet::spawn(&[]).await.unwrap();
+    let signers = testnet.signers.clone();
+    let contract = testnet
+        .deploy_task_contract(&TestConfig::with_dev_accounts(
+            &signers,
+            U256::from(1000u64),
+        ))
         .await
         .unwrap();
     let relay_account = signers[8].clone();
-    let as_owner = as_account(&url, &owner, contract).await;
-    assert!(as_owner
-        .initialize(
-            owner.address(),
-            relay_account.address(),
-            signers[9].address(),
-            verifier,
-            U256::from(1000u64),
-            600,
-            24,
-            16
-        )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .status());
+    let as_account = |signer: PrivateKeySigner| {
+        let testnet = &testnet;
+        async move { testnet.contract_as(&signer, contract).await.unwrap() }
+    };
+    let as_owner = as_account(signers[0].clone()).await;
     let node = signers[3].clone();
-    let key = node
-        .credential()
-        .verifying_key()
-        .to_encoded_point(false)
-        .as_bytes()[1..]
-        .to_vec();
-    assert!(as_account(&url, &node, contract)
+    let key = public_key(&node);
+    assert!(as_account(node.clone())
         .await
         .join(
             "GPU".into(),
@@ -127,7 +51,7 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
         .await
         .unwrap()
         .status());
-    let as_creator = as_account(&url, &signers[2], contract).await;
+    let as_creator = as_account(signers[2].clone()).await;
     let task = TaskSecret::random();
     let c = task.commitment();
     assert!(as_creator
@@ -152,7 +76,7 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
         .status());
 
     let data = tempfile::tempdir().unwrap();
-    let as_relay = as_account(&url, &relay_account, contract).await;
+    let as_relay = as_account(relay_account.clone()).await;
     let provider = as_relay.provider().clone();
     let nonce = || async {
         provider

@@ -1,0 +1,158 @@
+//! A whole chain for tests, benchmarks and examples in one call: the programs' release WASM built as
+//! cargo-stylus builds it, a devnet serving JSON-RPC on a free port with the development accounts
+//! (and any extra ones) funded, and the task contract deployed, activated and initialised.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::{bail, Context, Result};
+use protocol::bindings::{ITaskContract, ITaskContractInstance};
+use tokio::sync::Mutex;
+
+use crate::accounts::{dev_balance, dev_signers};
+use crate::chain::Chain;
+
+/// Chain id of the devnet (Arbitrum's local dev node's).
+pub const CHAIN_ID: u64 = 412_346;
+
+/// The release WASM of the task contract and of the VRF verifier, built with a nested cargo in the
+/// workspace (honouring `CARGO_TARGET_DIR`).
+pub fn build_programs() -> Result<(Vec<u8>, Vec<u8>)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .args(["-p", "task-contract", "-p", "vrf-verifier"])
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("building the programs failed");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let dir = root.join(target).join("wasm32-unknown-unknown/release");
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    Ok((read("task_contract.wasm")?, read("vrf_verifier.wasm")?))
+}
+
+/// A running devnet.
+pub struct Testnet {
+    pub url: String,
+    /// The ten development accounts.
+    pub signers: Vec<PrivateKeySigner>,
+}
+
+impl Testnet {
+    /// Serves a fresh chain on a free local port from a tokio task; `extra` accounts are funded
+    /// like the development accounts.
+    pub async fn spawn(extra: &[Address]) -> Result<Testnet> {
+        let signers = dev_signers()?;
+        let prefund: Vec<_> = signers
+            .iter()
+            .map(|s| s.address())
+            .chain(extra.iter().copied())
+            .map(|a| (a, dev_balance()))
+            .collect();
+        let chain = Arc::new(Mutex::new(Chain::new(CHAIN_ID, &prefund)?));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, crate::rpc::router(chain)).await });
+        Ok(Testnet { url, signers })
+    }
+
+    /// The task contract as seen by `signer`'s wallet.
+    pub async fn contract_as(
+        &self,
+        signer: &PrivateKeySigner,
+        contract: Address,
+    ) -> Result<ITaskContractInstance<DynProvider>> {
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer.clone()))
+            .connect(&self.url)
+            .await
+            .with_context(|| format!("connecting to {}", self.url))?
+            .erased();
+        Ok(ITaskContract::new(contract, provider))
+    }
+
+    /// Deploys both programs with the first development account as owner and initialises the task
+    /// contract with `config`; the contract's address.
+    pub async fn deploy_task_contract(&self, config: &TestConfig) -> Result<Address> {
+        let (contract_wasm, verifier_wasm) = build_programs()?;
+        let owner = self.signers[0].clone();
+        let verifier = crate::deploy::deploy_wasm(&self.url, owner.clone(), &verifier_wasm).await?;
+        let contract = crate::deploy::deploy_wasm(&self.url, owner.clone(), &contract_wasm).await?;
+        let receipt = self
+            .contract_as(&owner, contract)
+            .await?
+            .initialize(
+                owner.address(),
+                config.relay,
+                config.treasury,
+                verifier,
+                config.min_stake,
+                config.task_timeout,
+                config.distance_threshold,
+                config.queue_size_limit,
+            )
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        if !receipt.status() {
+            bail!("initialize reverted");
+        }
+        Ok(contract)
+    }
+}
+
+/// `initialize`'s settings other than the owner and the verifier.
+#[derive(Debug, Clone)]
+pub struct TestConfig {
+    pub relay: Address,
+    pub treasury: Address,
+    pub min_stake: U256,
+    pub task_timeout: u64,
+    pub distance_threshold: u8,
+    pub queue_size_limit: u32,
+}
+
+impl TestConfig {
+    /// Development accounts 8 and 9 as relay and treasury.
+    pub fn with_dev_accounts(signers: &[PrivateKeySigner], min_stake: U256) -> TestConfig {
+        TestConfig {
+            relay: signers[8].address(),
+            treasury: signers[9].address(),
+            min_stake,
+            task_timeout: 600,
+            distance_threshold: 24,
+            queue_size_limit: 16,
+        }
+    }
+}
+
+/// A signer's public key as `join` takes it: 64 bytes X || Y.
+pub fn public_key(signer: &PrivateKeySigner) -> Vec<u8> {
+    signer
+        .credential()
+        .verifying_key()
+        .to_encoded_point(false)
+        .as_bytes()[1..]
+        .to_vec()
+}
