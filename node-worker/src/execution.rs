@@ -14,6 +14,7 @@ use protocol::text_result::text_score;
 use protocol::TaskType;
 use serde::{Deserialize, Serialize};
 
+use crate::image_engine::{ImageEngine, ImageEngineError};
 use crate::model_cache;
 use crate::text_engine::{TextEngine, TextEngineError};
 
@@ -163,6 +164,28 @@ fn device(gpu_index: usize) -> Result<candle_core::Device, String> {
     }
 }
 
+/// A progress bar on stderr when it is a terminal, else a hidden one.
+fn progress_bar(
+    visible: bool,
+    len: u64,
+    message: &'static str,
+    unit: &str,
+) -> indicatif::ProgressBar {
+    let bar = if visible {
+        indicatif::ProgressBar::new(len)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{msg}} {{bar:30}} {{pos}}/{{len}} {unit}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(message);
+    bar
+}
+
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let partial = path.with_extension("partial");
     std::fs::write(&partial, bytes).map_err(|e| format!("{}: {e}", partial.display()))?;
@@ -187,16 +210,12 @@ pub fn run_job(job: &Job, progress: bool) -> Result<Outcome, String> {
             let started = Instant::now();
             let mut engine =
                 TextEngine::load(&files, &device, params.dtype).map_err(|e| e.to_string())?;
-            let bar = if progress {
-                indicatif::ProgressBar::new(params.generation_config.max_new_tokens as u64)
-            } else {
-                indicatif::ProgressBar::hidden()
-            };
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} tokens")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            let bar = progress_bar(
+                progress,
+                params.generation_config.max_new_tokens as u64,
+                "generating",
+                "tokens",
             );
-            bar.set_message("generating");
             let generated = engine.generate(&params, |done, _| bar.set_position(done as u64));
             bar.finish_and_clear();
             match generated {
@@ -221,10 +240,49 @@ pub fn run_job(job: &Job, progress: bool) -> Result<Outcome, String> {
                 Err(e) => return Err(e.to_string()),
             }
         }
-        Ok(TaskParams::Image(_)) => return Err(
-            "this worker build has no image-generation engine yet; the task is left to time out"
-                .into(),
-        ),
+        Ok(TaskParams::Image(params)) => {
+            let files = model_cache::find_image_model(
+                &job.model_cache_dir,
+                &params.base_model.name,
+                params.base_model.variant.as_deref(),
+            )
+            .map_err(|e| e.to_string())?;
+            let device = device(job.gpu_index)?;
+            let started = Instant::now();
+            let engine = ImageEngine::load(&files, &device).map_err(|e| e.to_string())?;
+            let c = &params.task_config;
+            let bar = progress_bar(
+                progress,
+                (c.steps * c.num_images) as u64,
+                "denoising",
+                "steps",
+            );
+            let generated = engine.generate(&params, |done, _| bar.set_position(done as u64));
+            bar.finish_and_clear();
+            match generated {
+                Ok(images) => {
+                    let mut names = Vec::with_capacity(images.len());
+                    for (i, png) in images.iter().enumerate() {
+                        let name = format!("image-{i}.png");
+                        write_atomically(&job.out_dir.join(&name), png)?;
+                        names.push(name);
+                    }
+                    let secs = started.elapsed().as_secs_f64();
+                    tracing::info!(
+                        images = images.len(),
+                        seconds = secs,
+                        "generated {} images in {secs:.2} s (with model load)",
+                        images.len()
+                    );
+                    Outcome::Done { files: names }
+                }
+                Err(ImageEngineError::Params(e)) => Outcome::ParamsError {
+                    field: e.field,
+                    message: e.message,
+                },
+                Err(e) => return Err(e.to_string()),
+            }
+        }
     };
     let text = serde_json::to_vec(&outcome).map_err(|e| e.to_string())?;
     write_atomically(&job.out_dir.join(OUTCOME_FILE), &text)?;

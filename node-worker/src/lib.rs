@@ -1,9 +1,11 @@
 //! The node operator's worker: configuration, the chain and relay side of the task loop, and the
 //! candle execution engines run in a supervised child process.
 
+pub mod clip_text;
 pub mod config;
 pub mod execution;
 pub mod gpu;
+pub mod image_engine;
 pub mod model_cache;
 pub mod node;
 pub mod record;

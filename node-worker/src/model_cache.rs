@@ -39,6 +39,22 @@ pub enum TextModelFiles {
     Gguf { file: PathBuf },
 }
 
+/// The files of one Stable Diffusion model in the diffusers layout. The tokenizer must be a
+/// `tokenizer/tokenizer.json` (the CLIP tokenizer in the `tokenizers` format).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageModelFiles {
+    pub unet_config: PathBuf,
+    pub unet_weights: PathBuf,
+    pub vae_config: PathBuf,
+    pub vae_weights: PathBuf,
+    pub text_encoder_config: PathBuf,
+    pub text_encoder_weights: PathBuf,
+    pub tokenizer: PathBuf,
+    /// `tokenizer/tokenizer_config.json`, which names the padding token, if present.
+    pub tokenizer_config: Option<PathBuf>,
+    pub scheduler_config: PathBuf,
+}
+
 /// `models--org--name` for `org/name`.
 pub fn repo_dir(cache: &Path, name: &str) -> Result<PathBuf, ModelCacheError> {
     let valid = name.split('/').count() == 2
@@ -106,6 +122,71 @@ pub fn find_text_model(cache: &Path, name: &str) -> Result<TextModelFiles, Model
     }
 }
 
+/// `stem.safetensors`, or `stem.VARIANT.safetensors` for a weight variant.
+fn weights_file(dir: &Path, stem: &str, variant: Option<&str>) -> PathBuf {
+    match variant {
+        Some(v) => dir.join(format!("{stem}.{v}.safetensors")),
+        None => dir.join(format!("{stem}.safetensors")),
+    }
+}
+
+/// Finds a Stable Diffusion model's files (diffusers layout), with weights of `variant`.
+pub fn find_image_model(
+    cache: &Path,
+    name: &str,
+    variant: Option<&str>,
+) -> Result<ImageModelFiles, ModelCacheError> {
+    let dir = snapshot_dir(cache, name)?;
+    let tokenizer_config = dir.join("tokenizer").join("tokenizer_config.json");
+    let files = ImageModelFiles {
+        unet_config: dir.join("unet").join("config.json"),
+        unet_weights: weights_file(&dir.join("unet"), "diffusion_pytorch_model", variant),
+        vae_config: dir.join("vae").join("config.json"),
+        vae_weights: weights_file(&dir.join("vae"), "diffusion_pytorch_model", variant),
+        text_encoder_config: dir.join("text_encoder").join("config.json"),
+        text_encoder_weights: weights_file(&dir.join("text_encoder"), "model", variant),
+        tokenizer: dir.join("tokenizer").join("tokenizer.json"),
+        tokenizer_config: tokenizer_config.is_file().then_some(tokenizer_config),
+        scheduler_config: dir.join("scheduler").join("scheduler_config.json"),
+    };
+    let required = [
+        &files.unet_config,
+        &files.unet_weights,
+        &files.vae_config,
+        &files.vae_weights,
+        &files.text_encoder_config,
+        &files.text_encoder_weights,
+        &files.tokenizer,
+        &files.scheduler_config,
+    ];
+    if let Some(missing) = required.iter().find(|p| !p.is_file()) {
+        return Err(ModelCacheError::Incomplete {
+            name: format!("{name} (missing {})", missing.display()),
+            dir,
+        });
+    }
+    Ok(files)
+}
+
+/// The weight variants (`fp16`, ...) a diffusers snapshot holds besides the plain weights.
+fn image_variants(cache: &Path, name: &str) -> Vec<String> {
+    let Ok(dir) = snapshot_dir(cache, name) else {
+        return Vec::new();
+    };
+    let Ok(files) = files_with_suffix(&dir.join("unet"), ".safetensors") else {
+        return Vec::new();
+    };
+    files
+        .iter()
+        .filter_map(|f| {
+            let stem = f.file_name()?.to_str()?.strip_suffix(".safetensors")?;
+            stem.strip_prefix("diffusion_pytorch_model.")
+                .map(str::to_string)
+        })
+        .filter(|v| find_image_model(cache, name, Some(v)).is_ok())
+        .collect()
+}
+
 /// The on-chain IDs (`base:org/name`) of every usable model in the cache, sorted.
 pub fn local_model_ids(cache: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(cache) else {
@@ -121,36 +202,59 @@ pub fn local_model_ids(cache: &Path) -> Vec<String> {
                 .to_string();
             let (org, name) = dir.split_once("--")?;
             let name = format!("{org}/{name}");
-            find_text_model(cache, &name).ok()?;
-            Some(format!("base:{name}"))
+            let mut ids = Vec::new();
+            if find_text_model(cache, &name).is_ok() || find_image_model(cache, &name, None).is_ok()
+            {
+                ids.push(format!("base:{name}"));
+            }
+            for variant in image_variants(cache, &name) {
+                ids.push(format!("base:{name}+{variant}"));
+            }
+            Some(ids)
         })
+        .flatten()
         .collect();
     ids.sort();
     ids
 }
 
 /// Copies `files` into the cache as snapshot `local` of `name` and points `refs/main` at it:
-/// how a model that arrives outside the hub (a PyPI wheel, a USB stick) is installed.
+/// how a model that arrives outside the hub (a PyPI wheel, a USB stick) is installed. A
+/// directory is copied with its tree (a diffusers model's `unet/`, `vae/`, ...).
 pub fn install(cache: &Path, name: &str, files: &[PathBuf]) -> Result<PathBuf, ModelCacheError> {
     let repo = repo_dir(cache, name)?;
     let dir = repo.join("snapshots").join("local");
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    copy_into(&dir, files)?;
+    let refs = repo.join("refs");
+    std::fs::create_dir_all(&refs).map_err(io(&refs))?;
+    std::fs::write(refs.join("main"), "local").map_err(io(&refs))?;
+    Ok(dir)
+}
+
+fn copy_into(dir: &Path, files: &[PathBuf]) -> Result<(), ModelCacheError> {
     for file in files {
         let file_name = file.file_name().ok_or_else(|| ModelCacheError::Io {
             path: file.clone(),
             source: std::io::Error::other("not a file name"),
         })?;
         let target = dir.join(file_name);
+        if file.is_dir() {
+            std::fs::create_dir_all(&target).map_err(io(&target))?;
+            let children: Vec<PathBuf> = std::fs::read_dir(file)
+                .map_err(io(file))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            copy_into(&target, &children)?;
+            continue;
+        }
         // Copy to a temporary name first so that a crash never leaves a truncated weight file
         // under its real name.
         let partial = dir.join(format!("{}.partial", file_name.to_string_lossy()));
         std::fs::copy(file, &partial).map_err(io(file))?;
         std::fs::rename(&partial, &target).map_err(io(&target))?;
     }
-    let refs = repo.join("refs");
-    std::fs::create_dir_all(&refs).map_err(io(&refs))?;
-    std::fs::write(refs.join("main"), "local").map_err(io(&refs))?;
-    Ok(dir)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,11 +5,16 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModel;
+use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
 use tokenizers::models::bpe::BPE;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::{AddedToken, Tokenizer};
 
+use crate::clip_text::{ClipTextConfig, ClipTextEncoder};
+use crate::image_engine::{UNetFileConfig, VaeFileConfig};
 use crate::model_cache;
 use crate::seeded_rng::SeededRng;
 
@@ -37,10 +42,16 @@ impl Default for TinyLlama {
     }
 }
 
-const SPECIAL_TOKENS: [&str; 3] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
+const CHAT_TOKENS: [&str; 3] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
+const CLIP_TOKENS: [&str; 2] = ["<|startoftext|>", "<|endoftext|>"];
 
 /// A byte-level BPE tokenizer with the 256 byte symbols and the ChatML special tokens.
 pub fn byte_tokenizer() -> Result<Tokenizer, String> {
+    byte_tokenizer_with(&CHAT_TOKENS)
+}
+
+/// A byte-level BPE tokenizer with the 256 byte symbols and `specials` after them.
+pub fn byte_tokenizer_with(specials: &[&str]) -> Result<Tokenizer, String> {
     let mut alphabet: Vec<char> = ByteLevel::alphabet().into_iter().collect();
     alphabet.sort();
     let vocab: tokenizers::models::bpe::Vocab = alphabet
@@ -55,7 +66,7 @@ pub fn byte_tokenizer() -> Result<Tokenizer, String> {
     let mut tokenizer = Tokenizer::new(bpe);
     tokenizer.with_pre_tokenizer(Some(ByteLevel::new(false, true, false)));
     tokenizer.with_decoder(Some(ByteLevel::default()));
-    let specials: Vec<AddedToken> = SPECIAL_TOKENS
+    let specials: Vec<AddedToken> = specials
         .iter()
         .map(|t| AddedToken::from(*t, true))
         .collect();
@@ -159,4 +170,166 @@ fn tempfile_dir(cache: &Path) -> Result<PathBuf, String> {
     let dir = cache.join(format!(".staging-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     Ok(dir)
+}
+
+/// Overwrites every variable of `varmap` from `rng` (candle's initialisers use its unseedable CPU
+/// RNG): matrices and kernels normal with std 1/sqrt(fan-in), biases zero, scales one. Then
+/// saves the safetensors file.
+fn seed_and_save(varmap: &VarMap, rng: &mut SeededRng, path: &Path) -> Result<(), String> {
+    let data = varmap.data().lock().map_err(|_| "poisoned var map")?;
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    for name in names {
+        let var = &data[name];
+        let dims = var.dims().to_vec();
+        let n: usize = dims.iter().product();
+        let values = if dims.len() >= 2 {
+            let fan_in: usize = dims[1..].iter().product();
+            rng.normal_vec(n, 1.0 / (fan_in.max(1) as f32).sqrt())
+        } else if name.ends_with("bias") {
+            vec![0.0; n]
+        } else {
+            vec![1.0; n]
+        };
+        let tensor = Tensor::from_vec(values, dims, &Device::Cpu).map_err(|e| e.to_string())?;
+        var.set(&tensor).map_err(|e| e.to_string())?;
+    }
+    drop(data);
+    varmap.save(path).map_err(|e| e.to_string())
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(
+        path,
+        serde_json::to_string_pretty(value).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// A tiny Stable Diffusion (1.x architecture) in the diffusers layout: a 2-layer CLIP text
+/// encoder, a two-block UNet and a four-block VAE (64x64 images from 8x8 latents).
+#[derive(Debug, Clone, Copy)]
+pub struct TinyStableDiffusion {
+    pub seed: u64,
+}
+
+impl Default for TinyStableDiffusion {
+    fn default() -> Self {
+        Self { seed: 2 }
+    }
+}
+
+impl TinyStableDiffusion {
+    /// Writes the model's directories (`unet/`, `vae/`, `text_encoder/`, `tokenizer/`,
+    /// `scheduler/`) and `model_index.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<(), String> {
+        let mut rng = SeededRng::new(self.seed);
+        let tokenizer = byte_tokenizer_with(&CLIP_TOKENS)?;
+        std::fs::create_dir_all(dir.join("tokenizer")).map_err(|e| e.to_string())?;
+        tokenizer
+            .save(dir.join("tokenizer").join("tokenizer.json"), false)
+            .map_err(|e| e.to_string())?;
+        write_json(
+            &dir.join("tokenizer").join("tokenizer_config.json"),
+            &serde_json::json!({"pad_token": "<|endoftext|>", "model_max_length": 16}),
+        )?;
+
+        let text = serde_json::json!({
+            "architectures": ["CLIPTextModel"], "model_type": "clip_text_model",
+            "vocab_size": tokenizer.get_vocab_size(true), "hidden_size": 32,
+            "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+            "max_position_embeddings": 16, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5});
+        write_json(&dir.join("text_encoder").join("config.json"), &text)?;
+        let text: ClipTextConfig = serde_json::from_value(text).map_err(|e| e.to_string())?;
+        let varmap = VarMap::new();
+        ClipTextEncoder::new(
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+            &text,
+        )
+        .map_err(|e| e.to_string())?;
+        seed_and_save(
+            &varmap,
+            &mut rng,
+            &dir.join("text_encoder").join("model.safetensors"),
+        )?;
+
+        let unet = serde_json::json!({
+            "_class_name": "UNet2DConditionModel", "in_channels": 4, "out_channels": 4,
+            "block_out_channels": [32, 64],
+            "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
+            "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
+            "layers_per_block": 1, "attention_head_dim": 2, "cross_attention_dim": 32,
+            "norm_num_groups": 8, "norm_eps": 1e-5, "flip_sin_to_cos": true, "freq_shift": 0,
+            "downsample_padding": 1, "mid_block_scale_factor": 1.0, "sample_size": 8});
+        write_json(&dir.join("unet").join("config.json"), &unet)?;
+        let unet: UNetFileConfig = serde_json::from_value(unet).map_err(|e| e.to_string())?;
+        let varmap = VarMap::new();
+        UNet2DConditionModel::new(
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+            4,
+            4,
+            false,
+            unet.to_candle()?,
+        )
+        .map_err(|e| e.to_string())?;
+        seed_and_save(
+            &varmap,
+            &mut rng,
+            &dir.join("unet").join("diffusion_pytorch_model.safetensors"),
+        )?;
+
+        let vae = serde_json::json!({
+            "_class_name": "AutoencoderKL", "in_channels": 3, "out_channels": 3,
+            "block_out_channels": [32, 32, 64, 64], "layers_per_block": 1,
+            "latent_channels": 4, "norm_num_groups": 8, "scaling_factor": 0.18215,
+            "sample_size": 64});
+        write_json(&dir.join("vae").join("config.json"), &vae)?;
+        let vae: VaeFileConfig = serde_json::from_value(vae).map_err(|e| e.to_string())?;
+        let varmap = VarMap::new();
+        AutoEncoderKL::new(
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+            3,
+            3,
+            vae.to_candle(),
+        )
+        .map_err(|e| e.to_string())?;
+        seed_and_save(
+            &varmap,
+            &mut rng,
+            &dir.join("vae").join("diffusion_pytorch_model.safetensors"),
+        )?;
+
+        write_json(
+            &dir.join("scheduler").join("scheduler_config.json"),
+            &serde_json::json!({"_class_name": "DDIMScheduler", "beta_start": 0.00085,
+                "beta_end": 0.012, "beta_schedule": "scaled_linear",
+                "num_train_timesteps": 1000, "prediction_type": "epsilon", "steps_offset": 1,
+                "clip_sample": false, "set_alpha_to_one": false}),
+        )?;
+        write_json(
+            &dir.join("model_index.json"),
+            &serde_json::json!({"_class_name": "StableDiffusionPipeline",
+                "scheduler": ["diffusers", "DDIMScheduler"],
+                "text_encoder": ["transformers", "CLIPTextModel"],
+                "tokenizer": ["transformers", "CLIPTokenizer"],
+                "unet": ["diffusers", "UNet2DConditionModel"],
+                "vae": ["diffusers", "AutoencoderKL"]}),
+        )
+    }
+
+    /// Writes the model and installs it in `cache` under `name` (`org/name`).
+    pub fn install(&self, cache: &Path, name: &str) -> Result<PathBuf, String> {
+        let staging = tempfile_dir(cache)?;
+        self.write(&staging)?;
+        let parts: Vec<PathBuf> = std::fs::read_dir(&staging)
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        let dir = model_cache::install(cache, name, &parts).map_err(|e| e.to_string())?;
+        std::fs::remove_dir_all(&staging).map_err(|e| e.to_string())?;
+        Ok(dir)
+    }
 }

@@ -16,7 +16,7 @@ use alloy::signers::local::PrivateKeySigner;
 use client::relay_client::RelayClient;
 use devnet::testnet::{public_key, TestConfig, Testnet};
 use node_worker::record::{Record, TxState};
-use node_worker::tiny_model::TinyLlama;
+use node_worker::tiny_model::{TinyLlama, TinyStableDiffusion};
 use protocol::bindings::ITaskContractInstance;
 use protocol::sampling::{sample, TaskSecret};
 use protocol::task_status::TaskStatus;
@@ -25,6 +25,7 @@ use protocol::vrf::VrfSecretKey;
 use tokio::sync::oneshot;
 
 const MODEL: &str = "tiny/llama-test";
+const IMAGE_MODEL: &str = "tiny/stable-diffusion";
 const GPU: &str = "NVIDIA GeForce RTX 4090";
 const STAKE: u64 = 1000;
 
@@ -169,15 +170,25 @@ async fn create_unsampled_task(
     vrf: &VrfSecretKey,
     fee: u64,
 ) -> B256 {
+    create_unsampled(app, vrf, fee, 1, &format!("base:{MODEL}")).await
+}
+
+async fn create_unsampled(
+    app: &ITaskContractInstance<DynProvider>,
+    vrf: &VrfSecretKey,
+    fee: u64,
+    task_type: u8,
+    model_id: &str,
+) -> B256 {
     loop {
         let secret = TaskSecret::random();
         let c = secret.commitment();
         let receipt = app
             .createTask(
-                1,
+                task_type,
                 c,
                 secret.nonce,
-                vec![format!("base:{MODEL}")],
+                vec![model_id.to_string()],
                 0,
                 GPU.into(),
                 24,
@@ -282,8 +293,27 @@ async fn task_gas_spent(provider: &DynProvider, record: &Record, task: B256) -> 
     total
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_worker_runs_a_task_survives_a_kill_and_a_relay_outage_and_is_paid() {
+/// A devnet with the contract, a relay address (not started), an RPC proxy address (not
+/// started), and one node's files and command line.
+struct Net {
+    testnet: Testnet,
+    app_signer: PrivateKeySigner,
+    node_signer: PrivateKeySigner,
+    app: ITaskContractInstance<DynProvider>,
+    provider: DynProvider,
+    vrf: VrfSecretKey,
+    as_relay: ITaskContractInstance<DynProvider>,
+    relay_data: tempfile::TempDir,
+    addr: SocketAddr,
+    devnet_addr: SocketAddr,
+    proxy_addr: SocketAddr,
+    app_relay: RelayClient,
+    data_dir: PathBuf,
+    cli: WorkerCli,
+    _node_dir: tempfile::TempDir,
+}
+
+async fn network() -> Net {
     let testnet = Testnet::spawn(&[]).await.unwrap();
     let signers = testnet.signers.clone();
     let config = TestConfig::with_dev_accounts(&signers, U256::from(STAKE));
@@ -299,12 +329,10 @@ async fn a_worker_runs_a_task_survives_a_kill_and_a_relay_outage_and_is_paid() {
     let addr = free_addr();
     let devnet_addr: SocketAddr = testnet.url.trim_start_matches("http://").parse().unwrap();
     let proxy_addr = free_addr();
-    let mut rpc_proxy = Some(RpcProxy::start(proxy_addr, devnet_addr).await);
     let relay_url = format!("http://{addr}");
-    let mut relay = Some(start_relay(addr, relay_data.path(), as_relay.clone()).await);
     let app_relay = RelayClient::new(&relay_url, app_signer.clone());
 
-    // The node's files: key, data dir, a model cache with a tiny Llama.
+    // The node's files: key, data dir, a model cache with the tiny models.
     let node_dir = tempfile::tempdir().unwrap();
     let key_file = node_dir.path().join("node.key");
     std::fs::write(
@@ -314,6 +342,9 @@ async fn a_worker_runs_a_task_survives_a_kill_and_a_relay_outage_and_is_paid() {
     .unwrap();
     let cache = node_dir.path().join("models");
     TinyLlama::default().install(&cache, MODEL).unwrap();
+    TinyStableDiffusion::default()
+        .install(&cache, IMAGE_MODEL)
+        .unwrap();
     let data_dir = node_dir.path().join("data");
     let cli = WorkerCli {
         args: vec![
@@ -342,6 +373,47 @@ async fn a_worker_runs_a_task_survives_a_kill_and_a_relay_outage_and_is_paid() {
         ],
         log_dir: node_dir.path().to_path_buf(),
     };
+
+    Net {
+        testnet,
+        app_signer,
+        node_signer,
+        app,
+        provider,
+        vrf,
+        as_relay,
+        relay_data,
+        addr,
+        devnet_addr,
+        proxy_addr,
+        app_relay,
+        data_dir,
+        cli,
+        _node_dir: node_dir,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_runs_a_task_survives_a_kill_and_a_relay_outage_and_is_paid() {
+    let Net {
+        testnet: _testnet,
+        app_signer,
+        node_signer,
+        app,
+        provider,
+        vrf,
+        as_relay,
+        relay_data,
+        addr,
+        devnet_addr,
+        proxy_addr,
+        app_relay,
+        data_dir,
+        cli,
+        _node_dir,
+    } = network().await;
+    let mut rpc_proxy = Some(RpcProxy::start(proxy_addr, devnet_addr).await);
+    let mut relay = Some(start_relay(addr, relay_data.path(), as_relay.clone()).await);
 
     // A task waits in the queue; the node joins and takes it.
     let fee = 600u64;
@@ -468,4 +540,49 @@ async fn a_worker_runs_a_task_survives_a_kill_and_a_relay_outage_and_is_paid() {
         cli.log("run-1.log"),
         cli.log("run-2.log")
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_runs_an_image_task_with_stable_diffusion() {
+    let net = network().await;
+    let _rpc = RpcProxy::start(net.proxy_addr, net.devnet_addr).await;
+    let relay = start_relay(net.addr, net.relay_data.path(), net.as_relay.clone()).await;
+    let fee = 700u64;
+    let task = create_unsampled(&net.app, &net.vrf, fee, 0, &format!("base:{IMAGE_MODEL}")).await;
+    let out = net.cli.run_once(&["join"]).await;
+    assert!(out.contains("joined"), "{out}");
+    let node = net
+        .app
+        .getNodeInfo(net.node_signer.address())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(
+        node.localModelIDHashes.len(),
+        2,
+        "both tiny models are reported"
+    );
+    let mut worker = net.cli.spawn_run("run-1.log");
+    let params = serde_json::json!({
+        "version": "1.0", "base_model": {"name": IMAGE_MODEL},
+        "prompt": "a lighthouse at dusk",
+        "task_config": {"steps": 2, "cfg": 0, "seed": 4, "image_width": 64,
+                        "image_height": 64, "num_images": 2}})
+    .to_string();
+    upload_params(&net.app_relay, task, &params).await;
+    wait_status(&net.app, task, TaskStatus::ScoreReady, &net.cli).await;
+    validate_single(&net.app, &net.vrf, task, &net.app_signer).await;
+    wait_status(&net.app, task, TaskStatus::EndSuccess, &net.cli).await;
+    let info = net.app.getTask(task).call().await.unwrap();
+    let files = net.app_relay.download_result(task).await.unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(
+        protocol::image_score::score_pngs(&files).unwrap(),
+        info.score.to_vec()
+    );
+    let record = Record::open(&net.data_dir.join("worker.sqlite")).unwrap();
+    assert_eq!(record.task(&task).unwrap().unwrap().executions, 1);
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    relay.stop().await;
 }

@@ -1,0 +1,495 @@
+//! Image generation with Stable Diffusion (the 1.x / 2.x architecture: one CLIP text encoder, a
+//! UNet and a VAE) in the diffusers layout, every size read from the model's own config files.
+//! The initial noise comes from our seeded generator and the scheduler is DDIM with eta 0, so
+//! the same task on the same hardware gives the same PNG bytes.
+
+use candle_core::{DType, Device, IndexOp, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::stable_diffusion::ddim::DDIMSchedulerConfig;
+use candle_transformers::models::stable_diffusion::schedulers::{
+    BetaSchedule, PredictionType, SchedulerConfig, TimestepSpacing,
+};
+use candle_transformers::models::stable_diffusion::unet_2d::{
+    BlockConfig, UNet2DConditionModel, UNet2DConditionModelConfig,
+};
+use candle_transformers::models::stable_diffusion::vae::{AutoEncoderKL, AutoEncoderKLConfig};
+use protocol::image_params::{ImageParams, Scheduler};
+use protocol::params_error::ParamsError;
+use serde::Deserialize;
+use tokenizers::Tokenizer;
+
+use crate::clip_text::{ClipTextConfig, ClipTextEncoder};
+use crate::model_cache::ImageModelFiles;
+use crate::seeded_rng::SeededRng;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageEngineError {
+    /// Parameters no node of this version can run (reported on chain).
+    #[error("task parameters: {0}")]
+    Params(ParamsError),
+    #[error("loading the model: {0}")]
+    Load(String),
+    #[error("running the model: {0}")]
+    Run(String),
+}
+
+fn load_err(e: impl std::fmt::Display) -> ImageEngineError {
+    ImageEngineError::Load(e.to_string())
+}
+
+fn run_err(e: impl std::fmt::Display) -> ImageEngineError {
+    ImageEngineError::Run(e.to_string())
+}
+
+/// A number or one number per block, as diffusers writes `attention_head_dim`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PerBlock {
+    One(usize),
+    Each(Vec<usize>),
+}
+
+impl PerBlock {
+    fn get(&self, i: usize) -> Option<usize> {
+        match self {
+            PerBlock::One(v) => Some(*v),
+            PerBlock::Each(v) => v.get(i).copied(),
+        }
+    }
+}
+
+/// `unet/config.json` (the fields this architecture uses).
+#[derive(Debug, Clone, Deserialize)]
+pub struct UNetFileConfig {
+    #[serde(default = "four")]
+    pub in_channels: usize,
+    #[serde(default = "four")]
+    pub out_channels: usize,
+    pub block_out_channels: Vec<usize>,
+    pub down_block_types: Vec<String>,
+    pub layers_per_block: usize,
+    pub attention_head_dim: PerBlock,
+    pub cross_attention_dim: usize,
+    #[serde(default = "thirty_two")]
+    pub norm_num_groups: usize,
+    #[serde(default = "norm_eps")]
+    pub norm_eps: f64,
+    #[serde(default = "yes")]
+    pub flip_sin_to_cos: bool,
+    #[serde(default)]
+    pub freq_shift: f64,
+    #[serde(default = "one_usize")]
+    pub downsample_padding: usize,
+    #[serde(default = "one_f64")]
+    pub mid_block_scale_factor: f64,
+    #[serde(default)]
+    pub center_input_sample: bool,
+    #[serde(default)]
+    pub use_linear_projection: bool,
+    #[serde(default)]
+    pub transformer_layers_per_block: Option<PerBlock>,
+    #[serde(default)]
+    pub addition_embed_type: Option<String>,
+}
+
+/// `vae/config.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VaeFileConfig {
+    pub block_out_channels: Vec<usize>,
+    pub layers_per_block: usize,
+    #[serde(default = "four")]
+    pub latent_channels: usize,
+    #[serde(default = "thirty_two")]
+    pub norm_num_groups: usize,
+    #[serde(default = "sd_scaling")]
+    pub scaling_factor: f64,
+    #[serde(default = "yes")]
+    pub use_quant_conv: bool,
+    #[serde(default = "yes")]
+    pub use_post_quant_conv: bool,
+}
+
+/// `scheduler/scheduler_config.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SchedulerFileConfig {
+    #[serde(default = "beta_start")]
+    pub beta_start: f64,
+    #[serde(default = "beta_end")]
+    pub beta_end: f64,
+    #[serde(default = "scaled_linear")]
+    pub beta_schedule: String,
+    #[serde(default = "thousand")]
+    pub num_train_timesteps: usize,
+    #[serde(default = "epsilon")]
+    pub prediction_type: String,
+    #[serde(default = "one_usize")]
+    pub steps_offset: usize,
+    #[serde(default = "leading")]
+    pub timestep_spacing: String,
+}
+
+fn four() -> usize {
+    4
+}
+fn thirty_two() -> usize {
+    32
+}
+fn norm_eps() -> f64 {
+    1e-5
+}
+fn yes() -> bool {
+    true
+}
+fn one_usize() -> usize {
+    1
+}
+fn one_f64() -> f64 {
+    1.0
+}
+fn sd_scaling() -> f64 {
+    0.18215
+}
+fn beta_start() -> f64 {
+    0.00085
+}
+fn beta_end() -> f64 {
+    0.012
+}
+fn scaled_linear() -> String {
+    "scaled_linear".into()
+}
+fn thousand() -> usize {
+    1000
+}
+fn epsilon() -> String {
+    "epsilon".into()
+}
+fn leading() -> String {
+    "leading".into()
+}
+
+impl UNetFileConfig {
+    pub fn to_candle(&self) -> Result<UNet2DConditionModelConfig, String> {
+        if let Some(kind) = &self.addition_embed_type {
+            return Err(format!(
+                "UNet addition_embed_type {kind:?} (SDXL) is not supported by this worker version"
+            ));
+        }
+        if self.down_block_types.len() != self.block_out_channels.len() {
+            return Err("down_block_types and block_out_channels differ in length".into());
+        }
+        let blocks = self
+            .block_out_channels
+            .iter()
+            .enumerate()
+            .map(|(i, &out_channels)| {
+                let cross = self.down_block_types[i].starts_with("CrossAttn");
+                let layers = self
+                    .transformer_layers_per_block
+                    .as_ref()
+                    .and_then(|t| t.get(i))
+                    .unwrap_or(1);
+                Ok(BlockConfig {
+                    out_channels,
+                    use_cross_attn: cross.then_some(layers),
+                    attention_head_dim: self
+                        .attention_head_dim
+                        .get(i)
+                        .ok_or("attention_head_dim has too few entries")?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(UNet2DConditionModelConfig {
+            center_input_sample: self.center_input_sample,
+            flip_sin_to_cos: self.flip_sin_to_cos,
+            freq_shift: self.freq_shift,
+            blocks,
+            layers_per_block: self.layers_per_block,
+            downsample_padding: self.downsample_padding,
+            mid_block_scale_factor: self.mid_block_scale_factor,
+            norm_num_groups: self.norm_num_groups,
+            norm_eps: self.norm_eps,
+            cross_attention_dim: self.cross_attention_dim,
+            sliced_attention_size: None,
+            use_linear_projection: self.use_linear_projection,
+        })
+    }
+}
+
+impl VaeFileConfig {
+    pub fn to_candle(&self) -> AutoEncoderKLConfig {
+        AutoEncoderKLConfig {
+            block_out_channels: self.block_out_channels.clone(),
+            layers_per_block: self.layers_per_block,
+            latent_channels: self.latent_channels,
+            norm_num_groups: self.norm_num_groups,
+            use_quant_conv: self.use_quant_conv,
+            use_post_quant_conv: self.use_post_quant_conv,
+        }
+    }
+
+    /// How many pixels one latent stands for along each side.
+    pub fn downscale(&self) -> usize {
+        1 << self.block_out_channels.len().saturating_sub(1)
+    }
+}
+
+impl SchedulerFileConfig {
+    pub fn to_ddim(&self) -> Result<DDIMSchedulerConfig, String> {
+        Ok(DDIMSchedulerConfig {
+            beta_start: self.beta_start,
+            beta_end: self.beta_end,
+            beta_schedule: match self.beta_schedule.as_str() {
+                "linear" => BetaSchedule::Linear,
+                "scaled_linear" => BetaSchedule::ScaledLinear,
+                "squaredcos_cap_v2" => BetaSchedule::SquaredcosCapV2,
+                other => return Err(format!("beta_schedule {other:?} is not supported")),
+            },
+            // eta 0: DDIM adds no noise of its own, so the steps are deterministic.
+            eta: 0.0,
+            steps_offset: self.steps_offset,
+            prediction_type: match self.prediction_type.as_str() {
+                "epsilon" => PredictionType::Epsilon,
+                "v_prediction" => PredictionType::VPrediction,
+                "sample" => PredictionType::Sample,
+                other => return Err(format!("prediction_type {other:?} is not supported")),
+            },
+            train_timesteps: self.num_train_timesteps,
+            timestep_spacing: match self.timestep_spacing.as_str() {
+                "leading" => TimestepSpacing::Leading,
+                "linspace" => TimestepSpacing::Linspace,
+                "trailing" => TimestepSpacing::Trailing,
+                other => return Err(format!("timestep_spacing {other:?} is not supported")),
+            },
+        })
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> Result<T, ImageEngineError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| load_err(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| load_err(format!("{}: {e}", path.display())))
+}
+
+/// A loaded Stable Diffusion model.
+pub struct ImageEngine {
+    text_encoder: ClipTextEncoder,
+    tokenizer: Tokenizer,
+    bos: Option<u32>,
+    eos: u32,
+    pad: u32,
+    unet: UNet2DConditionModel,
+    unet_in_channels: usize,
+    vae: AutoEncoderKL,
+    vae_config: VaeFileConfig,
+    scheduler: DDIMSchedulerConfig,
+    device: Device,
+    dtype: DType,
+}
+
+impl ImageEngine {
+    pub fn load(files: &ImageModelFiles, device: &Device) -> Result<ImageEngine, ImageEngineError> {
+        let dtype = if device.is_cpu() {
+            DType::F32
+        } else {
+            DType::F16
+        };
+        let unet_file: UNetFileConfig = read_json(&files.unet_config)?;
+        let vae_config: VaeFileConfig = read_json(&files.vae_config)?;
+        let text_config: ClipTextConfig = read_json(&files.text_encoder_config)?;
+        let scheduler_file: SchedulerFileConfig = read_json(&files.scheduler_config)?;
+        let scheduler = scheduler_file.to_ddim().map_err(load_err)?;
+        let unet_config = unet_file.to_candle().map_err(load_err)?;
+        if unet_file.cross_attention_dim != text_config.hidden_size {
+            return Err(load_err(format!(
+                "the UNet attends to {} dimensions but the text encoder gives {}",
+                unet_file.cross_attention_dim, text_config.hidden_size
+            )));
+        }
+        // SAFETY: weight files are memory-mapped read-only and replaced only by rename.
+        let mmap = |path: &std::path::Path| unsafe {
+            VarBuilder::from_mmaped_safetensors(&[path], dtype, device).map_err(load_err)
+        };
+        let text_encoder = ClipTextEncoder::new(mmap(&files.text_encoder_weights)?, &text_config)
+            .map_err(load_err)?;
+        let unet = UNet2DConditionModel::new(
+            mmap(&files.unet_weights)?,
+            unet_file.in_channels,
+            unet_file.out_channels,
+            false,
+            unet_config,
+        )
+        .map_err(load_err)?;
+        let vae = AutoEncoderKL::new(mmap(&files.vae_weights)?, 3, 3, vae_config.to_candle())
+            .map_err(load_err)?;
+        let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(load_err)?;
+        let eos = tokenizer
+            .token_to_id("<|endoftext|>")
+            .ok_or_else(|| load_err("the tokenizer has no <|endoftext|> token"))?;
+        let bos = tokenizer.token_to_id("<|startoftext|>");
+        let pad = match &files.tokenizer_config {
+            Some(path) => {
+                let config: serde_json::Value = read_json(path)?;
+                let name = match &config["pad_token"] {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Object(o) => o
+                        .get("content")
+                        .and_then(|c| c.as_str())
+                        .map(str::to_string),
+                    _ => None,
+                };
+                name.and_then(|n| tokenizer.token_to_id(&n)).unwrap_or(eos)
+            }
+            None => eos,
+        };
+        Ok(ImageEngine {
+            text_encoder,
+            tokenizer,
+            bos,
+            eos,
+            pad,
+            unet,
+            unet_in_channels: unet_file.in_channels,
+            vae,
+            vae_config,
+            scheduler,
+            device: device.clone(),
+            dtype,
+        })
+    }
+
+    /// `<bos> tokens <eos> <pad>...` cut to the encoder's length, as CLIP was trained.
+    fn token_ids(&self, text: &str) -> Result<Vec<u32>, ImageEngineError> {
+        let max = self.text_encoder.max_length();
+        let encoding = self.tokenizer.encode(text, false).map_err(run_err)?;
+        let mut ids: Vec<u32> = self.bos.into_iter().collect();
+        ids.extend(
+            encoding
+                .get_ids()
+                .iter()
+                .copied()
+                .filter(|&id| Some(id) != self.bos && id != self.eos),
+        );
+        ids.truncate(max - 1);
+        ids.push(self.eos);
+        ids.resize(max, self.pad);
+        Ok(ids)
+    }
+
+    fn encode_text(&self, text: &str) -> Result<Tensor, ImageEngineError> {
+        let ids = self.token_ids(text)?;
+        let ids = Tensor::new(ids.as_slice(), &self.device)
+            .and_then(|t| t.unsqueeze(0))
+            .map_err(run_err)?;
+        self.text_encoder.forward(&ids).map_err(run_err)
+    }
+
+    /// Generates the task's images as PNG files. `on_step(done, total)` follows the denoising.
+    pub fn generate(
+        &self,
+        params: &ImageParams,
+        mut on_step: impl FnMut(usize, usize),
+    ) -> Result<Vec<Vec<u8>>, ImageEngineError> {
+        let c = &params.task_config;
+        if params.scheduler != Scheduler::Ddim {
+            return Err(ImageEngineError::Params(ParamsError::new(
+                "scheduler",
+                format!(
+                    "{:?} is not supported by this worker version (use ddim)",
+                    params.scheduler
+                ),
+            )));
+        }
+        let factor = self.vae_config.downscale();
+        let (w, h) = (c.image_width as usize, c.image_height as usize);
+        if w % factor != 0 || h % factor != 0 {
+            return Err(ImageEngineError::Params(ParamsError::new(
+                "task_config.image_width",
+                format!("this model needs sides that are multiples of {factor}"),
+            )));
+        }
+        let (lh, lw) = (h / factor, w / factor);
+        let guided = c.cfg > 1.0;
+        let cond = self.encode_text(&params.prompt)?;
+        let embeddings = if guided {
+            let uncond = self.encode_text(&params.negative_prompt)?;
+            Tensor::cat(&[uncond, cond], 0).map_err(run_err)?
+        } else {
+            cond
+        }
+        .to_dtype(self.dtype)
+        .map_err(run_err)?;
+
+        let steps = c.steps as usize;
+        let total = steps * c.num_images as usize;
+        // One stream for the whole task: image i takes the i-th block of noise.
+        let mut rng = SeededRng::new(c.seed);
+        let latent_len = self.unet_in_channels * lh * lw;
+        let mut images = Vec::with_capacity(c.num_images as usize);
+        for i in 0..c.num_images as usize {
+            let mut scheduler = self.scheduler.build(steps).map_err(run_err)?;
+            let noise = rng.normal_vec(latent_len, 1.0);
+            let mut latents =
+                Tensor::from_vec(noise, (1, self.unet_in_channels, lh, lw), &self.device)
+                    .and_then(|t| t * scheduler.init_noise_sigma())
+                    .and_then(|t| t.to_dtype(self.dtype))
+                    .map_err(run_err)?;
+            let timesteps = scheduler.timesteps().to_vec();
+            for (step, &t) in timesteps.iter().enumerate() {
+                let input = if guided {
+                    Tensor::cat(&[&latents, &latents], 0).map_err(run_err)?
+                } else {
+                    latents.clone()
+                };
+                let input = scheduler.scale_model_input(input, t).map_err(run_err)?;
+                let noise_pred = self
+                    .unet
+                    .forward(&input, t as f64, &embeddings)
+                    .map_err(run_err)?;
+                let noise_pred = if guided {
+                    let chunks = noise_pred.chunk(2, 0).map_err(run_err)?;
+                    let (uncond, text) = (&chunks[0], &chunks[1]);
+                    (uncond + ((text - uncond).map_err(run_err)? * c.cfg).map_err(run_err)?)
+                        .map_err(run_err)?
+                } else {
+                    noise_pred
+                };
+                latents = scheduler.step(&noise_pred, t, &latents).map_err(run_err)?;
+                on_step(i * steps + step + 1, total);
+            }
+            let decoded = self
+                .vae
+                .decode(&(latents / self.vae_config.scaling_factor).map_err(run_err)?)
+                .map_err(run_err)?;
+            images.push(to_png(&decoded)?);
+        }
+        Ok(images)
+    }
+}
+
+/// `[1, 3, H, W]` in [-1, 1] to an 8-bit RGB PNG.
+fn to_png(decoded: &Tensor) -> Result<Vec<u8>, ImageEngineError> {
+    let pixels = ((decoded.i(0).map_err(run_err)? / 2.0).map_err(run_err)? + 0.5)
+        .and_then(|t| t.clamp(0f32, 1f32))
+        .and_then(|t| t * 255.0)
+        .and_then(|t| t.to_dtype(DType::F32))
+        .and_then(|t| t.round())
+        .and_then(|t| t.to_dtype(DType::U8))
+        .and_then(|t| t.permute((1, 2, 0)))
+        .map_err(run_err)?;
+    let (h, w, _) = pixels.dims3().map_err(run_err)?;
+    let data: Vec<u8> = pixels
+        .flatten_all()
+        .and_then(|t| t.to_vec1())
+        .map_err(run_err)?;
+    let mut png_bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png_bytes, w as u32, h as u32);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(run_err)?;
+    writer.write_image_data(&data).map_err(run_err)?;
+    writer.finish().map_err(run_err)?;
+    Ok(png_bytes)
+}
