@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub model_cache_dir: Option<PathBuf>,
     pub stake: Option<String>,
     pub poll_interval_ms: Option<u64>,
+    pub hub_endpoint: Option<String>,
     #[serde(default)]
     pub gpu: GpuFileConfig,
 }
@@ -69,6 +70,9 @@ pub struct ConfigOverrides {
     pub stake: Option<String>,
     #[arg(long, env = "NODE_WORKER_POLL_INTERVAL_MS", global = true)]
     pub poll_interval_ms: Option<u64>,
+    /// Hugging Face hub (or mirror) that models are downloaded from.
+    #[arg(long, env = "NODE_WORKER_HUB_ENDPOINT", global = true)]
+    pub hub_endpoint: Option<String>,
 }
 
 /// The resolved configuration.
@@ -86,6 +90,7 @@ pub struct Config {
     pub gpu_vram_gb: Option<u64>,
     pub stake: Option<U256>,
     pub poll_interval: Duration,
+    pub hub_endpoint: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +151,10 @@ impl Config {
             poll_interval: Duration::from_millis(
                 o.poll_interval_ms.or(file.poll_interval_ms).unwrap_or(1000),
             ),
+            hub_endpoint: o
+                .hub_endpoint
+                .or(file.hub_endpoint)
+                .unwrap_or_else(|| crate::model_download::DEFAULT_ENDPOINT.into()),
         })
     }
 
@@ -218,6 +227,11 @@ stake = "0.1eth"
 
 # How often the chain is polled, in milliseconds.
 poll_interval_ms = 1000
+
+# Where models are downloaded from when the network asks this node to fetch one (DownloadModel)
+# or with `node-worker download-model`. Without network access, install models by hand
+# (`node-worker install-model`).
+# hub_endpoint = "https://huggingface.co"
 
 [gpu]
 # index = 0                  # which GPU (nvidia-smi numbering)

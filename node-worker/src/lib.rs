@@ -7,6 +7,7 @@ pub mod execution;
 pub mod gpu;
 pub mod image_engine;
 pub mod model_cache;
+pub mod model_download;
 pub mod node;
 pub mod record;
 pub mod seeded_rng;

@@ -63,6 +63,13 @@ enum Command {
     },
     /// Lists the models in the cache by their on-chain IDs.
     Models,
+    /// Downloads a model (`base:org/name` or `base:org/name+variant`) from the hub into the
+    /// cache; with --report, tells the contract this node holds it.
+    DownloadModel {
+        model_id: String,
+        #[arg(long)]
+        report: bool,
+    },
     /// Runs one task (used by `run`, which supervises it in a child process).
     #[command(hide = true)]
     Execute {
@@ -170,6 +177,26 @@ async fn run(cli: Cli) -> Result<()> {
             let config = Config::load(&cli.config)?;
             for id in model_cache::local_model_ids(&config.model_cache_dir) {
                 println!("{id}");
+            }
+        }
+        Command::DownloadModel { model_id, report } => {
+            let config = Config::load(&cli.config)?;
+            let (cache, id, endpoint) = (
+                config.model_cache_dir.clone(),
+                model_id.clone(),
+                config.hub_endpoint.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                node_worker::model_download::download(&cache, &id, &endpoint)
+            })
+            .await??;
+            println!(
+                "downloaded {model_id} into {}",
+                config.model_cache_dir.display()
+            );
+            if *report {
+                let tx = Node::connect(config).await?.report_model(model_id).await?;
+                println!("reported {model_id} (transaction {})", tx.hash);
             }
         }
         Command::Execute { job } => {

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
@@ -22,6 +23,7 @@ use protocol::TaskType;
 
 use crate::execution::{execute_in_child, Executed, Job};
 use crate::model_cache;
+use crate::model_download;
 use crate::node::Node;
 use crate::record::{Stage, TaskRecord, TxState};
 use crate::transactor::TxError;
@@ -54,6 +56,14 @@ pub struct TaskLoop {
     executable: PathBuf,
     /// Tasks whose current state was already announced in the log.
     announced: HashSet<(B256, u8)>,
+    /// Model downloads under way, and those finished but not yet reported on chain.
+    downloads: Arc<Mutex<Downloads>>,
+}
+
+#[derive(Default)]
+struct Downloads {
+    running: HashSet<String>,
+    finished: Vec<String>,
 }
 
 impl TaskLoop {
@@ -64,6 +74,7 @@ impl TaskLoop {
             relay,
             executable,
             announced: HashSet::new(),
+            downloads: Arc::default(),
         })
     }
 
@@ -105,6 +116,7 @@ impl TaskLoop {
     pub async fn round(&mut self) -> Result<(), LoopError> {
         self.node.transactor.settle_pending().await?;
         self.scan_events().await?;
+        self.report_downloads().await;
         let current = self
             .node
             .contract
@@ -185,20 +197,63 @@ impl TaskLoop {
         Ok(())
     }
 
-    /// A DownloadModel hint: if the model is in the cache, tell the contract so dispatch prefers
-    /// this node; otherwise say how to install it.
+    /// A DownloadModel hint: a model already in the cache is reported at once, another one is
+    /// downloaded in the background and reported when it is complete.
     async fn download_model(&self, model_id: &str) {
-        let name = model_id.strip_prefix("base:").unwrap_or(model_id);
-        let name = name.split('+').next().unwrap_or(name);
-        match model_cache::find_text_model(&self.node.config.model_cache_dir, name) {
-            Ok(_) => match self.node.report_model(model_id).await {
-                Ok(_) => tracing::info!(model_id, "reported model {model_id} as local"),
-                Err(e) => tracing::warn!(model_id, "reporting model {model_id}: {e:#}"),
-            },
-            Err(e) => tracing::warn!(
-                model_id,
-                "the network asks this node to fetch {model_id}, but {e}; this build downloads no models, install it with `node-worker install-model`"
-            ),
+        let cache = self.node.config.model_cache_dir.clone();
+        if model_cache::local_model_ids(&cache)
+            .iter()
+            .any(|m| m == model_id)
+        {
+            self.report_model(model_id).await;
+            return;
+        }
+        {
+            let mut downloads = self.downloads.lock().unwrap_or_else(|p| p.into_inner());
+            if !downloads.running.insert(model_id.to_string()) {
+                return;
+            }
+        }
+        tracing::info!(
+            "the network asks this node to fetch {model_id}; downloading it in the background"
+        );
+        let endpoint = self.node.config.hub_endpoint.clone();
+        let downloads = self.downloads.clone();
+        let model_id = model_id.to_string();
+        tokio::task::spawn_blocking(move || {
+            let result = model_download::download(&cache, &model_id, &endpoint);
+            let mut downloads = downloads.lock().unwrap_or_else(|p| p.into_inner());
+            downloads.running.remove(&model_id);
+            match result {
+                Ok(_) => {
+                    tracing::info!("downloaded {model_id}");
+                    downloads.finished.push(model_id);
+                }
+                Err(e) => tracing::warn!(
+                    "downloading {model_id} failed: {e}; install it with `node-worker install-model` to serve its tasks"
+                ),
+            }
+        });
+    }
+
+    async fn report_model(&self, model_id: &str) {
+        match self.node.report_model(model_id).await {
+            Ok(_) => tracing::info!("reported {model_id} as a local model"),
+            Err(e) => tracing::warn!("reporting {model_id} as local: {e:#}"),
+        }
+    }
+
+    /// Reports the models whose background download finished.
+    async fn report_downloads(&self) {
+        let finished = std::mem::take(
+            &mut self
+                .downloads
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .finished,
+        );
+        for model_id in finished {
+            self.report_model(&model_id).await;
         }
     }
 
