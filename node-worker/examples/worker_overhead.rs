@@ -1,0 +1,222 @@
+//! Measures the worker's overhead per task outside inference: from the moment the worker sees a
+//! task's parameters on chain to the moment its score transaction is mined, minus the time the
+//! execution process reports for loading and running the model. Runs the real `node-worker`
+//! binary (built with the same profile, next to this example) against the devnet and the relay
+//! with a tiny Llama, `TASKS` tasks one after another (default 10).
+//!
+//! `cargo build --profile dist -p node-worker && cargo run --profile dist -p node-worker --example worker_overhead`
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use alloy::providers::Provider;
+use anyhow::{bail, Context, Result};
+use client::relay_client::RelayClient;
+use devnet::testnet::{public_key, TestConfig, Testnet};
+use node_worker::tiny_model::TinyLlama;
+use protocol::sampling::{sample, TaskSecret};
+use protocol::task_status::TaskStatus;
+use protocol::vrf::VrfSecretKey;
+
+const MODEL: &str = "tiny/llama-bench";
+const GPU: &str = "NVIDIA GeForce RTX 4090";
+
+/// Seconds since midnight of an RFC 3339 log timestamp (`2026-11-22T22:24:34.807132Z`).
+fn log_seconds(line: &str) -> Option<f64> {
+    let time = line.split('T').nth(1)?.split('Z').next()?;
+    let mut parts = time.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let tasks: usize = std::env::var("TASKS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(10);
+    let exe = std::env::current_exe()?
+        .parent()
+        .and_then(|examples| examples.parent())
+        .context("locating the target directory")?
+        .join("node-worker");
+    if !exe.is_file() {
+        bail!(
+            "{} is missing: build node-worker with the same profile first",
+            exe.display()
+        );
+    }
+    let testnet = Testnet::spawn(&[]).await?;
+    let signers = testnet.signers.clone();
+    let contract = testnet
+        .deploy_task_contract(&TestConfig::with_dev_accounts(
+            &signers,
+            U256::from(1000u64),
+        ))
+        .await?;
+    let app = testnet.contract_as(&signers[2], contract).await?;
+    let vrf = VrfSecretKey::from_bytes(&signers[2].credential().to_bytes())?;
+    let relay_data = tempfile::tempdir()?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let relay_url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(relay::service::serve(
+        listener,
+        Arc::new(relay::store::Store::open(relay_data.path())?),
+        testnet.contract_as(&signers[8], contract).await?,
+        Duration::from_millis(50),
+        std::future::pending(),
+    ));
+    let app_relay = RelayClient::new(&relay_url, signers[2].clone());
+
+    let dir = tempfile::tempdir()?;
+    let key_file = dir.path().join("node.key");
+    std::fs::write(
+        &key_file,
+        format!("0x{}", hex::encode(signers[3].credential().to_bytes())),
+    )?;
+    let cache = dir.path().join("models");
+    TinyLlama::default()
+        .install(&cache, MODEL)
+        .map_err(anyhow::Error::msg)?;
+    let args: Vec<String> = [
+        "--rpc-url",
+        &testnet.url,
+        "--contract",
+        &contract.to_string(),
+        "--relay-url",
+        &relay_url,
+        "--private-key-file",
+        &key_file.display().to_string(),
+        "--data-dir",
+        &dir.path().join("data").display().to_string(),
+        "--model-cache-dir",
+        &cache.display().to_string(),
+        "--gpu-name",
+        GPU,
+        "--gpu-vram-gb",
+        "24",
+        "--stake",
+        "1000",
+        "--poll-interval-ms",
+        "50",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let status = Command::new(&exe)
+        .args(&args)
+        .arg("join")
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("node-worker join failed");
+    }
+    let log_path = dir.path().join("worker.log");
+    let mut worker = Command::new(&exe)
+        .args(&args)
+        .arg("run")
+        .stderr(std::fs::File::create(&log_path)?)
+        .spawn()?;
+    let _ = public_key(&signers[2]);
+
+    let provider = app.provider().clone();
+    for i in 0..tasks {
+        let secret = TaskSecret::random();
+        let c = secret.commitment();
+        app.createTask(
+            1,
+            c,
+            secret.nonce,
+            vec![format!("base:{MODEL}")],
+            0,
+            GPU.into(),
+            24,
+            [1, 0, 0],
+            1,
+        )
+        .value(U256::from(500u64))
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+        let params = serde_json::json!({"version": "1.0", "model": MODEL,
+            "messages": [{"role": "user", "content": format!("Task number {i}?")}],
+            "generation_config": {"max_new_tokens": 16}, "seed": i})
+        .to_string();
+        loop {
+            match app_relay.upload_params(c, &params).await {
+                Ok(()) => break,
+                Err(e) if e.is_retryable() => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(e) => bail!("uploading parameters: {e}"),
+            }
+        }
+        loop {
+            let info = app.getTask(c).call().await?;
+            if info.status == TaskStatus::ScoreReady.as_u8() {
+                let proof = sample(&vrf, &info.samplingSeed);
+                if proof.sampled {
+                    // A sampled task needs a group; for the measurement, end it by timeout.
+                    provider
+                        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (601u64,))
+                        .await?;
+                    provider
+                        .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+                        .await?;
+                    let _ = app.abortTask(c, 1).send().await?.get_receipt().await;
+                } else {
+                    app.validateSingleTask(
+                        c,
+                        proof.proof.to_vec().into(),
+                        public_key(&signers[2]).into(),
+                    )
+                    .send()
+                    .await?
+                    .get_receipt()
+                    .await?;
+                }
+            }
+            if TaskStatus::from_u8(info.status).is_some_and(|s| s.is_final()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    worker.kill()?;
+    worker.wait()?;
+
+    // Per task: "…: ParametersUploaded" → "submitTaskScore sent", minus the execution's own time.
+    let log = String::from_utf8_lossy(&std::fs::read(&log_path)?).replace("\u{1b}[", "");
+    let (mut seen, mut inference) = (None, 0.0);
+    let mut overheads = Vec::new();
+    for line in log.lines() {
+        if line.contains(": ParametersUploaded") {
+            seen = log_seconds(line);
+        } else if let Some(at) = line.find("seconds=") {
+            let value: String = line[at + 8..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            inference = value.parse().unwrap_or(0.0);
+        } else if line.contains("submitTaskScore sent") {
+            if let (Some(start), Some(end)) = (seen.take(), log_seconds(line)) {
+                overheads.push((end - start - inference) * 1000.0);
+            }
+        }
+    }
+    if overheads.is_empty() {
+        bail!("no task completed; worker log:\n{log}");
+    }
+    overheads.sort_by(|a, b| a.total_cmp(b));
+    let mean = overheads.iter().sum::<f64>() / overheads.len() as f64;
+    println!(
+        "worker overhead per task outside inference (parameters seen on chain -> score mined, {} tasks): mean {mean:.1} ms, median {:.1} ms, max {:.1} ms; plus on average half the poll interval (50 ms here, 1 s by default) before the worker sees the parameters",
+        overheads.len(),
+        overheads[overheads.len() / 2],
+        overheads[overheads.len() - 1]
+    );
+    Ok(())
+}
