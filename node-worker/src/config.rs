@@ -73,6 +73,10 @@ pub struct ConfigOverrides {
     /// Hugging Face hub (or mirror) that models are downloaded from.
     #[arg(long, env = "NODE_WORKER_HUB_ENDPOINT", global = true)]
     pub hub_endpoint: Option<String>,
+    /// Demonstrations only: submit a wrong score for every task, so that validation groups catch
+    /// and slash this node.
+    #[arg(long, env = "NODE_WORKER_DISHONEST", global = true, hide = true)]
+    pub dishonest: bool,
 }
 
 /// The resolved configuration.
@@ -91,6 +95,7 @@ pub struct Config {
     pub stake: Option<U256>,
     pub poll_interval: Duration,
     pub hub_endpoint: String,
+    pub dishonest: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +160,7 @@ impl Config {
                 .hub_endpoint
                 .or(file.hub_endpoint)
                 .unwrap_or_else(|| crate::model_download::DEFAULT_ENDPOINT.into()),
+            dishonest: o.dishonest,
         })
     }
 

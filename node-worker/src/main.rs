@@ -27,6 +27,12 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TinyKind {
+    Llama,
+    StableDiffusion,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Writes a commented example configuration file.
@@ -63,6 +69,13 @@ enum Command {
     },
     /// Lists the models in the cache by their on-chain IDs.
     Models,
+    /// Writes a tiny randomly initialised model into the cache as `org/name`, for tests and
+    /// demonstrations on machines without real weights (its answers are noise).
+    InstallTinyModel {
+        #[arg(value_enum)]
+        kind: TinyKind,
+        name: String,
+    },
     /// Downloads a model (`base:org/name` or `base:org/name+variant`) from the hub into the
     /// cache; with --report, tells the contract this node holds it.
     DownloadModel {
@@ -172,6 +185,19 @@ async fn run(cli: Cli) -> Result<()> {
             let config = Config::load(&cli.config)?;
             let dir = model_cache::install(&config.model_cache_dir, name, files)?;
             println!("installed {name} in {}", dir.display());
+        }
+        Command::InstallTinyModel { kind, name } => {
+            let config = Config::load(&cli.config)?;
+            let dir = match kind {
+                TinyKind::Llama => node_worker::tiny_model::TinyLlama::default()
+                    .install(&config.model_cache_dir, name),
+                TinyKind::StableDiffusion => {
+                    node_worker::tiny_model::TinyStableDiffusion::default()
+                        .install(&config.model_cache_dir, name)
+                }
+            }
+            .map_err(anyhow::Error::msg)?;
+            println!("installed a tiny {name} in {}", dir.display());
         }
         Command::Models => {
             let config = Config::load(&cli.config)?;

@@ -428,9 +428,15 @@ impl TaskLoop {
         let Some(score) = &record.score else {
             return Ok(());
         };
+        let mut score = score.clone();
+        if self.node.config.dishonest {
+            // The demonstration of slashing: every bit flipped, far from any honest score.
+            score.iter_mut().for_each(|b| *b = !*b);
+            tracing::warn!("task {c}: DISHONEST demonstration mode, submitting a wrong score");
+        }
         let call = ITaskContract::submitTaskScoreCall {
             task_id_commitment: c,
-            task_score: score.clone().into(),
+            task_score: score.into(),
         };
         self.send_task_action("submitTaskScore", c, call.abi_encode())
             .await
