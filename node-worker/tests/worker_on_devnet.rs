@@ -582,6 +582,60 @@ async fn a_worker_runs_an_image_task_with_stable_diffusion() {
     );
     let record = Record::open(&net.data_dir.join("worker.sqlite")).unwrap();
     assert_eq!(record.task(&task).unwrap().unwrap().executions, 1);
+
+    // A task the application never validates: once the timeout has passed, the worker aborts it
+    // itself (reason Timeout) and is free again; the fee goes back to the application.
+    let secret = TaskSecret::random();
+    let stuck = secret.commitment();
+    assert!(net
+        .app
+        .createTask(
+            0,
+            stuck,
+            secret.nonce,
+            vec![format!("base:{IMAGE_MODEL}")],
+            0,
+            GPU.into(),
+            24,
+            [1, 0, 0],
+            1
+        )
+        .value(U256::from(fee))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+    wait_status(&net.app, stuck, TaskStatus::Started, &net.cli).await;
+    upload_params(&net.app_relay, stuck, &params).await;
+    wait_status(&net.app, stuck, TaskStatus::ScoreReady, &net.cli).await;
+    let provider = net.app.provider();
+    provider
+        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (601u64,))
+        .await
+        .unwrap();
+    provider
+        .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+        .await
+        .unwrap();
+    wait_status(&net.app, stuck, TaskStatus::EndAborted, &net.cli).await;
+    let info = net.app.getTask(stuck).call().await.unwrap();
+    assert_eq!(
+        info.abortReason,
+        protocol::task_status::AbortReason::Timeout.as_u8()
+    );
+    let aborts = record.txs_for(Some(&stuck), "abortTask").unwrap();
+    assert_eq!(aborts.len(), 1, "the worker sent the abort");
+    assert_eq!(aborts[0].state, TxState::Mined);
+    let node = net
+        .app
+        .getNodeInfo(net.node_signer.address())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(node.currentTask, B256::ZERO);
     worker.kill().unwrap();
     worker.wait().unwrap();
     relay.stop().await;
