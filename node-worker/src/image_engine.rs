@@ -19,7 +19,7 @@ use serde::Deserialize;
 use tokenizers::Tokenizer;
 
 use crate::clip_text::{ClipTextConfig, ClipTextEncoder};
-use crate::model_cache::ImageModelFiles;
+use crate::model_cache::{ImageModelFiles, TextEncoderFiles};
 use crate::seeded_rng::SeededRng;
 
 #[derive(Debug, thiserror::Error)]
@@ -169,11 +169,18 @@ fn leading() -> String {
 }
 
 impl UNetFileConfig {
-    pub fn to_candle(&self) -> Result<UNet2DConditionModelConfig, String> {
-        if let Some(kind) = &self.addition_embed_type {
-            return Err(format!(
-                "UNet addition_embed_type {kind:?} (SDXL) is not supported by this worker version"
-            ));
+    /// candle's configuration; `text_encoders` is how many the model has (two for SDXL).
+    pub fn to_candle(&self, text_encoders: usize) -> Result<UNet2DConditionModelConfig, String> {
+        match (self.addition_embed_type.as_deref(), text_encoders) {
+            (None, 1) => {}
+            // SDXL: as in candle's own SDXL pipeline, the UNet runs without the added text-time
+            // embedding (its weights are not loaded).
+            (Some("text_time"), 2) => {}
+            (kind, n) => {
+                return Err(format!(
+                "a UNet with addition_embed_type {kind:?} and {n} text encoders is not supported"
+            ))
+            }
         }
         if self.down_block_types.len() != self.block_out_channels.len() {
             return Err("down_block_types and block_out_channels differ in length".into());
@@ -273,57 +280,20 @@ fn read_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&text).map_err(|e| load_err(format!("{}: {e}", path.display())))
 }
 
-/// A loaded Stable Diffusion model.
-pub struct ImageEngine {
-    text_encoder: ClipTextEncoder,
+/// One CLIP text encoder with its tokenizer.
+struct TextBranch {
+    encoder: ClipTextEncoder,
     tokenizer: Tokenizer,
     bos: Option<u32>,
     eos: u32,
     pad: u32,
-    unet: UNet2DConditionModel,
-    unet_in_channels: usize,
-    vae: AutoEncoderKL,
-    vae_config: VaeFileConfig,
-    scheduler: DDIMSchedulerConfig,
-    device: Device,
-    dtype: DType,
+    hidden: usize,
 }
 
-impl ImageEngine {
-    pub fn load(files: &ImageModelFiles, device: &Device) -> Result<ImageEngine, ImageEngineError> {
-        let dtype = if device.is_cpu() {
-            DType::F32
-        } else {
-            DType::F16
-        };
-        let unet_file: UNetFileConfig = read_json(&files.unet_config)?;
-        let vae_config: VaeFileConfig = read_json(&files.vae_config)?;
-        let text_config: ClipTextConfig = read_json(&files.text_encoder_config)?;
-        let scheduler_file: SchedulerFileConfig = read_json(&files.scheduler_config)?;
-        let scheduler = scheduler_file.to_ddim().map_err(load_err)?;
-        let unet_config = unet_file.to_candle().map_err(load_err)?;
-        if unet_file.cross_attention_dim != text_config.hidden_size {
-            return Err(load_err(format!(
-                "the UNet attends to {} dimensions but the text encoder gives {}",
-                unet_file.cross_attention_dim, text_config.hidden_size
-            )));
-        }
-        // SAFETY: weight files are memory-mapped read-only and replaced only by rename.
-        let mmap = |path: &std::path::Path| unsafe {
-            VarBuilder::from_mmaped_safetensors(&[path], dtype, device).map_err(load_err)
-        };
-        let text_encoder = ClipTextEncoder::new(mmap(&files.text_encoder_weights)?, &text_config)
-            .map_err(load_err)?;
-        let unet = UNet2DConditionModel::new(
-            mmap(&files.unet_weights)?,
-            unet_file.in_channels,
-            unet_file.out_channels,
-            false,
-            unet_config,
-        )
-        .map_err(load_err)?;
-        let vae = AutoEncoderKL::new(mmap(&files.vae_weights)?, 3, 3, vae_config.to_candle())
-            .map_err(load_err)?;
+impl TextBranch {
+    fn load(files: &TextEncoderFiles, vb: VarBuilder) -> Result<TextBranch, ImageEngineError> {
+        let config: ClipTextConfig = read_json(&files.config)?;
+        let encoder = ClipTextEncoder::new(vb, &config).map_err(load_err)?;
         let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(load_err)?;
         let eos = tokenizer
             .token_to_id("<|endoftext|>")
@@ -344,25 +314,19 @@ impl ImageEngine {
             }
             None => eos,
         };
-        Ok(ImageEngine {
-            text_encoder,
+        Ok(TextBranch {
+            encoder,
             tokenizer,
             bos,
             eos,
             pad,
-            unet,
-            unet_in_channels: unet_file.in_channels,
-            vae,
-            vae_config,
-            scheduler,
-            device: device.clone(),
-            dtype,
+            hidden: config.hidden_size,
         })
     }
 
     /// `<bos> tokens <eos> <pad>...` cut to the encoder's length, as CLIP was trained.
     fn token_ids(&self, text: &str) -> Result<Vec<u32>, ImageEngineError> {
-        let max = self.text_encoder.max_length();
+        let max = self.encoder.max_length();
         let encoding = self.tokenizer.encode(text, false).map_err(run_err)?;
         let mut ids: Vec<u32> = self.bos.into_iter().collect();
         ids.extend(
@@ -378,12 +342,87 @@ impl ImageEngine {
         Ok(ids)
     }
 
-    fn encode_text(&self, text: &str) -> Result<Tensor, ImageEngineError> {
+    fn encode(&self, text: &str, device: &Device) -> Result<Tensor, ImageEngineError> {
         let ids = self.token_ids(text)?;
-        let ids = Tensor::new(ids.as_slice(), &self.device)
+        let ids = Tensor::new(ids.as_slice(), device)
             .and_then(|t| t.unsqueeze(0))
             .map_err(run_err)?;
-        self.text_encoder.forward(&ids).map_err(run_err)
+        self.encoder.forward(&ids).map_err(run_err)
+    }
+}
+
+/// A loaded Stable Diffusion model.
+pub struct ImageEngine {
+    /// One encoder (SD 1.x / 2.x) or two whose outputs are concatenated (SDXL).
+    texts: Vec<TextBranch>,
+    unet: UNet2DConditionModel,
+    unet_in_channels: usize,
+    vae: AutoEncoderKL,
+    vae_config: VaeFileConfig,
+    scheduler: DDIMSchedulerConfig,
+    device: Device,
+    dtype: DType,
+}
+
+impl ImageEngine {
+    pub fn load(files: &ImageModelFiles, device: &Device) -> Result<ImageEngine, ImageEngineError> {
+        let dtype = if device.is_cpu() {
+            DType::F32
+        } else {
+            DType::F16
+        };
+        let unet_file: UNetFileConfig = read_json(&files.unet_config)?;
+        let vae_config: VaeFileConfig = read_json(&files.vae_config)?;
+        let scheduler_file: SchedulerFileConfig = read_json(&files.scheduler_config)?;
+        let scheduler = scheduler_file.to_ddim().map_err(load_err)?;
+        let unet_config = unet_file
+            .to_candle(files.text_encoders.len())
+            .map_err(load_err)?;
+        // SAFETY: weight files are memory-mapped read-only and replaced only by rename.
+        let mmap = |path: &std::path::Path| unsafe {
+            VarBuilder::from_mmaped_safetensors(&[path], dtype, device).map_err(load_err)
+        };
+        let texts = files
+            .text_encoders
+            .iter()
+            .map(|t| TextBranch::load(t, mmap(&t.weights)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        let hidden: usize = texts.iter().map(|t| t.hidden).sum();
+        if unet_file.cross_attention_dim != hidden {
+            return Err(load_err(format!(
+                "the UNet attends to {} dimensions but the text encoders give {hidden}",
+                unet_file.cross_attention_dim
+            )));
+        }
+        let unet = UNet2DConditionModel::new(
+            mmap(&files.unet_weights)?,
+            unet_file.in_channels,
+            unet_file.out_channels,
+            false,
+            unet_config,
+        )
+        .map_err(load_err)?;
+        let vae = AutoEncoderKL::new(mmap(&files.vae_weights)?, 3, 3, vae_config.to_candle())
+            .map_err(load_err)?;
+        Ok(ImageEngine {
+            texts,
+            unet,
+            unet_in_channels: unet_file.in_channels,
+            vae,
+            vae_config,
+            scheduler,
+            device: device.clone(),
+            dtype,
+        })
+    }
+
+    fn encode_text(&self, text: &str) -> Result<Tensor, ImageEngineError> {
+        let states = self
+            .texts
+            .iter()
+            .map(|t| t.encode(text, &self.device))
+            .collect::<Result<Vec<_>, _>>()?;
+        Tensor::cat(&states, 2).map_err(run_err)
     }
 
     /// Generates the task's images as PNG files. `on_step(done, total)` follows the denoising.

@@ -47,12 +47,18 @@ pub struct ImageModelFiles {
     pub unet_weights: PathBuf,
     pub vae_config: PathBuf,
     pub vae_weights: PathBuf,
-    pub text_encoder_config: PathBuf,
-    pub text_encoder_weights: PathBuf,
-    pub tokenizer: PathBuf,
-    /// `tokenizer/tokenizer_config.json`, which names the padding token, if present.
-    pub tokenizer_config: Option<PathBuf>,
+    /// `text_encoder/` + `tokenizer/`, and for SDXL also `text_encoder_2/` + `tokenizer_2/`.
+    pub text_encoders: Vec<TextEncoderFiles>,
     pub scheduler_config: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEncoderFiles {
+    pub config: PathBuf,
+    pub weights: PathBuf,
+    pub tokenizer: PathBuf,
+    /// `tokenizer_config.json`, which names the padding token, if present.
+    pub tokenizer_config: Option<PathBuf>,
 }
 
 /// `models--org--name` for `org/name`.
@@ -137,28 +143,40 @@ pub fn find_image_model(
     variant: Option<&str>,
 ) -> Result<ImageModelFiles, ModelCacheError> {
     let dir = snapshot_dir(cache, name)?;
-    let tokenizer_config = dir.join("tokenizer").join("tokenizer_config.json");
+    let text_encoder = |suffix: &str| {
+        let tokenizer_dir = dir.join(format!("tokenizer{suffix}"));
+        let tokenizer_config = tokenizer_dir.join("tokenizer_config.json");
+        TextEncoderFiles {
+            config: dir
+                .join(format!("text_encoder{suffix}"))
+                .join("config.json"),
+            weights: weights_file(&dir.join(format!("text_encoder{suffix}")), "model", variant),
+            tokenizer: tokenizer_dir.join("tokenizer.json"),
+            tokenizer_config: tokenizer_config.is_file().then_some(tokenizer_config),
+        }
+    };
+    let mut text_encoders = vec![text_encoder("")];
+    if dir.join("text_encoder_2").is_dir() {
+        text_encoders.push(text_encoder("_2"));
+    }
     let files = ImageModelFiles {
         unet_config: dir.join("unet").join("config.json"),
         unet_weights: weights_file(&dir.join("unet"), "diffusion_pytorch_model", variant),
         vae_config: dir.join("vae").join("config.json"),
         vae_weights: weights_file(&dir.join("vae"), "diffusion_pytorch_model", variant),
-        text_encoder_config: dir.join("text_encoder").join("config.json"),
-        text_encoder_weights: weights_file(&dir.join("text_encoder"), "model", variant),
-        tokenizer: dir.join("tokenizer").join("tokenizer.json"),
-        tokenizer_config: tokenizer_config.is_file().then_some(tokenizer_config),
+        text_encoders,
         scheduler_config: dir.join("scheduler").join("scheduler_config.json"),
     };
-    let required = [
+    let mut required = vec![
         &files.unet_config,
         &files.unet_weights,
         &files.vae_config,
         &files.vae_weights,
-        &files.text_encoder_config,
-        &files.text_encoder_weights,
-        &files.tokenizer,
         &files.scheduler_config,
     ];
+    for t in &files.text_encoders {
+        required.extend([&t.config, &t.weights, &t.tokenizer]);
+    }
     if let Some(missing) = required.iter().find(|p| !p.is_file()) {
         return Err(ModelCacheError::Incomplete {
             name: format!("{name} (missing {})", missing.display()),

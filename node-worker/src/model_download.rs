@@ -67,7 +67,23 @@ fn image_files(variant: Option<&str>) -> Vec<String> {
 pub fn choose_files(available: &[String], variant: Option<&str>) -> Option<Vec<String>> {
     let has = |f: &str| available.iter().any(|a| a == f);
     if has("model_index.json") {
-        let wanted = image_files(variant);
+        let mut wanted = image_files(variant);
+        if has("text_encoder_2/config.json") {
+            // SDXL: the second text encoder and its tokenizer.
+            wanted.extend(
+                image_files(variant)
+                    .iter()
+                    .filter(|f| f.starts_with("text_encoder/") || f.starts_with("tokenizer/"))
+                    .map(|f| {
+                        f.replacen("text_encoder/", "text_encoder_2/", 1).replacen(
+                            "tokenizer/",
+                            "tokenizer_2/",
+                            1,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
         return wanted.iter().all(|f| has(f)).then_some(wanted);
     }
     let shards: Vec<String> = available

@@ -209,16 +209,60 @@ fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
     .map_err(|e| e.to_string())
 }
 
-/// A tiny Stable Diffusion (1.x architecture) in the diffusers layout: a 2-layer CLIP text
-/// encoder, a two-block UNet and a four-block VAE (64x64 images from 8x8 latents).
+/// A tiny Stable Diffusion in the diffusers layout: a 2-layer CLIP text encoder, a two-block UNet
+/// and a four-block VAE (64x64 images from 8x8 latents). With `xl`, the SDXL layout: a second
+/// text encoder and tokenizer (`text_encoder_2/`, `tokenizer_2/`), a UNet attending to both
+/// encoders' states with the text-time addition and linear projections, trailing timesteps.
 #[derive(Debug, Clone, Copy)]
 pub struct TinyStableDiffusion {
     pub seed: u64,
+    pub xl: bool,
 }
 
 impl Default for TinyStableDiffusion {
     fn default() -> Self {
-        Self { seed: 2 }
+        Self { seed: 2, xl: false }
+    }
+}
+
+impl TinyStableDiffusion {
+    pub fn xl() -> Self {
+        Self { seed: 3, xl: true }
+    }
+
+    fn write_text_encoder(
+        &self,
+        dir: &Path,
+        suffix: &str,
+        hidden_act: &str,
+        pad: &str,
+        rng: &mut SeededRng,
+    ) -> Result<(), String> {
+        let tokenizer = byte_tokenizer_with(&CLIP_TOKENS)?;
+        let tokenizer_dir = dir.join(format!("tokenizer{suffix}"));
+        std::fs::create_dir_all(&tokenizer_dir).map_err(|e| e.to_string())?;
+        tokenizer
+            .save(tokenizer_dir.join("tokenizer.json"), false)
+            .map_err(|e| e.to_string())?;
+        write_json(
+            &tokenizer_dir.join("tokenizer_config.json"),
+            &serde_json::json!({"pad_token": pad, "model_max_length": 16}),
+        )?;
+        let encoder_dir = dir.join(format!("text_encoder{suffix}"));
+        let text = serde_json::json!({
+            "architectures": ["CLIPTextModel"], "model_type": "clip_text_model",
+            "vocab_size": tokenizer.get_vocab_size(true), "hidden_size": 32,
+            "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+            "max_position_embeddings": 16, "hidden_act": hidden_act, "layer_norm_eps": 1e-5});
+        write_json(&encoder_dir.join("config.json"), &text)?;
+        let text: ClipTextConfig = serde_json::from_value(text).map_err(|e| e.to_string())?;
+        let varmap = VarMap::new();
+        ClipTextEncoder::new(
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+            &text,
+        )
+        .map_err(|e| e.to_string())?;
+        seed_and_save(&varmap, rng, &encoder_dir.join("model.safetensors"))
     }
 }
 
@@ -227,43 +271,32 @@ impl TinyStableDiffusion {
     /// `scheduler/`) and `model_index.json` into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), String> {
         let mut rng = SeededRng::new(self.seed);
-        let tokenizer = byte_tokenizer_with(&CLIP_TOKENS)?;
-        std::fs::create_dir_all(dir.join("tokenizer")).map_err(|e| e.to_string())?;
-        tokenizer
-            .save(dir.join("tokenizer").join("tokenizer.json"), false)
-            .map_err(|e| e.to_string())?;
-        write_json(
-            &dir.join("tokenizer").join("tokenizer_config.json"),
-            &serde_json::json!({"pad_token": "<|endoftext|>", "model_max_length": 16}),
-        )?;
+        self.write_text_encoder(dir, "", "quick_gelu", "<|endoftext|>", &mut rng)?;
+        if self.xl {
+            self.write_text_encoder(dir, "_2", "gelu", "!", &mut rng)?;
+        }
 
-        let text = serde_json::json!({
-            "architectures": ["CLIPTextModel"], "model_type": "clip_text_model",
-            "vocab_size": tokenizer.get_vocab_size(true), "hidden_size": 32,
-            "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
-            "max_position_embeddings": 16, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5});
-        write_json(&dir.join("text_encoder").join("config.json"), &text)?;
-        let text: ClipTextConfig = serde_json::from_value(text).map_err(|e| e.to_string())?;
-        let varmap = VarMap::new();
-        ClipTextEncoder::new(
-            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
-            &text,
-        )
-        .map_err(|e| e.to_string())?;
-        seed_and_save(
-            &varmap,
-            &mut rng,
-            &dir.join("text_encoder").join("model.safetensors"),
-        )?;
-
-        let unet = serde_json::json!({
+        let unet = if self.xl {
+            serde_json::json!({
+            "_class_name": "UNet2DConditionModel", "in_channels": 4, "out_channels": 4,
+            "block_out_channels": [32, 64],
+            "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
+            "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
+            "layers_per_block": 1, "attention_head_dim": [2, 4], "cross_attention_dim": 64,
+            "transformer_layers_per_block": [1, 2], "use_linear_projection": true,
+            "addition_embed_type": "text_time", "addition_time_embed_dim": 16,
+            "norm_num_groups": 8, "norm_eps": 1e-5, "flip_sin_to_cos": true, "freq_shift": 0,
+            "downsample_padding": 1, "mid_block_scale_factor": 1.0, "sample_size": 8})
+        } else {
+            serde_json::json!({
             "_class_name": "UNet2DConditionModel", "in_channels": 4, "out_channels": 4,
             "block_out_channels": [32, 64],
             "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
             "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
             "layers_per_block": 1, "attention_head_dim": 2, "cross_attention_dim": 32,
             "norm_num_groups": 8, "norm_eps": 1e-5, "flip_sin_to_cos": true, "freq_shift": 0,
-            "downsample_padding": 1, "mid_block_scale_factor": 1.0, "sample_size": 8});
+            "downsample_padding": 1, "mid_block_scale_factor": 1.0, "sample_size": 8})
+        };
         write_json(&dir.join("unet").join("config.json"), &unet)?;
         let unet: UNetFileConfig = serde_json::from_value(unet).map_err(|e| e.to_string())?;
         let varmap = VarMap::new();
@@ -272,7 +305,7 @@ impl TinyStableDiffusion {
             4,
             4,
             false,
-            unet.to_candle()?,
+            unet.to_candle(if self.xl { 2 } else { 1 })?,
         )
         .map_err(|e| e.to_string())?;
         seed_and_save(
@@ -284,7 +317,8 @@ impl TinyStableDiffusion {
         let vae = serde_json::json!({
             "_class_name": "AutoencoderKL", "in_channels": 3, "out_channels": 3,
             "block_out_channels": [32, 32, 64, 64], "layers_per_block": 1,
-            "latent_channels": 4, "norm_num_groups": 8, "scaling_factor": 0.18215,
+            "latent_channels": 4, "norm_num_groups": 8,
+            "scaling_factor": if self.xl { 0.13025 } else { 0.18215 },
             "sample_size": 64});
         write_json(&dir.join("vae").join("config.json"), &vae)?;
         let vae: VaeFileConfig = serde_json::from_value(vae).map_err(|e| e.to_string())?;
@@ -307,11 +341,12 @@ impl TinyStableDiffusion {
             &serde_json::json!({"_class_name": "DDIMScheduler", "beta_start": 0.00085,
                 "beta_end": 0.012, "beta_schedule": "scaled_linear",
                 "num_train_timesteps": 1000, "prediction_type": "epsilon", "steps_offset": 1,
-                "clip_sample": false, "set_alpha_to_one": false}),
+                "clip_sample": false, "set_alpha_to_one": false,
+                "timestep_spacing": if self.xl { "trailing" } else { "leading" }}),
         )?;
         write_json(
             &dir.join("model_index.json"),
-            &serde_json::json!({"_class_name": "StableDiffusionPipeline",
+            &serde_json::json!({"_class_name": if self.xl { "StableDiffusionXLPipeline" } else { "StableDiffusionPipeline" },
                 "scheduler": ["diffusers", "DDIMScheduler"],
                 "text_encoder": ["transformers", "CLIPTextModel"],
                 "tokenizer": ["transformers", "CLIPTokenizer"],

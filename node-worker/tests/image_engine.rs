@@ -99,6 +99,31 @@ fn a_tiny_stable_diffusion_draws_the_same_pngs_for_the_same_seed() {
     );
 }
 
+#[test]
+fn a_tiny_model_in_the_sdxl_layout_runs_with_both_text_encoders() {
+    let cache = tempfile::tempdir().unwrap();
+    TinyStableDiffusion::xl()
+        .install(cache.path(), "tiny/sdxl")
+        .unwrap();
+    let files = find_image_model(cache.path(), "tiny/sdxl", None).unwrap();
+    assert_eq!(files.text_encoders.len(), 2);
+    let xl_params = |seed| params(seed, 0.0, 1, "ddim").replace(MODEL, "tiny/sdxl");
+    let first = images(cache.path(), xl_params(21));
+    assert_eq!(first.len(), 1);
+    assert_eq!(first, images(cache.path(), xl_params(21)));
+    assert_ne!(first, images(cache.path(), xl_params(22)));
+    // Without its second encoder the model is incomplete, and says what is missing.
+    std::fs::remove_dir_all(
+        cache
+            .path()
+            .join("models--tiny--sdxl/snapshots/local/text_encoder_2"),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let err = run_job(&job(cache.path(), out.path(), xl_params(21)), false).unwrap_err();
+    assert!(err.contains("addition_embed_type"), "{err}");
+}
+
 #[tokio::test]
 async fn the_child_process_draws_and_the_parent_scores_with_phash() {
     let cache = tempfile::tempdir().unwrap();
