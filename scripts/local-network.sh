@@ -6,6 +6,10 @@
 # Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if ! python3 -m pip --version >/dev/null 2>&1; then
+  if command -v sudo >/dev/null; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3 python3-pip
+fi
 cargo build --profile dist -p node-worker -p local-network
 NODE_WORKER=target/dist/node-worker scripts/install-smollm2.sh target/models
 exec target/dist/local-network --model-cache target/models "$@"
