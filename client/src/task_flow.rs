@@ -7,10 +7,9 @@ use std::time::Duration;
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use protocol::bindings::{ITaskContract, ITaskContractErrors, ITaskContractInstance};
-use protocol::image_score::score_pngs;
+use protocol::result_score::score_result;
 use protocol::sampling::{sample, TaskSecret};
 use protocol::task_status::{AbortReason, TaskStatus};
-use protocol::text_result::text_score;
 use protocol::vrf::VrfSecretKey;
 use protocol::{TaskParams, TaskType};
 
@@ -296,13 +295,8 @@ impl TaskClient {
         }
         let files = self.relay.download_result(winner).await?;
         let on_chain = self.task(winner).await?.score;
-        let recomputed = match spec.task_type {
-            TaskType::TextGeneration => match files.as_slice() {
-                [file] => text_score(file).to_vec(),
-                _ => return Err(ClientError::ResultMismatch),
-            },
-            _ => score_pngs(&files).map_err(|_| ClientError::ResultMismatch)?,
-        };
+        let recomputed =
+            score_result(spec.task_type, &files).map_err(|_| ClientError::ResultMismatch)?;
         if recomputed != on_chain.as_ref() {
             return Err(ClientError::ResultMismatch);
         }

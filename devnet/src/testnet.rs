@@ -148,11 +148,4 @@ impl TestConfig {
 }
 
 /// A signer's public key as `join` takes it: 64 bytes X || Y.
-pub fn public_key(signer: &PrivateKeySigner) -> Vec<u8> {
-    signer
-        .credential()
-        .verifying_key()
-        .to_encoded_point(false)
-        .as_bytes()[1..]
-        .to_vec()
-}
+pub use protocol::vrf::signer_public_key as public_key;

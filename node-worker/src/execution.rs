@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use protocol::image_score::score_pngs;
 use protocol::params_error::ParamsError;
+use protocol::result_score::score_result;
 use protocol::task_params::TaskParams;
-use protocol::text_result::text_score;
 use protocol::TaskType;
 use serde::{Deserialize, Serialize};
 
@@ -127,28 +126,14 @@ pub fn read_outcome(job: &Job) -> Result<Executed, ExecutionError> {
                 .iter()
                 .map(|p| std::fs::read(p).map_err(|e| files_err(p, e)))
                 .collect::<Result<Vec<_>, _>>()?;
-            let score = score_files(job.task_type, &bytes).map_err(|e| files_err(&path, e))?;
+            let task_type = TaskType::from_u8(job.task_type)
+                .ok_or_else(|| files_err(&path, format!("unknown task type {}", job.task_type)))?;
+            let score = score_result(task_type, &bytes).map_err(|e| files_err(&path, e))?;
             Ok(Executed::Scored {
                 files: paths,
                 score,
             })
         }
-    }
-}
-
-/// The score of a task's result files: sha256 of the one text result, or the pHashes of the
-/// images.
-pub fn score_files(task_type: u8, files: &[Vec<u8>]) -> Result<Vec<u8>, String> {
-    match TaskType::from_u8(task_type) {
-        Some(TaskType::TextGeneration) => match files {
-            [one] => Ok(text_score(one).to_vec()),
-            _ => Err(format!(
-                "a text task has one result file, not {}",
-                files.len()
-            )),
-        },
-        Some(TaskType::ImageGeneration) => score_pngs(files).map_err(|e| e.to_string()),
-        _ => Err(format!("no scoring for task type {task_type}")),
     }
 }
 

@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use protocol::bindings::{ITaskContract, ITaskContractInstance};
 use protocol::key_file::read_signer;
 use protocol::task_status::{NodeStatus, TaskStatus};
+use protocol::vrf::signer_public_key;
 
 use crate::config::Config;
 use crate::gpu;
@@ -37,16 +38,6 @@ pub struct Node {
     pub record: Arc<Record>,
     pub transactor: Transactor,
     pub chain_id: u64,
-}
-
-/// A signer's public key as `join` takes it: 64 bytes X || Y.
-pub fn public_key(signer: &PrivateKeySigner) -> Vec<u8> {
-    signer
-        .credential()
-        .verifying_key()
-        .to_encoded_point(false)
-        .as_bytes()[1..]
-        .to_vec()
 }
 
 impl Node {
@@ -173,7 +164,7 @@ impl Node {
             gpu_name: gpu.name,
             gpu_vram: gpu.vram_gb,
             version: NODE_VERSION,
-            public_key: public_key(&self.signer).into(),
+            public_key: signer_public_key(&self.signer).into(),
             model_ids: models,
         };
         self.command("join", call.abi_encode(), stake).await

@@ -173,6 +173,37 @@ async fn create_unsampled_task(
     create_unsampled(app, vrf, fee, 1, &format!("base:{MODEL}")).await
 }
 
+/// Creates a task as the application; its commitment.
+async fn create_task(
+    app: &ITaskContractInstance<DynProvider>,
+    fee: u64,
+    task_type: u8,
+    model_id: &str,
+) -> B256 {
+    let secret = TaskSecret::random();
+    let receipt = app
+        .createTask(
+            task_type,
+            secret.commitment(),
+            secret.nonce,
+            vec![model_id.to_string()],
+            0,
+            GPU.into(),
+            24,
+            [1, 0, 0],
+            1,
+        )
+        .value(U256::from(fee))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+    secret.commitment()
+}
+
 async fn create_unsampled(
     app: &ITaskContractInstance<DynProvider>,
     vrf: &VrfSecretKey,
@@ -181,28 +212,7 @@ async fn create_unsampled(
     model_id: &str,
 ) -> B256 {
     loop {
-        let secret = TaskSecret::random();
-        let c = secret.commitment();
-        let receipt = app
-            .createTask(
-                task_type,
-                c,
-                secret.nonce,
-                vec![model_id.to_string()],
-                0,
-                GPU.into(),
-                24,
-                [1, 0, 0],
-                1,
-            )
-            .value(U256::from(fee))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status());
+        let c = create_task(app, fee, task_type, model_id).await;
         let info = app.getTask(c).call().await.unwrap();
         assert_eq!(
             info.status,
@@ -585,29 +595,7 @@ async fn a_worker_runs_an_image_task_with_stable_diffusion() {
 
     // A task the application never validates: once the timeout has passed, the worker aborts it
     // itself (reason Timeout) and is free again; the fee goes back to the application.
-    let secret = TaskSecret::random();
-    let stuck = secret.commitment();
-    assert!(net
-        .app
-        .createTask(
-            0,
-            stuck,
-            secret.nonce,
-            vec![format!("base:{IMAGE_MODEL}")],
-            0,
-            GPU.into(),
-            24,
-            [1, 0, 0],
-            1
-        )
-        .value(U256::from(fee))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .status());
+    let stuck = create_task(&net.app, fee, 0, &format!("base:{IMAGE_MODEL}")).await;
     wait_status(&net.app, stuck, TaskStatus::Started, &net.cli).await;
     upload_params(&net.app_relay, stuck, &params).await;
     wait_status(&net.app, stuck, TaskStatus::ScoreReady, &net.cli).await;

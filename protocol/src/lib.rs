@@ -10,6 +10,7 @@ pub mod params_error;
 pub mod phash;
 pub mod pillow_resample;
 pub mod relay_signature;
+pub mod result_score;
 pub mod sampling;
 pub mod task_params;
 pub mod task_status;

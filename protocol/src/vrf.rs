@@ -117,6 +117,17 @@ pub fn verify(public_key: &[u8], alpha: &[u8], proof: &[u8]) -> Result<[u8; 32],
     Ok(proof_to_hash(&gamma))
 }
 
+/// An account's public key as `join`, `validateSingleTask` and `validateTaskGroup` take it:
+/// 64 bytes X || Y, uncompressed without the 0x04 prefix.
+pub fn signer_public_key(signer: &alloy::signers::local::PrivateKeySigner) -> Vec<u8> {
+    signer
+        .credential()
+        .verifying_key()
+        .to_encoded_point(false)
+        .as_bytes()[1..]
+        .to_vec()
+}
+
 /// The public key (64 bytes X || Y) of a 32-byte secret key.
 pub fn public_key_of(secret_key: &[u8]) -> Result<[u8; 64], VrfError> {
     Ok(VrfSecretKey::from_bytes(secret_key)?.public_key())

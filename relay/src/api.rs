@@ -11,11 +11,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use protocol::bindings::ITaskContractInstance;
-use protocol::image_score::score_pngs;
 use protocol::relay_signature::MAX_CLOCK_SKEW_SECS;
+use protocol::result_score::{score_result, ResultScoreError};
 use protocol::task_status::TaskStatus;
-use protocol::text_result::score_uploaded_text;
-use protocol::{TaskParams, TaskType};
+use protocol::TaskParams;
 use serde_json::{json, Value};
 
 use crate::api_error::ApiError;
@@ -231,21 +230,10 @@ async fn upload_result(
         "upload the result",
     )?;
     let files = decode_files(&req.auth)?;
-    let score = match req.task.task_type {
-        TaskType::TextGeneration => {
-            let [file] = files.as_slice() else {
-                return Err(ApiError::bad_request(
-                    "malformed_request",
-                    format!("a text result is one file, got {}", files.len()),
-                ));
-            };
-            score_uploaded_text(file)
-                .map_err(|e| ApiError::bad_request("invalid_result", e))?
-                .to_vec()
-        }
-        TaskType::ImageGeneration | TaskType::ImageFineTune => score_pngs(&files)
-            .map_err(|e| ApiError::bad_request("invalid_result", e.to_string()))?,
-    };
+    let score = score_result(req.task.task_type, &files).map_err(|e| match e {
+        ResultScoreError::FileCount(_) => ApiError::bad_request("malformed_request", e.to_string()),
+        ResultScoreError::Invalid(message) => ApiError::bad_request("invalid_result", message),
+    })?;
     if score != req.task.score.as_ref() {
         return Err(ApiError::bad_request(
             "score_mismatch",
