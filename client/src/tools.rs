@@ -24,6 +24,8 @@ pub enum ToolError {
     Fields(String),
     #[error("{path}: {source}")]
     Image { path: String, source: ImageError },
+    #[error("encoding the ABI: {0}")]
+    Abi(String),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -77,4 +79,11 @@ pub fn phash_file(path: &str) -> Result<String, ToolError> {
         source,
     })?;
     Ok(hash.to_string())
+}
+
+/// `taskctl contract abi`: the task contract's JSON ABI, generated from the checked-in Solidity
+/// interface the bindings are built from.
+pub fn contract_abi_json() -> Result<String, ToolError> {
+    let abi = protocol::bindings::ITaskContract::abi::contract();
+    serde_json::to_string_pretty(&abi).map_err(|e| ToolError::Abi(e.to_string()))
 }

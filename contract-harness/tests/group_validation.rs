@@ -4,7 +4,7 @@
 
 mod common;
 
-use alloy_primitives::{keccak256, Address, U256};
+use alloy_primitives::{Address, U256};
 use common::*;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,32 +29,12 @@ fn score(which: u8) -> Vec<u8> {
     }
 }
 
-/// Three tasks of one group, the first sampled, each running on its own node.
-fn group(net: &mut Net) -> [Task; 3] {
-    for attempt in 0..200u64 {
-        let guid = keccak256(attempt.to_be_bytes());
-        let t1 = net.new_task(guid);
-        net.create_task(&t1, FEE).unwrap();
-        if !net.sampled(t1.commitment) {
-            net.chain.advance(TIMEOUT + 1);
-            net.abort(net.app.address, t1.commitment, 1).unwrap();
-            continue;
-        }
-        let t2 = net.new_task(guid);
-        net.create_task(&t2, FEE).unwrap();
-        let t3 = net.new_task(guid);
-        net.create_task(&t3, FEE).unwrap();
-        return [t1, t2, t3];
-    }
-    panic!("no sampled task in 200 tries");
-}
-
 fn run_row(members: [M; 3], expected: [u8; 3]) {
     let mut net = Net::new();
     for i in 0..3 {
         net.join(i);
     }
-    let ts = group(&mut net);
+    let ts = net.create_group(FEE);
     let nodes: Vec<Address> = ts.iter().map(|t| net.selected(t.commitment)).collect();
     for n in &nodes {
         assert_ne!(*n, Address::ZERO);

@@ -1,6 +1,13 @@
 //! Prints the contract's Solidity interface: `cargo run -p task-contract --features export-abi`.
 //! `contract/abi/ITaskContract.sol` is this output, checked in (a test fails when it is stale).
+//!
+//! cargo-stylus runs this binary too: `export-abi` for the interface, and `constructor` to learn
+//! the constructor's signature before deploying. The contract has none (the one-time `initialize`
+//! takes its place), so that prints nothing and cargo-stylus deploys with a plain CREATE.
 
 fn main() {
-    print!("{}", task_contract::solidity_interface());
+    match std::env::args().nth(1).as_deref() {
+        Some("constructor") => {}
+        _ => print!("{}", task_contract::solidity_interface()),
+    }
 }

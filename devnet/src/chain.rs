@@ -15,6 +15,7 @@ use crate::exec::{self, BlockEnv, CallResult, Exec, Message, Outcome};
 use crate::gas;
 use crate::program::ProgramCache;
 use crate::state::{Log, State};
+use alloy::rpc::types::state::StateOverride;
 
 /// Arbitrum's minimum base fee (0.01 gwei on Arbitrum One; Sepolia runs at 0.1 gwei).
 pub const BASE_FEE: u64 = 100_000_000;
@@ -47,14 +48,20 @@ pub enum TxError {
 }
 
 /// A mined transaction with its receipt data.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MinedTx {
+    /// Saved as its signed EIP-2718 bytes.
+    #[serde(with = "crate::persist::raw_envelope")]
     pub envelope: TxEnvelope,
     pub hash: B256,
     pub from: Address,
     pub block_number: u64,
     pub index: u64,
     pub gas_used: u64,
+    /// Gas of this and the earlier transactions of its block.
+    pub cumulative_gas_used: u64,
+    /// Block-wide index of its first log.
+    pub first_log_index: u64,
     pub success: bool,
     pub logs: Vec<Log>,
     pub contract_address: Option<Address>,
@@ -63,11 +70,19 @@ pub struct MinedTx {
     pub output: Bytes,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Block {
     pub header: Header,
     pub hash: B256,
     pub transactions: Vec<B256>,
+}
+
+/// A checked transaction waiting for its block.
+#[derive(Clone, Debug)]
+pub struct PendingTx {
+    pub envelope: TxEnvelope,
+    pub hash: B256,
+    pub from: Address,
 }
 
 /// A call request (eth_call / eth_estimateGas).
@@ -78,17 +93,60 @@ pub struct CallRequest {
     pub data: Bytes,
     pub value: U256,
     pub gas: Option<u64>,
+    /// geth-style state overrides, applied for this call only.
+    pub overrides: StateOverride,
+}
+
+/// Applies geth-style state overrides to `state` (journaled, so the caller's revert undoes them).
+fn apply_overrides(state: &mut State, overrides: &StateOverride) -> anyhow::Result<()> {
+    for (address, o) in overrides {
+        if o.move_precompile_to.is_some() {
+            anyhow::bail!("state override of {address}: movePrecompileToAddress is not supported by the devnet");
+        }
+        if o.state.is_some() && o.state_diff.is_some() {
+            anyhow::bail!("state override of {address}: give either state or stateDiff, not both");
+        }
+        if let Some(balance) = o.balance {
+            state.update(*address, |a| a.balance = balance);
+        }
+        if let Some(nonce) = o.nonce {
+            state.update(*address, |a| a.nonce = nonce);
+        }
+        if let Some(code) = &o.code {
+            state.set_code(*address, code.clone());
+        }
+        if let Some(slots) = &o.state {
+            for slot in state.storage_slots(address) {
+                state.set_storage(*address, slot, B256::ZERO);
+            }
+            for (slot, value) in slots {
+                state.set_storage(*address, *slot, *value);
+            }
+        }
+        if let Some(slots) = &o.state_diff {
+            for (slot, value) in slots {
+                state.set_storage(*address, *slot, *value);
+            }
+        }
+    }
+    Ok(())
 }
 
 pub struct Chain {
     pub chain_id: u64,
-    state: State,
-    blocks: Vec<Block>,
-    block_by_hash: HashMap<B256, u64>,
-    txs: HashMap<B256, MinedTx>,
-    programs: Arc<ProgramCache>,
+    pub(crate) state: State,
+    pub(crate) blocks: Vec<Block>,
+    pub(crate) block_by_hash: HashMap<B256, u64>,
+    pub(crate) txs: HashMap<B256, MinedTx>,
+    pub(crate) programs: Arc<ProgramCache>,
     /// Seconds added to the wall clock (evm_increaseTime).
-    time_offset: u64,
+    pub(crate) time_offset: u64,
+    /// Interval mode: seconds between blocks; None mines each transaction at once.
+    pub(crate) block_time: Option<u64>,
+    /// Transactions waiting for the next block (interval mode).
+    pub(crate) pending: Vec<PendingTx>,
+    /// Saved copies of the chain (evm_snapshot), by id - 1.
+    pub(crate) snapshots: Vec<crate::persist::Snapshot>,
 }
 
 impl Chain {
@@ -106,6 +164,9 @@ impl Chain {
             txs: HashMap::new(),
             programs: Arc::new(ProgramCache::new()?),
             time_offset: 0,
+            block_time: None,
+            pending: Vec::new(),
+            snapshots: Vec::new(),
         };
         chain.seal(Vec::new(), 0, Vec::new());
         Ok(chain)
@@ -178,9 +239,10 @@ impl Chain {
         }
     }
 
-    /// Mines an empty block (evm_mine).
-    pub fn mine(&mut self) {
-        self.seal(Vec::new(), 0, Vec::new());
+    /// Interval mode (`Some(seconds)`, blocks sealed by the caller's timer with
+    /// [`Chain::mine_pending`]) or a block per transaction (`None`).
+    pub fn set_block_time(&mut self, seconds: Option<u64>) {
+        self.block_time = seconds;
     }
 
     fn seal(&mut self, transactions: Vec<B256>, gas_used: u64, logs: Vec<Log>) -> u64 {
@@ -242,7 +304,8 @@ impl Chain {
         self.state = exec.state;
     }
 
-    /// Decodes, checks, executes and mines a signed transaction; its hash.
+    /// Decodes and checks a signed transaction, then executes and mines it in its own block, or,
+    /// in interval mode, keeps it for the next block; its hash.
     pub fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, TxError> {
         let envelope =
             TxEnvelope::decode_2718(&mut &raw[..]).map_err(|e| TxError::Decode(e.to_string()))?;
@@ -252,7 +315,7 @@ impl Chain {
             ));
         }
         let hash = *envelope.tx_hash();
-        if self.txs.contains_key(&hash) {
+        if self.txs.contains_key(&hash) || self.pending.iter().any(|p| p.hash == hash) {
             return Err(TxError::Known);
         }
         let from = envelope.recover_signer().map_err(|_| TxError::Signature)?;
@@ -267,7 +330,7 @@ impl Chain {
                 })
             }
         }
-        let nonce = self.state.nonce(&from);
+        let nonce = self.pending_nonce(&from);
         if envelope.nonce() < nonce {
             return Err(TxError::NonceTooLow {
                 expected: nonce,
@@ -298,7 +361,6 @@ impl Chain {
                 want: intrinsic,
             });
         }
-        let price = envelope.effective_gas_price(Some(BASE_FEE));
         let max_cost =
             U256::from(gas_limit) * U256::from(envelope.max_fee_per_gas()) + envelope.value();
         let have = self.state.balance(&from);
@@ -309,7 +371,122 @@ impl Chain {
             });
         }
 
+        if self.block_time.is_some() {
+            self.pending.push(PendingTx {
+                envelope,
+                hash,
+                from,
+            });
+            return Ok(hash);
+        }
         let env = self.next_block_env();
+        let mined = self.execute(
+            env,
+            PendingTx {
+                envelope,
+                hash,
+                from,
+            },
+            0,
+            0,
+            0,
+        );
+        let logs = mined.logs.clone();
+        let gas_used = mined.gas_used;
+        self.txs.insert(hash, mined);
+        let number = self.seal(vec![hash], gas_used, logs);
+        self.log_mined(number, &hash);
+        Ok(hash)
+    }
+
+    /// The nonce the sender's next transaction must carry: after the state's and the pending ones.
+    pub fn pending_nonce(&self, from: &Address) -> u64 {
+        self.state.nonce(from) + self.pending.iter().filter(|p| p.from == *from).count() as u64
+    }
+
+    /// Transactions waiting for the next block (interval mode).
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn log_mined(&self, number: u64, hash: &B256) {
+        if let Some(t) = self.txs.get(hash) {
+            tracing::info!(
+                block = number,
+                tx = %hash,
+                from = %t.from,
+                gas_used = t.gas_used,
+                success = t.success,
+                "mined"
+            );
+        }
+    }
+
+    /// Interval mode: executes the pending transactions in arrival order and seals them in one
+    /// block (an empty block when none). A transaction that can no longer pay is dropped with a
+    /// warning, as a node's pool would drop it.
+    pub fn mine_pending(&mut self) -> u64 {
+        let env = self.next_block_env();
+        let number = env.number;
+        let mut hashes = Vec::new();
+        let mut block_logs = Vec::new();
+        let mut cumulative = 0u64;
+        for p in std::mem::take(&mut self.pending) {
+            let cost = U256::from(p.envelope.gas_limit())
+                * U256::from(p.envelope.max_fee_per_gas())
+                + p.envelope.value();
+            if self.state.nonce(&p.from) != p.envelope.nonce() || self.state.balance(&p.from) < cost
+            {
+                tracing::warn!(tx = %p.hash, from = %p.from, "dropped: nonce or balance changed");
+                continue;
+            }
+            if cumulative + p.envelope.gas_limit() > BLOCK_GAS_LIMIT {
+                // Left for the next block.
+                self.pending.push(p);
+                continue;
+            }
+            let hash = p.hash;
+            let mined = self.execute(
+                env.clone(),
+                p,
+                hashes.len() as u64,
+                cumulative,
+                block_logs.len() as u64,
+            );
+            cumulative += mined.gas_used;
+            block_logs.extend(mined.logs.iter().cloned());
+            self.txs.insert(hash, mined);
+            hashes.push(hash);
+        }
+        let mined = hashes.clone();
+        let number_sealed = self.seal(hashes, cumulative, block_logs);
+        debug_assert_eq!(number, number_sealed);
+        for h in &mined {
+            self.log_mined(number, h);
+        }
+        number
+    }
+
+    /// Executes one checked transaction in the block `env`; the mined transaction.
+    fn execute(
+        &mut self,
+        env: BlockEnv,
+        tx: PendingTx,
+        index: u64,
+        gas_before: u64,
+        first_log_index: u64,
+    ) -> MinedTx {
+        let PendingTx {
+            envelope,
+            hash,
+            from,
+        } = tx;
+        let number = env.number;
+        let nonce = envelope.nonce();
+        let gas_limit = envelope.gas_limit();
+        let create = envelope.kind().is_create();
+        let intrinsic = gas::intrinsic_gas(envelope.input(), create);
+        let price = envelope.effective_gas_price(Some(BASE_FEE));
         self.state.begin_transaction();
         let exec = self.exec(env, from, U256::from(price));
         {
@@ -364,32 +541,21 @@ impl Chain {
         };
         self.finish(exec);
         let logs = if success { logs } else { Vec::new() };
-        let number = self.seal(vec![hash], gas_used, logs.clone());
-        tracing::info!(
-            block = number,
-            tx = %hash,
-            %from,
-            gas_used,
-            success,
-            "mined"
-        );
-        self.txs.insert(
+        MinedTx {
+            envelope,
             hash,
-            MinedTx {
-                envelope,
-                hash,
-                from,
-                block_number: number,
-                index: 0,
-                gas_used,
-                success,
-                logs,
-                contract_address,
-                effective_gas_price: price,
-                output,
-            },
-        );
-        Ok(hash)
+            from,
+            block_number: number,
+            index,
+            gas_used,
+            cumulative_gas_used: gas_before + gas_used,
+            first_log_index,
+            success,
+            logs,
+            contract_address,
+            effective_gas_price: price,
+            output,
+        }
     }
 
     /// eth_call against the latest state; nothing is kept.
@@ -399,6 +565,10 @@ impl Chain {
         let env = self.next_block_env();
         self.state.begin_transaction();
         let checkpoint = self.state.checkpoint();
+        if let Err(e) = apply_overrides(&mut self.state, &req.overrides) {
+            self.state.revert_to(checkpoint);
+            return Err(e);
+        }
         let exec = self.exec(env, from, U256::ZERO);
         let intrinsic = gas::intrinsic_gas(&req.data, req.to.is_none());
         let result = match req.to {
@@ -406,7 +576,7 @@ impl Chain {
                 // Like geth's eth_call: the caller is credited the value it sends.
                 exec.borrow_mut()
                     .state
-                    .update(from, |a| a.balance += req.value);
+                    .update(from, |a| a.balance = a.balance.saturating_add(req.value));
                 exec::call(
                     &exec,
                     Message {

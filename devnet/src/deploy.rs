@@ -3,7 +3,7 @@
 //! serves the devnet and Arbitrum Sepolia.
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{keccak256, Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
@@ -26,6 +26,17 @@ pub async fn deploy_wasm(rpc_url: &str, signer: PrivateKeySigner, wasm: &[u8]) -
     let address = receipt
         .contract_address
         .context("deployment receipt has no contract address")?;
+    // Activation is per code, as on Nitro: a copy of activated code runs as it is (cargo-stylus
+    // skips activation the same way).
+    let version = TransactionRequest::default().with_to(ARB_WASM).with_input(
+        ArbWasm::codehashVersionCall {
+            codehash: keccak256(&code),
+        }
+        .abi_encode(),
+    );
+    if provider.call(version).await.is_ok() {
+        return Ok(address);
+    }
     let activate = ArbWasm::activateProgramCall { program: address };
     let tx = TransactionRequest::default()
         .with_to(ARB_WASM)

@@ -240,9 +240,7 @@ pub fn create(
         if code.len() > crate::program::MAX_CODE_SIZE {
             return Err((b"code over the size limit".to_vec(), gas_limit));
         }
-        exec.borrow_mut()
-            .state
-            .update(address, |a| a.code = Bytes::from(code));
+        exec.borrow_mut().state.set_code(address, Bytes::from(code));
         Ok(used)
     })();
     match result {

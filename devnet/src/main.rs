@@ -20,7 +20,7 @@ use devnet::chain::Chain;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Port of the JSON-RPC server.
+    /// Port of the JSON-RPC server (0: any free port, printed at start).
     #[arg(long, default_value_t = 8547, env = "DEVNET_PORT")]
     port: u16,
     /// Address to listen on.
@@ -29,6 +29,14 @@ struct Cli {
     /// Chain id (412346 is Arbitrum's local dev node).
     #[arg(long, default_value_t = 412_346, env = "DEVNET_CHAIN_ID")]
     chain_id: u64,
+    /// Seal a block every this many seconds with the transactions received meanwhile (default:
+    /// each transaction is mined at once in its own block).
+    #[arg(long, env = "DEVNET_BLOCK_TIME")]
+    block_time: Option<u64>,
+    /// Keep the chain in this file: loaded at start when it exists, saved on shutdown (Ctrl-C or
+    /// SIGTERM).
+    #[arg(long, env = "DEVNET_STATE")]
+    state: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -75,13 +83,70 @@ async fn main() -> Result<()> {
     }
 }
 
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
 async fn serve(cli: Cli) -> Result<()> {
     let signers = dev_signers()?;
-    let prefund: Vec<_> = signers
-        .iter()
-        .map(|s| (s.address(), dev_balance()))
-        .collect();
-    let chain = Arc::new(Mutex::new(Chain::new(cli.chain_id, &prefund)?));
+    let chain = match &cli.state {
+        Some(path) if path.exists() => {
+            let chain = Chain::load(path)?;
+            if chain.chain_id != cli.chain_id {
+                anyhow::bail!(
+                    "{} holds chain {}, not --chain-id {}",
+                    path.display(),
+                    chain.chain_id,
+                    cli.chain_id
+                );
+            }
+            println!("Loaded {} (block {})", path.display(), chain.block_number());
+            chain
+        }
+        _ => {
+            let prefund: Vec<_> = signers
+                .iter()
+                .map(|s| (s.address(), dev_balance()))
+                .collect();
+            Chain::new(cli.chain_id, &prefund)?
+        }
+    };
+    let mut chain = chain;
+    if let Some(seconds) = cli.block_time {
+        anyhow::ensure!(seconds > 0, "--block-time must be at least 1 second");
+        chain.set_block_time(Some(seconds));
+    }
+    let chain = Arc::new(Mutex::new(chain));
+    if let Some(seconds) = cli.block_time {
+        let chain = chain.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                chain.lock().await.mine_pending();
+            }
+        });
+        println!("A block every {seconds} s");
+    }
     let addr: SocketAddr = format!("{}:{}", cli.host, cli.port)
         .parse()
         .with_context(|| format!("bad listen address {}:{}", cli.host, cli.port))?;
@@ -97,11 +162,17 @@ async fn serve(cli: Cli) -> Result<()> {
         );
     }
     println!("Chain id {}", cli.chain_id);
-    println!("RPC URL http://{addr}");
-    axum::serve(listener, devnet::rpc::router(chain))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    // The bound address, so that `--port 0` (any free port) tells where it listens.
+    let bound = listener.local_addr().context("reading the bound address")?;
+    println!("RPC URL http://{bound}");
+    axum::serve(listener, devnet::rpc::router(chain.clone()))
+        .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("serving JSON-RPC")
+        .context("serving JSON-RPC")?;
+    if let Some(path) = &cli.state {
+        let chain = chain.lock().await;
+        chain.save(path)?;
+        println!("Saved {} (block {})", path.display(), chain.block_number());
+    }
+    Ok(())
 }

@@ -30,6 +30,7 @@ sol! {
         function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
         function stylusVersion() external view returns (uint16 version);
         function programVersion(address program) external view returns (uint16 version);
+        function codehashVersion(bytes32 codehash) external view returns (uint16 version);
         error ProgramNotActivated();
         error ProgramNotWasm();
         error ProgramNeedsUpgrade(uint16 version, uint16 stylusVersion);
@@ -184,6 +185,21 @@ fn arb_wasm(exec: &ExecRef, msg: &Message) -> Result<Vec<u8>, Vec<u8>> {
         ArbWasm::stylusVersionCall::SELECTOR => Ok(ArbWasm::stylusVersionCall::abi_encode_returns(
             &STYLUS_VERSION,
         )),
+        ArbWasm::codehashVersionCall::SELECTOR => {
+            let call = ArbWasm::codehashVersionCall::abi_decode(data).map_err(|_| Vec::new())?;
+            if exec
+                .borrow()
+                .state
+                .activated_program(&call.codehash)
+                .is_some()
+            {
+                Ok(ArbWasm::codehashVersionCall::abi_encode_returns(
+                    &STYLUS_VERSION,
+                ))
+            } else {
+                Err(ArbWasm::ProgramNotActivated {}.abi_encode())
+            }
+        }
         ArbWasm::programVersionCall::SELECTOR => {
             let call = ArbWasm::programVersionCall::abi_decode(data).map_err(|_| Vec::new())?;
             if exec.borrow().state.program(&call.program).is_some() {

@@ -1,11 +1,13 @@
 //! Ethereum JSON-RPC over HTTP (axum): the methods wallets, alloy/ethers providers, Foundry's cast
-//! and cargo-stylus use, plus anvil's `evm_increaseTime` / `evm_mine` for tests of timeouts.
+//! and cargo-stylus use, plus anvil's test controls (`evm_increaseTime`, `evm_mine`,
+//! `evm_snapshot` / `evm_revert`, `anvil_setBalance`).
 
 use std::sync::Arc;
 
 use alloy::consensus::transaction::Recovered;
 use alloy::consensus::Transaction as _;
 use alloy::primitives::{Address, Bloom, Bytes, B256, U256};
+use alloy::rpc::types::state::StateOverride;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -170,7 +172,17 @@ fn call_request(v: &Value) -> Result<CallRequest, RpcError> {
         data,
         value: parse("value")?.unwrap_or_default(),
         gas: parse("gas")?.map(|g| g.saturating_to()),
+        overrides: StateOverride::default(),
     })
+}
+
+/// The optional state-override object of eth_call / eth_estimateGas.
+fn overrides(v: Option<&Value>) -> Result<StateOverride, RpcError> {
+    match v {
+        None | Some(Value::Null) => Ok(StateOverride::default()),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| RpcError::invalid_params(format!("state overrides: {e}"))),
+    }
 }
 
 fn execution_error(r: &crate::exec::CallResult) -> RpcError {
@@ -260,7 +272,7 @@ fn receipt_json(chain: &Chain, t: &MinedTx) -> Value {
         .logs
         .iter()
         .enumerate()
-        .map(|(i, l)| log_json(l, t, block_hash, i as u64))
+        .map(|(i, l)| log_json(l, t, block_hash, t.first_log_index + i as u64))
         .collect();
     json!({
         "transactionHash": t.hash,
@@ -269,7 +281,7 @@ fn receipt_json(chain: &Chain, t: &MinedTx) -> Value {
         "blockNumber": quantity(t.block_number),
         "from": t.from,
         "to": t.envelope.to(),
-        "cumulativeGasUsed": quantity(t.gas_used),
+        "cumulativeGasUsed": quantity(t.cumulative_gas_used),
         "gasUsed": quantity(t.gas_used),
         "effectiveGasPrice": quantity(t.effective_gas_price),
         "contractAddress": t.contract_address,
@@ -329,6 +341,10 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
         "eth_getTransactionCount" => {
             let a: Address = param(p, 0, "address")?;
             block_number(chain, p.get(1))?;
+            // "pending" counts the transactions waiting for the next block (interval mode).
+            if p.get(1).and_then(Value::as_str) == Some("pending") {
+                return Ok(quantity(chain.pending_nonce(&a)));
+            }
             Ok(quantity(chain.nonce(&a)))
         }
         "eth_getCode" => {
@@ -345,10 +361,8 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
         "eth_call" => {
             let req = call_request(p.first().ok_or_else(|| RpcError::invalid_params("missing call object"))?)?;
             latest_only(chain, p.get(1))?;
-            if p.get(2).is_some_and(|o| !o.is_null()) {
-                return Err(RpcError::invalid_params("state overrides are not supported by the devnet"));
-            }
-            let r = chain.call(&req).map_err(|e| RpcError { code: -32603, message: e.to_string(), data: None })?;
+            let req = CallRequest { overrides: overrides(p.get(2))?, ..req };
+            let r = chain.call(&req).map_err(|e| RpcError { code: -32602, message: e.to_string(), data: None })?;
             if r.ok() {
                 Ok(json!(Bytes::from(r.output)))
             } else {
@@ -357,7 +371,9 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
         }
         "eth_estimateGas" => {
             let req = call_request(p.first().ok_or_else(|| RpcError::invalid_params("missing call object"))?)?;
-            let r = chain.estimate_gas(&req).map_err(|e| RpcError { code: -32603, message: e.to_string(), data: None })?;
+            latest_only(chain, p.get(1))?;
+            let req = CallRequest { overrides: overrides(p.get(2))?, ..req };
+            let r = chain.estimate_gas(&req).map_err(|e| RpcError { code: -32602, message: e.to_string(), data: None })?;
             if r.ok() {
                 Ok(quantity(r.gas_used))
             } else {
@@ -450,8 +466,20 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
             Ok(quantity(s))
         }
         "evm_mine" | "anvil_mine" => {
-            chain.mine();
+            // In interval mode the pending transactions go into this block.
+            chain.mine_pending();
             Ok(json!("0x0"))
+        }
+        "evm_snapshot" | "anvil_snapshot" => Ok(quantity(chain.snapshot())),
+        "evm_revert" | "anvil_revert" => {
+            let id: U256 = param(p, 0, "snapshot id")?;
+            Ok(json!(chain.revert_to_snapshot(id.saturating_to())))
+        }
+        "anvil_setBalance" | "hardhat_setBalance" => {
+            let address: Address = param(p, 0, "address")?;
+            let balance: U256 = param(p, 1, "balance")?;
+            chain.set_balance(address, balance);
+            Ok(Value::Null)
         }
         other => Err(RpcError {
             code: -32601,

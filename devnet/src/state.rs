@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 
 use crate::program::Program;
 
@@ -19,13 +19,14 @@ pub struct Account {
 }
 
 /// A log emitted by a call frame.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Log {
     pub address: Address,
     pub topics: Vec<B256>,
     pub data: Bytes,
 }
 
+#[derive(Clone)]
 enum Change {
     Account(Address, Option<Account>),
     Storage(Address, B256, Option<B256>),
@@ -38,7 +39,7 @@ enum Change {
 #[derive(Clone, Copy, Debug)]
 pub struct Checkpoint(usize);
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct State {
     accounts: HashMap<Address, Account>,
     storage: HashMap<(Address, B256), B256>,
@@ -73,6 +74,60 @@ impl State {
 
     pub fn program(&self, a: &Address) -> Option<Arc<Program>> {
         self.accounts.get(a).and_then(|x| x.program.clone())
+    }
+
+    /// The activated program of some account whose code hashes to `code_hash`: like Nitro, the
+    /// devnet activates code, not addresses, so every copy of activated code runs.
+    pub fn activated_program(&self, code_hash: &B256) -> Option<Arc<Program>> {
+        self.accounts
+            .values()
+            .filter_map(|a| a.program.as_ref())
+            .find(|p| p.code_hash == *code_hash)
+            .cloned()
+    }
+
+    /// Sets an account's code; it runs at once when the same code is already activated.
+    pub fn set_code(&mut self, a: Address, code: Bytes) {
+        let program = if code.is_empty() {
+            None
+        } else {
+            self.activated_program(&keccak256(&code))
+        };
+        self.update(a, |acc| {
+            acc.code = code;
+            acc.program = program;
+        });
+    }
+
+    /// Every account, for saving the chain.
+    pub fn accounts(&self) -> impl Iterator<Item = (&Address, &Account)> {
+        self.accounts.iter()
+    }
+
+    /// Every non-zero storage slot of every account, for saving the chain.
+    pub fn storage_entries(&self) -> impl Iterator<Item = (&Address, &B256, &B256)> {
+        self.storage.iter().map(|((a, slot), v)| (a, slot, v))
+    }
+
+    /// A state holding exactly these accounts and slots (a loaded chain).
+    pub fn from_parts(
+        accounts: HashMap<Address, Account>,
+        storage: HashMap<(Address, B256), B256>,
+    ) -> State {
+        State {
+            accounts,
+            storage,
+            ..State::default()
+        }
+    }
+
+    /// Every non-zero storage slot of an account.
+    pub fn storage_slots(&self, a: &Address) -> Vec<B256> {
+        self.storage
+            .keys()
+            .filter(|(owner, _)| owner == a)
+            .map(|(_, slot)| *slot)
+            .collect()
     }
 
     pub fn storage(&self, a: &Address, slot: &B256) -> B256 {

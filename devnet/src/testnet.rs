@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
-use alloy::network::EthereumWallet;
+use alloy::eips::eip2718::Encodable2718;
+use alloy::network::{EthereumWallet, NetworkTransactionBuilder};
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context, Result};
 use protocol::bindings::{ITaskContract, ITaskContractInstance};
@@ -120,6 +122,56 @@ impl Testnet {
         }
         Ok(contract)
     }
+}
+
+/// The GPU the helpers below join with.
+pub const TEST_GPU: &str = "NVIDIA GeForce RTX 4090";
+
+impl Testnet {
+    /// `node` joins the task contract with [`TEST_GPU`] (24 GB, version 1.0.0), `models` and
+    /// `stake`; the receipt, which may record a failure.
+    pub async fn join(
+        &self,
+        node: &PrivateKeySigner,
+        contract: Address,
+        models: &[&str],
+        stake: U256,
+    ) -> Result<TransactionReceipt> {
+        let receipt = self
+            .contract_as(node, contract)
+            .await?
+            .join(
+                TEST_GPU.into(),
+                24,
+                [1, 0, 0],
+                public_key(node).into(),
+                models.iter().map(|m| m.to_string()).collect(),
+            )
+            .value(stake)
+            .send()
+            .await
+            .context("sending join")?
+            .get_receipt()
+            .await
+            .context("waiting for the join receipt")?;
+        Ok(receipt)
+    }
+}
+
+/// Signs `tx` as `signer` for the devnet (chain id [`CHAIN_ID`], 21,000 gas, the base fee and no
+/// tip unless `tx` sets them; the nonce must be set): the EIP-2718 bytes for
+/// `eth_sendRawTransaction`.
+pub async fn sign_raw(signer: &PrivateKeySigner, mut tx: TransactionRequest) -> Result<Vec<u8>> {
+    tx.chain_id.get_or_insert(CHAIN_ID);
+    tx.gas.get_or_insert(21_000);
+    tx.max_fee_per_gas
+        .get_or_insert(crate::chain::BASE_FEE as u128);
+    tx.max_priority_fee_per_gas.get_or_insert(0);
+    let envelope = tx
+        .build(&EthereumWallet::from(signer.clone()))
+        .await
+        .context("signing")?;
+    Ok(envelope.encoded_2718())
 }
 
 /// `initialize`'s settings other than the owner and the verifier.

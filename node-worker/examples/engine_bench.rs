@@ -1,5 +1,5 @@
 //! Prints the worker's engine figures on this machine: tokens/s of the tiny Llama (and of
-//! SmolLM2-135M when it is in the model cache) and pHash time per 1024x1024 PNG.
+//! SmolLM2-135M when it is in the model cache). pHash throughput is in `scripts/bench.sh`.
 //! Run with `cargo run --profile dist -p node-worker --example engine_bench [MODEL_CACHE]`.
 
 use std::path::PathBuf;
@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use candle_core::Device;
 use node_worker::model_cache::find_text_model;
-use node_worker::seeded_rng::SeededRng;
 use node_worker::text_engine::TextEngine;
 use node_worker::tiny_model::TinyLlama;
 use protocol::text_params::{DType, TextParams};
@@ -56,42 +55,4 @@ fn main() {
         }
         Err(e) => println!("SmolLM2-135M: skipped ({e})"),
     }
-
-    // pHash of 1024x1024 RGB PNGs of smooth noise.
-    let mut rng = SeededRng::new(3);
-    let side = 1024u32;
-    let images: Vec<Vec<u8>> = (0..4)
-        .map(|_| {
-            let mut pixels = Vec::with_capacity((side * side * 3) as usize);
-            let (a, b) = (rng.next_f64() * 0.05, rng.next_f64() * 0.05);
-            for y in 0..side {
-                for x in 0..side {
-                    let v = ((x as f64 * a).sin() + (y as f64 * b).cos()) * 60.0 + 128.0;
-                    let noise = (rng.next_u64() % 16) as f64;
-                    pixels.extend_from_slice(&[(v + noise) as u8, (v * 0.5) as u8, noise as u8]);
-                }
-            }
-            let mut png_bytes = Vec::new();
-            let mut encoder = png::Encoder::new(&mut png_bytes, side, side);
-            encoder.set_color(png::ColorType::Rgb);
-            encoder.set_depth(png::BitDepth::Eight);
-            let mut writer = encoder.write_header().expect("png header");
-            writer.write_image_data(&pixels).expect("png data");
-            drop(writer);
-            png_bytes
-        })
-        .collect();
-    let started = Instant::now();
-    let rounds = 5;
-    for _ in 0..rounds {
-        for image in &images {
-            protocol::phash::phash_png(image).expect("phash");
-        }
-    }
-    let per_image = started.elapsed().as_secs_f64() / (rounds * images.len()) as f64;
-    println!(
-        "pHash of a 1024x1024 RGB PNG (decode included): {:.1} ms = {:.1} images/s",
-        per_image * 1000.0,
-        1.0 / per_image
-    );
 }

@@ -198,12 +198,7 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
 
 /// `123` is wei; `0.5eth` / `0.5 eth` is ether.
 pub fn parse_stake(text: &str) -> Result<U256, ConfigError> {
-    let t = text.trim();
-    let parsed = match t.strip_suffix("eth") {
-        Some(ether) => alloy::primitives::utils::parse_ether(ether.trim()).ok(),
-        None => t.parse::<U256>().ok(),
-    };
-    parsed.ok_or_else(|| ConfigError::BadStake(text.into()))
+    protocol::amount::parse_amount(text).ok_or_else(|| ConfigError::BadStake(text.into()))
 }
 
 /// The commented example `node-worker init` writes.

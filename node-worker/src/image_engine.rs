@@ -1,7 +1,8 @@
 //! Image generation with Stable Diffusion (the 1.x / 2.x architecture: one CLIP text encoder, a
 //! UNet and a VAE) in the diffusers layout, every size read from the model's own config files.
-//! The initial noise comes from our seeded generator and the scheduler is DDIM with eta 0, so
-//! the same task on the same hardware gives the same PNG bytes.
+//! The initial noise comes from our seeded generator; the scheduler is DDIM with eta 0, or Euler
+//! ancestral whose step noise continues the same seeded stream, so the same task on the same
+//! hardware gives the same PNG bytes.
 
 use candle_core::{DType, Device, IndexOp, Tensor};
 use candle_nn::VarBuilder;
@@ -14,6 +15,8 @@ use candle_transformers::models::stable_diffusion::unet_2d::{
 };
 use candle_transformers::models::stable_diffusion::vae::{AutoEncoderKL, AutoEncoderKLConfig};
 use protocol::image_params::{ImageParams, Scheduler};
+
+use crate::euler_ancestral::EulerAncestral;
 use protocol::params_error::ParamsError;
 use serde::Deserialize;
 use tokenizers::Tokenizer;
@@ -360,6 +363,8 @@ pub struct ImageEngine {
     vae: AutoEncoderKL,
     vae_config: VaeFileConfig,
     scheduler: DDIMSchedulerConfig,
+    /// The model's scheduler settings, for the Euler ancestral sampler.
+    scheduler_file: SchedulerFileConfig,
     device: Device,
     dtype: DType,
 }
@@ -411,6 +416,7 @@ impl ImageEngine {
             vae,
             vae_config,
             scheduler,
+            scheduler_file,
             device: device.clone(),
             dtype,
         })
@@ -432,13 +438,10 @@ impl ImageEngine {
         mut on_step: impl FnMut(usize, usize),
     ) -> Result<Vec<Vec<u8>>, ImageEngineError> {
         let c = &params.task_config;
-        if params.scheduler != Scheduler::Ddim {
+        if params.scheduler == Scheduler::DpmSolverMultistep {
             return Err(ImageEngineError::Params(ParamsError::new(
                 "scheduler",
-                format!(
-                    "{:?} is not supported by this worker version (use ddim)",
-                    params.scheduler
-                ),
+                "dpm_solver_multistep is not supported by this worker version (use ddim or euler_ancestral)",
             )));
         }
         let factor = self.vae_config.downscale();
@@ -468,25 +471,28 @@ impl ImageEngine {
         let latent_len = self.unet_in_channels * lh * lw;
         let mut images = Vec::with_capacity(c.num_images as usize);
         for i in 0..c.num_images as usize {
-            let mut scheduler = self.scheduler.build(steps).map_err(run_err)?;
+            let mut sampler = match params.scheduler {
+                Scheduler::EulerAncestral => Sampler::Euler(
+                    EulerAncestral::new(&self.scheduler_file, steps)
+                        .map_err(|e| ImageEngineError::Params(ParamsError::new("scheduler", e)))?,
+                ),
+                _ => Sampler::Ddim(self.scheduler.build(steps).map_err(run_err)?),
+            };
             let noise = rng.normal_vec(latent_len, 1.0);
-            let mut latents =
-                Tensor::from_vec(noise, (1, self.unet_in_channels, lh, lw), &self.device)
-                    .and_then(|t| t * scheduler.init_noise_sigma())
-                    .and_then(|t| t.to_dtype(self.dtype))
-                    .map_err(run_err)?;
-            let timesteps = scheduler.timesteps().to_vec();
+            let shape = (1, self.unet_in_channels, lh, lw);
+            let mut latents = Tensor::from_vec(noise, shape, &self.device)
+                .and_then(|t| t * sampler.init_noise_sigma())
+                .and_then(|t| t.to_dtype(self.dtype))
+                .map_err(run_err)?;
+            let timesteps = sampler.timesteps();
             for (step, &t) in timesteps.iter().enumerate() {
                 let input = if guided {
                     Tensor::cat(&[&latents, &latents], 0).map_err(run_err)?
                 } else {
                     latents.clone()
                 };
-                let input = scheduler.scale_model_input(input, t).map_err(run_err)?;
-                let noise_pred = self
-                    .unet
-                    .forward(&input, t as f64, &embeddings)
-                    .map_err(run_err)?;
+                let input = sampler.scale_model_input(input, step, t)?;
+                let noise_pred = self.unet.forward(&input, t, &embeddings).map_err(run_err)?;
                 let noise_pred = if guided {
                     let chunks = noise_pred.chunk(2, 0).map_err(run_err)?;
                     let (uncond, text) = (&chunks[0], &chunks[1]);
@@ -495,7 +501,29 @@ impl ImageEngine {
                 } else {
                     noise_pred
                 };
-                latents = scheduler.step(&noise_pred, t, &latents).map_err(run_err)?;
+                latents = match &mut sampler {
+                    Sampler::Ddim(d) => {
+                        d.step(&noise_pred, t as usize, &latents).map_err(run_err)?
+                    }
+                    Sampler::Euler(e) => {
+                        // The step's noise continues the task's one stream.
+                        let noise = if e.adds_noise(step) {
+                            rng.normal_vec(latent_len, 1.0)
+                        } else {
+                            vec![0.0; latent_len]
+                        };
+                        let flat = |x: &Tensor| {
+                            x.flatten_all()
+                                .and_then(|x| x.to_dtype(DType::F32))
+                                .and_then(|x| x.to_vec1::<f32>())
+                                .map_err(run_err)
+                        };
+                        let next = e.step(step, &flat(&noise_pred)?, &flat(&latents)?, &noise);
+                        Tensor::from_vec(next, shape, &self.device)
+                            .and_then(|x| x.to_dtype(self.dtype))
+                            .map_err(run_err)?
+                    }
+                };
                 on_step(i * steps + step + 1, total);
             }
             let decoded = self
@@ -505,6 +533,41 @@ impl ImageEngine {
             images.push(to_png(&decoded)?);
         }
         Ok(images)
+    }
+}
+
+/// The denoising schedule of one image: candle's DDIM (eta 0, no noise of its own) or our Euler
+/// ancestral sampler fed from the task's seeded stream.
+enum Sampler {
+    Ddim(Box<dyn candle_transformers::models::stable_diffusion::schedulers::Scheduler>),
+    Euler(EulerAncestral),
+}
+
+impl Sampler {
+    fn init_noise_sigma(&self) -> f64 {
+        match self {
+            Sampler::Ddim(d) => d.init_noise_sigma(),
+            Sampler::Euler(e) => e.init_noise_sigma,
+        }
+    }
+
+    fn timesteps(&self) -> Vec<f64> {
+        match self {
+            Sampler::Ddim(d) => d.timesteps().iter().map(|t| *t as f64).collect(),
+            Sampler::Euler(e) => e.timesteps.clone(),
+        }
+    }
+
+    fn scale_model_input(
+        &self,
+        input: Tensor,
+        step: usize,
+        t: f64,
+    ) -> Result<Tensor, ImageEngineError> {
+        match self {
+            Sampler::Ddim(d) => d.scale_model_input(input, t as usize).map_err(run_err),
+            Sampler::Euler(e) => (input / e.input_scale(step)).map_err(run_err),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod clip_text;
 pub mod config;
+pub mod euler_ancestral;
 pub mod execution;
 pub mod gpu;
 pub mod image_engine;

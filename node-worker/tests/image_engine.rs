@@ -82,13 +82,27 @@ fn a_tiny_stable_diffusion_draws_the_same_pngs_for_the_same_seed() {
     assert_eq!(guided, images(cache.path(), params(11, 7.5, 1, "ddim")));
     assert_ne!(guided[0], first[0]);
 
+    // Euler ancestral: its step noise continues the seeded stream, so it is deterministic too,
+    // and it draws other images than DDIM.
+    let euler = images(cache.path(), params(11, 0.0, 2, "euler_ancestral"));
+    assert_eq!(euler.len(), 2);
+    assert_eq!(
+        euler,
+        images(cache.path(), params(11, 0.0, 2, "euler_ancestral"))
+    );
+    assert_ne!(euler, first);
+    assert_ne!(
+        euler,
+        images(cache.path(), params(12, 0.0, 2, "euler_ancestral"))
+    );
+
     // A scheduler this version does not run is a parameter error, the same on every node.
     let out = tempfile::tempdir().unwrap();
     let outcome = run_job(
         &job(
             cache.path(),
             out.path(),
-            params(1, 0.0, 1, "euler_ancestral"),
+            params(1, 0.0, 1, "dpm_solver_multistep"),
         ),
         false,
     )

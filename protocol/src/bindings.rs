@@ -6,7 +6,7 @@
 #[allow(clippy::too_many_arguments)]
 mod generated {
     alloy::sol!(
-        #[sol(rpc, all_derives)]
+        #[sol(rpc, abi, all_derives)]
         "../contract/abi/ITaskContract.sol"
     );
 }

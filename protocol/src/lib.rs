@@ -1,6 +1,7 @@
 //! The code the relay, the node worker and the application client share, so that all three agree
 //! byte for byte on what PROTOCOL.md specifies.
 
+pub mod amount;
 pub mod bindings;
 pub mod canonical_json;
 pub mod image_params;

@@ -8,6 +8,7 @@ use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use client::deployment::{self, ContractSettings};
 use client::relay_client::RelayClient;
 use client::task_flow::{Outcome, Progress, TaskClient, TaskSpec};
 use client::tools;
@@ -75,6 +76,81 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The task contract itself: initialise a deployment, show its settings, print its ABI.
+    Contract {
+        #[command(subcommand)]
+        command: ContractCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContractCommand {
+    /// Initialises a freshly deployed task contract (owner: this key's account unless --owner) and
+    /// writes deployment.json and deployment.env (the variables the worker, relay and taskctl
+    /// read) into --out. scripts/deploy.sh runs it after `cargo stylus deploy`.
+    Initialize(InitializeArgs),
+    /// Prints the contract's settings (getConfig).
+    Config {
+        #[arg(long, env = "TASKCTL_RPC_URL", default_value = "http://127.0.0.1:8547")]
+        rpc_url: String,
+        #[arg(long, env = "TASKCTL_CONTRACT")]
+        contract: Address,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints the task contract's JSON ABI (from contract/abi/ITaskContract.sol).
+    Abi,
+    /// Prints the endpoint's chain id.
+    ChainId {
+        #[arg(long, env = "TASKCTL_RPC_URL", default_value = "http://127.0.0.1:8547")]
+        rpc_url: String,
+    },
+}
+
+#[derive(Args)]
+struct InitializeArgs {
+    #[arg(long, env = "TASKCTL_RPC_URL", default_value = "http://127.0.0.1:8547")]
+    rpc_url: String,
+    /// The deployed task contract.
+    #[arg(long, env = "TASKCTL_CONTRACT")]
+    contract: Address,
+    /// File holding the deployer's private key (hex); it sends `initialize`.
+    #[arg(long, env = "TASKCTL_PRIVATE_KEY_FILE")]
+    private_key_file: PathBuf,
+    /// The deployed VRF verifier program.
+    #[arg(long)]
+    vrf_verifier: Address,
+    /// The owner (may change the settings later); the key's account by default.
+    #[arg(long)]
+    owner: Option<Address>,
+    /// The relay's account (the only caller of the relay's calls); the key's account by default.
+    #[arg(long)]
+    relay: Option<Address>,
+    /// Where slashed stakes go; the key's account by default.
+    #[arg(long)]
+    treasury: Option<Address>,
+    /// Minimum stake: wei, or ether with an `eth` suffix.
+    #[arg(long, value_parser = parse_wei)]
+    min_stake: U256,
+    /// Seconds after a task's start from which it may be aborted.
+    #[arg(long, default_value_t = 600)]
+    task_timeout: u64,
+    /// pHash distance (per 64-bit hash) under which two image results agree.
+    #[arg(long, default_value_t = 24)]
+    distance_threshold: u8,
+    /// Most tasks the queue holds.
+    #[arg(long, default_value_t = 64)]
+    queue_size: u32,
+    /// Folder for deployment.json and deployment.env.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_wei(text: &str) -> Result<U256, String> {
+    protocol::amount::parse_amount(text)
+        .ok_or_else(|| format!("{text:?} is neither wei (an integer) nor ether (e.g. 0.01eth)"))
 }
 
 #[derive(Args, Clone)]
@@ -136,15 +212,23 @@ struct CreateArgs {
     json: bool,
 }
 
+/// A provider at `rpc_url` that signs with `signer`.
+async fn wallet_provider(
+    rpc_url: &str,
+    signer: alloy::signers::local::PrivateKeySigner,
+) -> anyhow::Result<alloy::providers::DynProvider> {
+    Ok(ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect(rpc_url)
+        .await
+        .with_context(|| format!("connecting to {rpc_url}"))?
+        .erased())
+}
+
 async fn connect(conn: &Connection) -> anyhow::Result<TaskClient> {
     let signer = protocol::key_file::read_signer(&conn.private_key_file)?;
     let vrf_key = VrfSecretKey::from_bytes(&signer.credential().to_bytes())?;
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer.clone()))
-        .connect(&conn.rpc_url)
-        .await
-        .with_context(|| format!("connecting to {}", conn.rpc_url))?
-        .erased();
+    let provider = wallet_provider(&conn.rpc_url, signer.clone()).await?;
     Ok(TaskClient {
         contract: ITaskContract::new(conn.contract, provider),
         relay: RelayClient::new(&conn.relay_url, signer),
@@ -270,6 +354,75 @@ async fn status(conn: &Connection, task: B256, json: bool) -> anyhow::Result<Str
     ))
 }
 
+async fn initialize(args: &InitializeArgs) -> anyhow::Result<String> {
+    let signer = protocol::key_file::read_signer(&args.private_key_file)?;
+    let settings = ContractSettings {
+        owner: args.owner.unwrap_or(signer.address()),
+        relay: args.relay.unwrap_or(signer.address()),
+        treasury: args.treasury.unwrap_or(signer.address()),
+        vrf_verifier: args.vrf_verifier,
+        min_stake: args.min_stake,
+        task_timeout: args.task_timeout,
+        distance_threshold: args.distance_threshold,
+        queue_size_limit: args.queue_size,
+    };
+    let provider = wallet_provider(&args.rpc_url, signer).await?;
+    let d = deployment::initialize(provider, &args.rpc_url, args.contract, &settings).await?;
+    let mut written = Vec::new();
+    if let Some(out) = &args.out {
+        written = d.write(out)?;
+    }
+    if args.json {
+        let mut v = d.to_json();
+        v["files"] = serde_json::json!(written);
+        return Ok(v.to_string());
+    }
+    let mut text = match d.initialize_tx {
+        Some(tx) => format!("initialised {} in transaction {tx}", d.task_contract),
+        None => format!(
+            "{} was already initialised with these settings",
+            d.task_contract
+        ),
+    };
+    for path in written {
+        text.push_str(&format!("\nwrote {}", path.display()));
+    }
+    Ok(text)
+}
+
+async fn config(rpc_url: &str, contract: Address, json: bool) -> anyhow::Result<String> {
+    let provider = ProviderBuilder::new()
+        .connect(rpc_url)
+        .await
+        .with_context(|| format!("connecting to {rpc_url}"))?
+        .erased();
+    let settings = ContractSettings::read(&ITaskContract::new(contract, provider)).await?;
+    let Some(s) = settings else {
+        if json {
+            return Ok(serde_json::json!({ "initialized": false }).to_string());
+        }
+        return Ok(format!("{contract} is not initialised"));
+    };
+    if json {
+        let mut v = s.to_json();
+        v["initialized"] = serde_json::json!(true);
+        return Ok(v.to_string());
+    }
+    Ok(format!(
+        "owner              {}\nrelay              {}\ntreasury           {}\nvrf verifier       {}\n\
+         min stake          {} wei\ntask timeout       {} s\ndistance threshold {}\n\
+         queue size limit   {}",
+        s.owner,
+        s.relay,
+        s.treasury,
+        s.vrf_verifier,
+        s.min_stake,
+        s.task_timeout,
+        s.distance_threshold,
+        s.queue_size_limit
+    ))
+}
+
 async fn run_async(command: &Command) -> anyhow::Result<String> {
     match command {
         Command::Create(args) => create(args).await,
@@ -306,6 +459,30 @@ async fn run_async(command: &Command) -> anyhow::Result<String> {
                 return Ok(serde_json::json!({ "task": task, "status": "EndAborted" }).to_string());
             }
             Ok(format!("aborted {task}"))
+        }
+        Command::Contract {
+            command: ContractCommand::Initialize(args),
+        } => initialize(args).await,
+        Command::Contract {
+            command:
+                ContractCommand::Config {
+                    rpc_url,
+                    contract,
+                    json,
+                },
+        } => config(rpc_url, *contract, *json).await,
+        Command::Contract {
+            command: ContractCommand::ChainId { rpc_url },
+        } => {
+            let provider = ProviderBuilder::new()
+                .connect(rpc_url)
+                .await
+                .with_context(|| format!("connecting to {rpc_url}"))?;
+            let id = provider
+                .get_chain_id()
+                .await
+                .with_context(|| format!("eth_chainId at {rpc_url}"))?;
+            Ok(id.to_string())
         }
         _ => unreachable!("offline tools are handled before the runtime starts"),
     }
@@ -352,6 +529,9 @@ fn main() -> std::process::ExitCode {
             fields,
         } => tools::relay_sign(private_key, *timestamp, fields),
         Command::Phash { file } => tools::phash_file(file),
+        Command::Contract {
+            command: ContractCommand::Abi,
+        } => tools::contract_abi_json(),
         online => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(r) => r,

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy_sol_types::SolCall;
 use contract_harness::ITaskContract::{self, ITaskContractErrors as E};
 use contract_harness::{Chain, Key, Revert};
 
@@ -186,6 +187,11 @@ impl Net {
         self.task(c).selectedNode
     }
 
+    /// `from` sends `call` without value; only whether it reverted matters.
+    pub fn call_as<C: SolCall>(&self, from: Address, call: C) -> Result<(), Revert> {
+        self.chain.send(from, U256::ZERO, call).map(|_| ())
+    }
+
     pub fn upload_params(&self, c: B256) -> Result<(), Revert> {
         self.chain
             .send(
@@ -247,23 +253,26 @@ impl Net {
     }
 
     pub fn validate_group(&self, ts: [&Task; 3]) -> Result<(), Revert> {
+        self.call_as(self.app.address, self.group_call(ts, ts[0]))
+    }
+
+    /// validateTaskGroup of `ts` in that order, with the application's proof on `sampled`'s seed.
+    pub fn group_call(
+        &self,
+        ts: [&Task; 3],
+        sampled: &Task,
+    ) -> ITaskContract::validateTaskGroupCall {
         let (proof, _) = self
             .app
-            .prove(self.task(ts[0].commitment).samplingSeed.as_slice());
-        self.chain
-            .send(
-                self.app.address,
-                U256::ZERO,
-                ITaskContract::validateTaskGroupCall {
-                    task_id_commitment1: ts[0].commitment,
-                    task_id_commitment2: ts[1].commitment,
-                    task_id_commitment3: ts[2].commitment,
-                    task_guid: ts[0].guid,
-                    vrf_proof: proof.into(),
-                    public_key: Bytes::copy_from_slice(&self.app.public_key),
-                },
-            )
-            .map(|_| ())
+            .prove(self.task(sampled.commitment).samplingSeed.as_slice());
+        ITaskContract::validateTaskGroupCall {
+            task_id_commitment1: ts[0].commitment,
+            task_id_commitment2: ts[1].commitment,
+            task_id_commitment3: ts[2].commitment,
+            task_guid: ts[0].guid,
+            vrf_proof: proof.into(),
+            public_key: Bytes::copy_from_slice(&self.app.public_key),
+        }
     }
 
     pub fn abort(&self, from: Address, c: B256, reason: u8) -> Result<(), Revert> {
@@ -304,6 +313,28 @@ impl Net {
                 .expect("abort after timeout");
         }
         panic!("no task with sampling = {want} in 200 tries");
+    }
+
+    /// Three SD tasks of one group paying `fee` each, the first sampled, each started on a node.
+    /// Unsampled first tasks are left to time out and aborted by the application.
+    pub fn create_group(&mut self, fee: u128) -> [Task; 3] {
+        for attempt in 0..200u64 {
+            let guid = keccak256(attempt.to_be_bytes());
+            let t1 = self.new_task(guid);
+            self.create_task(&t1, fee).expect("createTask");
+            if !self.sampled(t1.commitment) {
+                self.chain.advance(TIMEOUT + 1);
+                self.abort(self.app.address, t1.commitment, 1)
+                    .expect("abort after timeout");
+                continue;
+            }
+            let t2 = self.new_task(guid);
+            self.create_task(&t2, fee).expect("createTask");
+            let t3 = self.new_task(guid);
+            self.create_task(&t3, fee).expect("createTask");
+            return [t1, t2, t3];
+        }
+        panic!("no sampled task in 200 tries");
     }
 
     /// Sum of the stakes of the nodes of the net.

@@ -1,18 +1,16 @@
-//! Measures the worker's overhead per task outside inference: from the moment the worker sees a
-//! task's parameters on chain to the moment its score transaction is mined, minus the time the
-//! execution process reports for loading and running the model. Runs the real `node-worker`
-//! binary (built with the same profile, next to this example) against the devnet and the relay
-//! with a tiny Llama, `TASKS` tasks one after another (default 10).
-//!
-//! `cargo build --profile dist -p node-worker && cargo run --profile dist -p node-worker --example worker_overhead`
+//! The worker's overhead per task outside inference: from the moment the worker sees a task's
+//! parameters on chain to the moment its score transaction is mined, minus the time the execution
+//! process reports for loading and running the model. Runs the real `node-worker` binary against
+//! the devnet and the relay with a tiny Llama, tasks one after another.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::U256;
 use alloy::providers::Provider;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use client::relay_client::RelayClient;
 use devnet::testnet::{public_key, TestConfig, Testnet};
 use node_worker::tiny_model::TinyLlama;
@@ -22,6 +20,16 @@ use protocol::vrf::VrfSecretKey;
 
 const MODEL: &str = "tiny/llama-bench";
 const GPU: &str = "NVIDIA GeForce RTX 4090";
+/// The worker's poll interval here (1 s by default).
+pub const POLL_MS: u64 = 50;
+
+#[derive(Debug, Clone)]
+pub struct WorkerOverhead {
+    pub tasks: usize,
+    pub mean_ms: f64,
+    pub median_ms: f64,
+    pub max_ms: f64,
+}
 
 /// Seconds since midnight of an RFC 3339 log timestamp (`2026-11-22T22:24:34.807132Z`).
 fn log_seconds(line: &str) -> Option<f64> {
@@ -33,17 +41,7 @@ fn log_seconds(line: &str) -> Option<f64> {
     Some(h * 3600.0 + m * 60.0 + s)
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let tasks: usize = std::env::var("TASKS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(10);
-    let exe = std::env::current_exe()?
-        .parent()
-        .and_then(|examples| examples.parent())
-        .context("locating the target directory")?
-        .join("node-worker");
+pub async fn measure(exe: &Path, tasks: usize) -> Result<WorkerOverhead> {
     if !exe.is_file() {
         bail!(
             "{} is missing: build node-worker with the same profile first",
@@ -102,26 +100,26 @@ async fn main() -> Result<()> {
         "--stake",
         "1000",
         "--poll-interval-ms",
-        "50",
+        &POLL_MS.to_string(),
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let status = Command::new(&exe)
+    let status = Command::new(exe)
         .args(&args)
         .arg("join")
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()?;
     if !status.success() {
         bail!("node-worker join failed");
     }
     let log_path = dir.path().join("worker.log");
-    let mut worker = Command::new(&exe)
+    let mut worker = Command::new(exe)
         .args(&args)
         .arg("run")
         .stderr(std::fs::File::create(&log_path)?)
         .spawn()?;
-    let _ = public_key(&signers[2]);
 
     let provider = app.provider().clone();
     for i in 0..tasks {
@@ -212,11 +210,10 @@ async fn main() -> Result<()> {
     }
     overheads.sort_by(|a, b| a.total_cmp(b));
     let mean = overheads.iter().sum::<f64>() / overheads.len() as f64;
-    println!(
-        "worker overhead per task outside inference (parameters seen on chain -> score mined, {} tasks): mean {mean:.1} ms, median {:.1} ms, max {:.1} ms; plus on average half the poll interval (50 ms here, 1 s by default) before the worker sees the parameters",
-        overheads.len(),
-        overheads[overheads.len() / 2],
-        overheads[overheads.len() - 1]
-    );
-    Ok(())
+    Ok(WorkerOverhead {
+        tasks: overheads.len(),
+        mean_ms: mean,
+        median_ms: overheads[overheads.len() / 2],
+        max_ms: overheads[overheads.len() - 1],
+    })
 }

@@ -1,0 +1,420 @@
+//! Gas of every protocol call, measured on the devnet with the real contract WASM: nodes join,
+//! tasks are created at growing numbers of available nodes, then tasks are driven through their
+//! whole lives (single validation, honest and cheating groups, queueing, abort after timeout).
+//! Devnet gas is an estimate of Nitro's (see the README's devnet section).
+
+use std::collections::HashMap;
+
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::{bail, Context, Result};
+use devnet::testnet::{public_key, TestConfig, Testnet, TEST_GPU};
+use protocol::bindings::ITaskContractInstance;
+use protocol::sampling::{sample, TaskSecret};
+use protocol::task_status::{AbortReason, TaskStatus};
+use protocol::vrf::VrfSecretKey;
+use protocol::TaskType;
+
+alloy::sol! {
+    #[sol(rpc)]
+    interface IVrfVerifier {
+        function verify(bytes publicKey, bytes alpha, bytes proof) external view returns (bytes32);
+    }
+}
+
+/// The GPU of every node here.
+const GPU: &str = TEST_GPU;
+/// A GPU no node has: tasks that require it wait in the queue.
+const ABSENT_GPU: &str = "NVIDIA H100 80GB HBM3";
+const MODEL: &str = "base:bench/model";
+const FEE: u64 = 1_000_000;
+const TIMEOUT: u64 = 600;
+
+/// One protocol call's measured gas (every sample) and the original Solidity contracts' figure.
+#[derive(Debug, Clone)]
+pub struct CallGas {
+    pub call: String,
+    pub samples: Vec<u64>,
+    pub solidity: &'static str,
+}
+
+impl CallGas {
+    pub fn min(&self) -> u64 {
+        self.samples.iter().copied().min().unwrap_or(0)
+    }
+    pub fn max(&self) -> u64 {
+        self.samples.iter().copied().max().unwrap_or(0)
+    }
+    pub fn median(&self) -> u64 {
+        let mut s = self.samples.clone();
+        s.sort_unstable();
+        s.get(s.len() / 2).copied().unwrap_or(0)
+    }
+}
+
+/// Sends a contract call, waits for it to be mined and returns its gas; a revert is an error.
+macro_rules! gas {
+    ($what:expr, $call:expr) => {{
+        let receipt = $call
+            .send()
+            .await
+            .with_context(|| format!("sending {}", $what))?
+            .get_receipt()
+            .await
+            .with_context(|| format!("receipt of {}", $what))?;
+        if !receipt.status() {
+            bail!("{} reverted", $what);
+        }
+        receipt.gas_used
+    }};
+}
+
+struct Bench {
+    testnet: Testnet,
+    contract: Address,
+    creator: ITaskContractInstance<DynProvider>,
+    relay: ITaskContractInstance<DynProvider>,
+    vrf: VrfSecretKey,
+    creator_key: Bytes,
+    nodes: Vec<PrivateKeySigner>,
+    by_address: HashMap<Address, usize>,
+    joined: usize,
+    busy: usize,
+    /// Nodes slashed out of the network.
+    removed: usize,
+    measured: HashMap<&'static str, Vec<u64>>,
+}
+
+impl Bench {
+    fn record(&mut self, call: &'static str, gas: u64) {
+        self.measured.entry(call).or_default().push(gas);
+    }
+
+    async fn node(&self, address: Address) -> Result<ITaskContractInstance<DynProvider>> {
+        let i = *self
+            .by_address
+            .get(&address)
+            .with_context(|| format!("{address} is not a bench node"))?;
+        self.testnet
+            .contract_as(&self.nodes[i], self.contract)
+            .await
+    }
+
+    async fn join_next(&mut self) -> Result<()> {
+        let signer = self
+            .nodes
+            .get(self.joined)
+            .context("no more node accounts")?
+            .clone();
+        let receipt = self
+            .testnet
+            .join(&signer, self.contract, &[MODEL], U256::from(1u64))
+            .await?;
+        if !receipt.status() {
+            bail!("join reverted");
+        }
+        self.record("join", receipt.gas_used);
+        self.joined += 1;
+        Ok(())
+    }
+
+    /// Joins nodes until `n` are available.
+    async fn ensure_available(&mut self, n: usize) -> Result<()> {
+        while self.joined - self.busy - self.removed < n {
+            self.join_next().await?;
+        }
+        Ok(())
+    }
+
+    async fn create(&mut self, secret: &TaskSecret, gpu: &str, vram: u64) -> Result<u64> {
+        Ok(gas!(
+            "createTask",
+            self.creator
+                .createTask(
+                    TaskType::TextGeneration.as_u8(),
+                    secret.commitment(),
+                    secret.nonce,
+                    vec![MODEL.into()],
+                    0,
+                    gpu.into(),
+                    vram,
+                    [1, 0, 0],
+                    1,
+                )
+                .value(U256::from(FEE))
+        ))
+    }
+
+    async fn status(&self, c: B256) -> Result<TaskStatus> {
+        let code = self.creator.getTask(c).call().await?.status;
+        TaskStatus::from_u8(code).with_context(|| format!("unknown task status {code}"))
+    }
+
+    /// Creates a dispatched task and takes it to ScoreReady with `score`.
+    async fn run_to_score(&mut self, secret: &TaskSecret, score: [u8; 32]) -> Result<()> {
+        let c = secret.commitment();
+        self.create(secret, GPU, 24).await?;
+        self.busy += 1;
+        let node = self.creator.getTask(c).call().await?.selectedNode;
+        let g = gas!(
+            "reportTaskParametersUploaded",
+            self.relay.reportTaskParametersUploaded(c)
+        );
+        self.record("params uploaded", g);
+        let g = gas!(
+            "submitTaskScore",
+            self.node(node)
+                .await?
+                .submitTaskScore(c, Bytes::from(score.to_vec()))
+        );
+        self.record("submit score", g);
+        Ok(())
+    }
+
+    /// The relay reports the result of every task of `tasks` waiting for it.
+    async fn upload_results(&mut self, tasks: &[B256], call: &'static str) -> Result<()> {
+        for &c in tasks {
+            if matches!(
+                self.status(c).await?,
+                TaskStatus::Validated | TaskStatus::GroupValidated
+            ) {
+                let g = gas!(
+                    "reportTaskResultUploaded",
+                    self.relay.reportTaskResultUploaded(c)
+                );
+                self.record(call, g);
+                self.busy -= 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the measurements with `available` nodes for the dispatch figures (ascending).
+pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
+    let most = available.iter().copied().max().unwrap_or(10);
+    // Enough accounts for the dispatch rounds plus the nodes the lifecycle runs keep busy.
+    let accounts = most + 3 * available.len() + 64;
+    let nodes: Vec<PrivateKeySigner> = (1..=accounts as u64)
+        .map(|i| {
+            let mut key = [0u8; 32];
+            key[24..].copy_from_slice(&(0x2000_0000 + i).to_be_bytes());
+            PrivateKeySigner::from_slice(&key).context("node key")
+        })
+        .collect::<Result<_>>()?;
+    let addresses: Vec<Address> = nodes.iter().map(|n| n.address()).collect();
+    let testnet = Testnet::spawn(&addresses).await?;
+    let dev = testnet.signers.clone();
+    let mut config = TestConfig::with_dev_accounts(&dev, U256::from(1u64));
+    config.task_timeout = TIMEOUT;
+    config.queue_size_limit = 64;
+    let contract = testnet.deploy_task_contract(&config).await?;
+    let mut b = Bench {
+        creator: testnet.contract_as(&dev[2], contract).await?,
+        relay: testnet.contract_as(&dev[8], contract).await?,
+        vrf: VrfSecretKey::from_bytes(&dev[2].credential().to_bytes())?,
+        creator_key: public_key(&dev[2]).into(),
+        by_address: addresses.iter().enumerate().map(|(i, a)| (*a, i)).collect(),
+        nodes,
+        testnet,
+        contract,
+        joined: 0,
+        busy: 0,
+        removed: 0,
+        measured: HashMap::new(),
+    };
+
+    // createTask against the number of available nodes: three tasks per round, the median.
+    let mut dispatch = Vec::new();
+    for &n in available {
+        b.ensure_available(n).await?;
+        let mut samples = Vec::new();
+        for _ in 0..3 {
+            let g = b.create(&TaskSecret::random(), GPU, 24).await?;
+            b.busy += 1;
+            samples.push(g);
+        }
+        dispatch.push(CallGas {
+            call: format!("createTask, {n} available nodes"),
+            samples,
+            solidity: solidity_create_task(n),
+        });
+    }
+
+    // Whole lives: single validations, an honest group and a group with a cheater.
+    let (mut singles, mut honest_groups, mut cheating_groups) = (0, 0, 0);
+    for _ in 0..600 {
+        if singles >= 5 && honest_groups >= 2 && cheating_groups >= 2 {
+            break;
+        }
+        // A group needs three free nodes.
+        b.ensure_available(3).await?;
+        let first = TaskSecret::random();
+        let c1 = first.commitment();
+        let score = [7u8; 32];
+        b.run_to_score(&first, score).await?;
+        let seed = b.creator.getTask(c1).call().await?.samplingSeed;
+        let proof = sample(&b.vrf, &seed);
+        let proof_bytes: Bytes = proof.proof.to_vec().into();
+        if !proof.sampled {
+            let g = gas!(
+                "validateSingleTask",
+                b.creator
+                    .validateSingleTask(c1, proof_bytes, b.creator_key.clone())
+            );
+            b.record("validateSingleTask", g);
+            b.upload_results(&[c1], "result uploaded (single)").await?;
+            singles += 1;
+            continue;
+        }
+        let cheat = cheating_groups < honest_groups;
+        let (s2, s3) = (first.sibling(), first.sibling());
+        b.run_to_score(&s2, score).await?;
+        b.run_to_score(&s3, if cheat { [9u8; 32] } else { score })
+            .await?;
+        let tasks = [c1, s2.commitment(), s3.commitment()];
+        let g = gas!(
+            "validateTaskGroup",
+            b.creator.validateTaskGroup(
+                tasks[0],
+                tasks[1],
+                tasks[2],
+                first.task_guid,
+                proof_bytes,
+                b.creator_key.clone(),
+            )
+        );
+        let ended = [
+            b.status(tasks[0]).await?,
+            b.status(tasks[1]).await?,
+            b.status(tasks[2]).await?,
+        ];
+        // Nodes of tasks that ended at validation are free again (or slashed and gone).
+        b.busy -= ended.iter().filter(|s| s.is_final()).count();
+        b.removed += ended
+            .iter()
+            .filter(|s| **s == TaskStatus::EndInvalidated)
+            .count();
+        if cheat {
+            if !ended.contains(&TaskStatus::EndInvalidated) {
+                bail!("the cheating group member was not invalidated: {ended:?}");
+            }
+            b.record("validateTaskGroup (one cheater slashed)", g);
+            cheating_groups += 1;
+        } else {
+            b.record("validateTaskGroup (all agree)", g);
+            honest_groups += 1;
+        }
+        b.upload_results(&tasks, "result uploaded (group)").await?;
+    }
+    if singles < 5 || honest_groups < 2 || cheating_groups < 2 {
+        bail!("600 tasks gave too few single validations or groups");
+    }
+
+    // The VRF verification alone: a transaction calling the verifier program directly.
+    let verifier = b.creator.getConfig().call().await?._3;
+    let verifier = IVrfVerifier::new(verifier, b.creator.provider().clone());
+    for _ in 0..3 {
+        let alpha = B256::random();
+        let proof = sample(&b.vrf, &alpha);
+        let g = gas!(
+            "verify",
+            verifier.verify(
+                b.creator_key.clone(),
+                alpha.to_vec().into(),
+                proof.proof.to_vec().into()
+            )
+        );
+        b.record("VRF verify", g);
+    }
+
+    // Queued: no node has the required GPU.
+    for _ in 0..3 {
+        let secret = TaskSecret::random();
+        let g = b.create(&secret, ABSENT_GPU, 80).await?;
+        if b.status(secret.commitment()).await? != TaskStatus::Queued {
+            bail!("a task for an absent GPU was not queued");
+        }
+        b.record("createTask queued", g);
+    }
+
+    // Abort after the timeout, by the creator, of tasks whose parameters were uploaded.
+    b.ensure_available(3).await?;
+    let mut running = Vec::new();
+    for _ in 0..3 {
+        let secret = TaskSecret::random();
+        b.create(&secret, GPU, 24).await?;
+        gas!(
+            "reportTaskParametersUploaded",
+            b.relay.reportTaskParametersUploaded(secret.commitment())
+        );
+        running.push(secret.commitment());
+    }
+    let provider = b.creator.provider().clone();
+    provider
+        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (TIMEOUT + 1,))
+        .await?;
+    provider
+        .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+        .await?;
+    for c in running {
+        let g = gas!(
+            "abortTask",
+            b.creator.abortTask(c, AbortReason::Timeout.as_u8())
+        );
+        b.record("abortTask after timeout", g);
+    }
+
+    let take = |b: &mut Bench, key: &'static str, call: &str, solidity: &'static str| CallGas {
+        call: call.into(),
+        samples: b.measured.remove(key).unwrap_or_default(),
+        solidity,
+    };
+    let mut rows = vec![take(&mut b, "join", "join", "920,000")];
+    rows.extend(dispatch);
+    rows.push(take(
+        &mut b,
+        "createTask queued",
+        "createTask, queued",
+        "~1,000,000",
+    ));
+    for (key, solidity) in [
+        ("params uploaded", "36,000"),
+        ("submit score", "81,000"),
+        ("validateSingleTask", "1,590,000-1,760,000"),
+        ("validateTaskGroup (all agree)", "2,700,000-3,100,000"),
+        (
+            "validateTaskGroup (one cheater slashed)",
+            "2,700,000-3,100,000",
+        ),
+        ("result uploaded (single)", "388,000-423,000"),
+        ("result uploaded (group)", "388,000-423,000"),
+        ("abortTask after timeout", "867,000"),
+        ("VRF verify", "- (inside validate)"),
+    ] {
+        let call = if key == "VRF verify" {
+            "ECVRF verification alone (transaction to the verifier program)"
+        } else {
+            key
+        };
+        rows.push(take(&mut b, key, call, solidity));
+    }
+    if let Some(empty) = rows.iter().find(|r| r.samples.is_empty()) {
+        bail!("no sample of {}", empty.call);
+    }
+    Ok(rows)
+}
+
+/// The original contracts' createTask gas at `n` nodes (their measured points: 3, 10, 50, 100;
+/// about 30k more per node beyond).
+fn solidity_create_task(n: usize) -> &'static str {
+    match n {
+        3 => "930,000",
+        10 => "1,050,000",
+        50 => "2,230,000",
+        100 => "3,650,000",
+        1000 => "~30,650,000 (3.65M + 30k per node)",
+        _ => "-",
+    }
+}

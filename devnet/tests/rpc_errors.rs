@@ -1,0 +1,139 @@
+//! Bad input gets a JSON-RPC error with a clear message, and the devnet keeps serving.
+
+use std::io::{Read, Write};
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use devnet::testnet::{sign_raw, Testnet, CHAIN_ID};
+
+async fn signed(signer: &PrivateKeySigner, nonce: u64, chain_id: u64, value: U256) -> String {
+    let tx = TransactionRequest::default()
+        .with_to(Address::repeat_byte(0x55))
+        .with_value(value)
+        .with_nonce(nonce)
+        .with_chain_id(chain_id);
+    format!(
+        "0x{}",
+        alloy::hex::encode(sign_raw(signer, tx).await.unwrap())
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_get_clear_errors() {
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let provider = ProviderBuilder::new().connect(&net.url).await.unwrap();
+    let send = |raw: String| {
+        let provider = provider.clone();
+        async move {
+            provider
+                .raw_request::<_, serde_json::Value>("eth_sendRawTransaction".into(), (raw,))
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    let me = &net.signers[0];
+
+    let e = send("0x1234".into()).await.unwrap_err();
+    assert!(e.to_lowercase().contains("decod"), "{e}");
+    let e = send(signed(me, 0, 1, U256::from(1)).await)
+        .await
+        .unwrap_err();
+    assert!(e.contains("chain"), "{e}");
+    send(signed(me, 0, CHAIN_ID, U256::from(1)).await)
+        .await
+        .unwrap();
+    let e = send(signed(me, 0, CHAIN_ID, U256::from(2)).await)
+        .await
+        .unwrap_err();
+    assert!(e.contains("nonce too low"), "{e}");
+    let e = send(signed(me, 5, CHAIN_ID, U256::from(2)).await)
+        .await
+        .unwrap_err();
+    assert!(e.contains("nonce too high"), "{e}");
+    let poor = PrivateKeySigner::random();
+    let e = send(signed(&poor, 0, CHAIN_ID, U256::from(1)).await)
+        .await
+        .unwrap_err();
+    assert!(e.contains("insufficient funds"), "{e}");
+
+    let e = provider
+        .raw_request::<_, serde_json::Value>("eth_frobnicate".into(), ())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("eth_frobnicate is not supported"), "{e}");
+    let e = provider
+        .raw_request::<_, serde_json::Value>("eth_getBalance".into(), ("not an address", "latest"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("parameter 0"), "{e}");
+
+    // A body that is not JSON is refused by HTTP, and the devnet keeps answering.
+    let address = net.url.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let body = "{not json";
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    assert_eq!(provider.get_chain_id().await.unwrap(), CHAIN_ID);
+    assert_eq!(provider.get_block_number().await.unwrap(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn running_out_of_gas_reverts_and_keeps_the_fee() {
+    use devnet::testnet::{public_key, TestConfig, TEST_GPU};
+
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let contract = net
+        .deploy_task_contract(&TestConfig::with_dev_accounts(&net.signers, U256::from(1)))
+        .await
+        .unwrap();
+    let node = &net.signers[3];
+    let c = net.contract_as(node, contract).await.unwrap();
+    let join = c
+        .join(
+            TEST_GPU.into(),
+            24,
+            [1, 0, 0],
+            public_key(node).into(),
+            vec![],
+        )
+        .value(U256::from(1));
+    // eth_call with too little gas: an out-of-gas error.
+    let e = match join.clone().gas(60_000).call().await {
+        Ok(_) => panic!("60,000 gas is not enough for join"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("out of gas"), "{e}");
+    // A transaction with too little gas is mined as failed: all its gas is spent, nothing else
+    // changes.
+    let provider = c.provider().clone();
+    let before = provider.get_balance(node.address()).await.unwrap();
+    let receipt = join
+        .gas(60_000)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(!receipt.status());
+    assert_eq!(receipt.gas_used, 60_000);
+    let after = provider.get_balance(node.address()).await.unwrap();
+    assert_eq!(
+        before - after,
+        U256::from(60_000u64) * U256::from(receipt.effective_gas_price)
+    );
+    assert_eq!(c.nodeCount().call().await.unwrap(), 0);
+    assert_eq!(provider.get_balance(contract).await.unwrap(), U256::ZERO);
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs scripts/deploy.sh against a fresh local devnet (the flow used for Arbitrum Sepolia, with the
+# devnet's endpoint and a development key), then checks what it left behind: the contract's
+# settings on chain, that re-initialising is refused or idempotent, and that a node worker
+# configured only from the written deployment.env joins the deployed contract.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bin="${CARGO_TARGET_DIR:-$root/target}/debug"
+work=$(mktemp -d)
+devnet_pid=
+cleanup() {
+  if [ -n "$devnet_pid" ]; then kill "$devnet_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "deploy-check: $*" >&2
+  exit 1
+}
+
+cargo build --quiet --workspace --bin devnet --bin taskctl --bin node-worker
+"$bin/devnet" --port 0 > "$work/devnet.log" 2>&1 &
+devnet_pid=$!
+rpc_url=
+for _ in $(seq 100); do
+  rpc_url=$(grep -o 'RPC URL http://[0-9.:]*' "$work/devnet.log" | cut -d' ' -f3 || true)
+  [ -n "$rpc_url" ] && break
+  sleep 0.1
+done
+[ -n "$rpc_url" ] || fail "the devnet did not start: $(cat "$work/devnet.log")"
+
+# Development accounts 0 (deployer), 3 (a node), 8 (relay) and 9 (treasury).
+deployer_key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+node_key=0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
+relay=0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f
+treasury=0xa0Ee7A142d267C1f36714E4a8F75612F20a79720
+out="$work/deployment"
+
+RPC_URL=$rpc_url PRIVATE_KEY=$deployer_key RELAY_ADDRESS=$relay TREASURY_ADDRESS=$treasury \
+  MIN_STAKE=0.05eth TASK_TIMEOUT=900 QUEUE_SIZE=32 DEPLOYMENT_DIR=$out scripts/deploy.sh
+
+for f in deployment.json deployment.env ITaskContract.sol ITaskContract.json; do
+  [ -s "$out/$f" ] || fail "deploy.sh did not write $f"
+done
+set -a
+# shellcheck disable=SC1091
+. "$out/deployment.env"
+set +a
+[ "$TASKCTL_RPC_URL" = "$rpc_url" ] || fail "deployment.env names $TASKCTL_RPC_URL, not $rpc_url"
+
+config=$("$bin/taskctl" contract config --json)
+python3 - "$config" "$relay" "$treasury" <<'EOF'
+import json, sys
+c = json.loads(sys.argv[1])
+expected = {
+    "initialized": True,
+    "owner": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+    "relay": sys.argv[2],
+    "treasury": sys.argv[3],
+    "min_stake_wei": "50000000000000000",
+    "task_timeout_s": 900,
+    "distance_threshold": 24,
+    "queue_size_limit": 32,
+}
+norm = lambda v: v.lower() if isinstance(v, str) else v  # addresses: any checksum case
+wrong = {k: (c.get(k), v) for k, v in expected.items() if norm(c.get(k)) != norm(v)}
+if wrong:
+    sys.exit(f"deploy-check: settings on chain differ (got, expected): {wrong}")
+EOF
+
+# Re-initialising with the same settings sends nothing; with others it is refused.
+printf '%s\n' "$deployer_key" > "$work/deployer.key"
+verifier=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["settings"]["vrf_verifier"])' "$out/deployment.json")
+same=(--private-key-file "$work/deployer.key" --vrf-verifier "$verifier" --relay "$relay"
+  --treasury "$treasury" --min-stake 0.05eth --queue-size 32)
+"$bin/taskctl" contract initialize "${same[@]}" --task-timeout 900 | grep -q "already initialised" \
+  || fail "re-running initialize with the same settings did not report them as already set"
+if "$bin/taskctl" contract initialize "${same[@]}" --task-timeout 60 2> "$work/err"; then
+  fail "initialize with other settings was accepted"
+fi
+grep -q "already initialised with other settings" "$work/err" || fail "unexpected error: $(cat "$work/err")"
+
+# A node configured by deployment.env alone joins the deployed contract.
+printf '%s\n' "$node_key" > "$work/node.key"
+export NODE_WORKER_PRIVATE_KEY_FILE="$work/node.key" NODE_WORKER_DATA_DIR="$work/node"
+export NODE_WORKER_GPU_NAME="NVIDIA GeForce RTX 4090" NODE_WORKER_GPU_VRAM_GB=24 NODE_WORKER_STAKE=0.05eth
+"$bin/node-worker" join
+"$bin/node-worker" status --json > "$work/status.json"
+python3 - "$work/status.json" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+text = json.dumps(s)
+if "Available" not in text or "50000000000000000" not in text:
+    sys.exit(f"deploy-check: the node did not join with its stake: {text}")
+EOF
+echo "deploy-check: deploy.sh deployed, initialised and recorded a working contract on the devnet"
