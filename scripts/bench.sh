@@ -5,5 +5,6 @@
 # Markdown table and writes target/bench/report.json. Extra arguments go to `bench` (--help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 cargo build --quiet --profile dist -p bench -p node-worker
 exec target/dist/bench --node-worker target/dist/node-worker --json target/bench/report.json "$@"

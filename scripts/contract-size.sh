@@ -4,6 +4,7 @@
 # 24 KiB limit on deployed code (4-byte prefix + brotli, quality 11, window 22).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 command -v brotli >/dev/null || { echo "brotli is missing: sudo apt-get install -y brotli" >&2; exit 1; }
 cargo build --quiet --release --target wasm32-unknown-unknown -p task-contract -p vrf-verifier
 limit=24576

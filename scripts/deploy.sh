@@ -21,6 +21,7 @@
 # ABI (ITaskContract.sol, ITaskContract.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 root=$(pwd)
 stylus_version=0.10.10
 rpc_url=${RPC_URL:-https://sepolia-rollup.arbitrum.io/rpc}

@@ -6,6 +6,7 @@
 # Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 if ! python3 -m pip --version >/dev/null 2>&1; then
   if command -v sudo >/dev/null; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3 python3-pip

@@ -2,6 +2,7 @@
 # The project's test command: installs what it needs, then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 packages=()
 command -v brotli >/dev/null || packages+=(brotli)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)

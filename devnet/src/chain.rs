@@ -293,6 +293,8 @@ impl Chain {
             gas_price,
             programs: self.programs.clone(),
             stack: Vec::new(),
+            pages_open: 0,
+            pages_ever: 0,
         }))
     }
 

@@ -38,6 +38,20 @@ pub struct Exec {
     pub programs: Arc<ProgramCache>,
     /// Addresses of the programs on the call stack (reentrancy detection).
     pub stack: Vec<Address>,
+    /// WASM pages held by the programs on the call stack, and the most held at once in this
+    /// transaction: what Nitro's memory price depends on.
+    pub pages_open: u16,
+    pub pages_ever: u16,
+}
+
+impl Exec {
+    /// Takes `pages` more for the running call; the gas they cost.
+    pub fn add_pages(&mut self, pages: u16) -> u64 {
+        let cost = gas::memory_cost(pages, self.pages_open, self.pages_ever);
+        self.pages_open = self.pages_open.saturating_add(pages);
+        self.pages_ever = self.pages_ever.max(self.pages_open);
+        cost
+    }
 }
 
 pub type ExecRef = Rc<RefCell<Exec>>;
@@ -140,8 +154,23 @@ fn call_inner(exec: &ExecRef, msg: &Message) -> CallResult {
 }
 
 fn run_program(exec: &ExecRef, msg: &Message, program: Arc<crate::program::Program>) -> CallResult {
-    let upfront =
-        gas::init_gas(program.wasm_len, program.functions) + gas::memory_gas(program.initial_pages);
+    // Nitro charges the module's initial memory against the pages the calls below already hold,
+    // and gives them back (but not the high-water mark) when the call returns.
+    let footprint = u16::try_from(program.initial_pages).unwrap_or(u16::MAX);
+    let pages_before = exec.borrow().pages_open;
+    let memory = exec.borrow_mut().add_pages(footprint);
+    let result = run_activated(exec, msg, &program, memory);
+    exec.borrow_mut().pages_open = pages_before;
+    result
+}
+
+fn run_activated(
+    exec: &ExecRef,
+    msg: &Message,
+    program: &crate::program::Program,
+    memory_gas: u64,
+) -> CallResult {
+    let upfront = gas::init_gas(program.wasm_len, program.functions).saturating_add(memory_gas);
     if upfront > msg.gas {
         return CallResult {
             outcome: Outcome::OutOfGas,

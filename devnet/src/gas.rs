@@ -132,11 +132,43 @@ pub fn intrinsic_gas(data: &[u8], create: bool) -> u64 {
 // ---- program calls (`arbos/programs/params.go`, `programs.go`, `memory.go`)
 /// `MinInitGas` (72 units of 128 gas) charged on every call of a program that is not cached.
 pub const MIN_INIT_GAS: u64 = 72 * 128;
-/// Pages a call gets without paying (`FreePages`).
-pub const FREE_PAGES: u64 = 2;
-/// Linear price of each further page (`PageGas`); the exponential part of Nitro's memory model is
-/// left out (it matters only near the 128-page limit).
+/// Pages a transaction gets without paying (`FreePages`).
+pub const FREE_PAGES: u16 = 2;
+/// Linear price of each page beyond the free ones (`PageGas`).
 pub const PAGE_GAS: u64 = 1_000;
+/// Most pages a program may hold (`PageLimit`, 8 MiB).
+pub const PAGE_LIMIT: u16 = 128;
+/// The exponential term of the memory price is floor(b^pages) with b = MEMORY_EXP_TOP^(1/128)
+/// (`memory.go`): 31 873 999 gas for a transaction that reaches the page limit.
+const MEMORY_EXP_TOP: f64 = 31_874_000.0;
+
+/// Exponential term of Nitro's memory model for a high-water mark of `pages`; beyond the limit
+/// it is unpayable.
+fn memory_exp(pages: u16) -> u64 {
+    static TABLE: std::sync::OnceLock<[u64; PAGE_LIMIT as usize + 1]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let base = (MEMORY_EXP_TOP.ln() / f64::from(PAGE_LIMIT)).exp();
+        std::array::from_fn(|p| base.powi(p as i32) as u64)
+    });
+    table.get(usize::from(pages)).copied().unwrap_or(u64::MAX)
+}
+
+/// Gas for `new` more pages when `open` are held by the calls on the stack and `ever` is the
+/// most the transaction has held (Nitro's `MemoryModel::GasCost`): nothing while the high-water
+/// mark stays within the free pages; else the linear price of the pages added beyond the free
+/// ones plus the rise of the exponential term. Pages reopened below the high-water mark (after a
+/// call returned) pay only the linear part.
+pub fn memory_cost(new: u16, open: u16, ever: u16) -> u64 {
+    let new_open = open.saturating_add(new);
+    let new_ever = ever.max(new_open);
+    if new_ever <= FREE_PAGES {
+        return 0;
+    }
+    let beyond_free = |pages: u16| pages.saturating_sub(FREE_PAGES);
+    let added = u64::from(beyond_free(new_open).saturating_sub(beyond_free(open)));
+    let linear = added.saturating_mul(PAGE_GAS);
+    linear.saturating_add(memory_exp(new_ever).saturating_sub(memory_exp(ever)))
+}
 
 /// Init gas of a program call: the minimum plus Nitro's estimate of the instantiation cost from
 /// the module's shape (`binary.rs::instrument`: 8.252 per function, 0.1286 per byte of WASM).
@@ -145,6 +177,59 @@ pub fn init_gas(wasm_len: usize, functions: usize) -> u64 {
     MIN_INIT_GAS + init_cost
 }
 
-pub fn memory_gas(pages: u64) -> u64 {
-    pages.saturating_sub(FREE_PAGES) * PAGE_GAS
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exponential_term_follows_nitro() {
+        assert_eq!(memory_exp(0), 1);
+        // Values of Nitro's table (`memory.go`).
+        assert_eq!(memory_exp(6), 2);
+        assert_eq!(memory_exp(64), 5_645);
+        assert_eq!(memory_exp(127), 27_849_408);
+        assert_eq!(memory_exp(PAGE_LIMIT), 31_873_999);
+        assert_eq!(memory_exp(PAGE_LIMIT + 1), u64::MAX);
+        assert!((1..=PAGE_LIMIT).all(|p| memory_exp(p) >= memory_exp(p - 1)));
+    }
+
+    #[test]
+    fn free_pages_cost_nothing_and_the_limit_is_unpayable() {
+        assert_eq!(memory_cost(FREE_PAGES, 0, 0), 0);
+        assert_eq!(memory_cost(1, 1, 1), 0);
+        // The third page: its linear price and exp(3) - exp(0) = 0.
+        assert_eq!(memory_cost(3, 0, 0), PAGE_GAS);
+        assert_eq!(memory_cost(PAGE_LIMIT + 1, 0, 0), u64::MAX);
+        assert_eq!(memory_cost(u16::MAX, 0, 0), u64::MAX);
+    }
+
+    #[test]
+    fn growing_to_the_limit_costs_the_same_in_any_steps() {
+        // Linear part for the 126 paid pages plus exp(128) - exp(0).
+        let whole = 126 * PAGE_GAS + 31_873_998;
+        for step in 1..=PAGE_LIMIT {
+            let mut pages = 0;
+            let mut total = 0;
+            while pages < PAGE_LIMIT {
+                let add = step.min(PAGE_LIMIT - pages);
+                total += memory_cost(add, pages, pages);
+                pages += add;
+            }
+            assert_eq!(total, whole, "in steps of {step}");
+        }
+    }
+
+    #[test]
+    fn reopened_pages_pay_only_the_linear_part() {
+        // A call that held 10 pages returned; a second call opens 10 again.
+        let first = memory_cost(10, 0, 0);
+        let second = memory_cost(10, 0, 10);
+        assert_eq!(second, 8 * PAGE_GAS);
+        assert_eq!(first, 8 * PAGE_GAS + memory_exp(10) - 1);
+        // Going past the old mark pays the exponential rise from there.
+        assert_eq!(
+            memory_cost(12, 0, 10),
+            10 * PAGE_GAS + memory_exp(12) - memory_exp(10)
+        );
+    }
 }

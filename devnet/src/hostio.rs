@@ -702,9 +702,15 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
         let a = c.data().exec.borrow().origin;
         write_address_hostio(&mut c, dest, a)
     })?;
+    // Nitro: a call with 0 pages (the SDK's entrypoint makes one) costs the hostio's ink; else
+    // only the memory model's gas for the pages the transaction adds.
     l.func_wrap(m, "pay_for_memory_grow", |mut c: C<'_>, pages: i32| {
-        charge_ink(&mut c, gas::HOSTIO_INK)?;
-        charge_gas(&mut c, pages as u32 as u64 * gas::PAGE_GAS)
+        if pages == 0 {
+            return charge_ink(&mut c, gas::HOSTIO_INK);
+        }
+        let pages = u16::try_from(pages as u32).unwrap_or(u16::MAX);
+        let cost = c.data().exec.borrow_mut().add_pages(pages);
+        charge_gas(&mut c, cost)
     })?;
     Ok(l)
 }
