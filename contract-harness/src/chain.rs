@@ -5,10 +5,11 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use alloy_primitives::{keccak256, Address, B256, U256};
-use alloy_sol_types::{SolCall, SolEvent, SolInterface as _};
+use alloy_sol_types::{SolEvent, SolInterface as _};
 
 use crate::host::Frame;
 use crate::ITaskContract::ITaskContractErrors;
+use crate::ProtocolChain;
 
 /// An emitted log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,28 +102,6 @@ impl Chain {
         }
     }
 
-    pub fn set_balance(&self, a: Address, v: U256) {
-        self.world.borrow_mut().balances.insert(a, v);
-    }
-
-    pub fn balance(&self, a: Address) -> U256 {
-        self.world.borrow().balance(a)
-    }
-
-    /// Makes push payments to `a` fail (a contract whose receive function reverts).
-    pub fn reject_payments(&self, a: Address, reject: bool) {
-        let mut w = self.world.borrow_mut();
-        if reject {
-            w.rejecting.insert(a);
-        } else {
-            w.rejecting.remove(&a);
-        }
-    }
-
-    pub fn advance(&self, seconds: u64) {
-        self.world.borrow_mut().timestamp += seconds;
-    }
-
     /// Slots whose value the last successful transaction changed.
     pub fn last_slots_written(&self) -> usize {
         self.world.borrow().slots_written.len()
@@ -141,10 +120,42 @@ impl Chain {
             .map(|l| E::decode_raw_log(l.topics.iter().copied(), &l.data).expect("event decodes"))
             .collect()
     }
+}
 
-    /// A transaction: mines a block, moves `value` from `from` to the contract, runs the call,
-    /// and undoes everything but the block if the call reverts.
-    pub fn send_raw(&self, from: Address, value: U256, calldata: &[u8]) -> Result<Vec<u8>, Revert> {
+impl ProtocolChain for Chain {
+    fn contract(&self) -> Address {
+        self.contract
+    }
+
+    fn verifier(&self) -> Address {
+        self.verifier
+    }
+
+    fn set_balance(&self, a: Address, v: U256) {
+        self.world.borrow_mut().balances.insert(a, v);
+    }
+
+    fn balance(&self, a: Address) -> U256 {
+        self.world.borrow().balance(a)
+    }
+
+    /// Makes push payments to `a` fail (a contract whose receive function reverts).
+    fn reject_payments(&self, a: Address, reject: bool) {
+        let mut w = self.world.borrow_mut();
+        if reject {
+            w.rejecting.insert(a);
+        } else {
+            w.rejecting.remove(&a);
+        }
+    }
+
+    fn advance(&self, seconds: u64) {
+        self.world.borrow_mut().timestamp += seconds;
+    }
+
+    /// Mines a block, moves `value` from `from` to the contract, runs the call, and undoes
+    /// everything but the block if the call reverts.
+    fn send_raw(&self, from: Address, value: U256, calldata: &[u8]) -> Result<Vec<u8>, Revert> {
         let snapshot = {
             let mut w = self.world.borrow_mut();
             w.block_number += 1;
@@ -163,26 +174,34 @@ impl Chain {
         })
     }
 
-    /// A typed transaction.
-    pub fn send<C: SolCall>(
-        &self,
-        from: Address,
-        value: U256,
-        call: C,
-    ) -> Result<C::Return, Revert> {
-        let out = self.send_raw(from, value, &call.abi_encode())?;
-        Ok(C::abi_decode_returns_validate(&out).expect("return data decodes"))
-    }
-
-    /// A read-only call (eth_call): nothing it does is kept.
-    pub fn view<C: SolCall>(&self, call: C) -> Result<C::Return, Revert> {
+    fn view_raw(&self, calldata: &[u8]) -> Result<Vec<u8>, Revert> {
         let snapshot = self.world.borrow().clone();
         let frame = Frame::new(self.world.clone(), self.contract, Address::ZERO, U256::ZERO);
-        let out = task_contract::call(frame, &call.abi_encode());
+        let out = task_contract::call(frame, calldata);
         *self.world.borrow_mut() = snapshot;
-        match out {
-            Ok(data) => Ok(C::abi_decode_returns_validate(&data).expect("return data decodes")),
-            Err(data) => Err(Revert { data }),
-        }
+        out.map_err(|data| Revert { data })
     }
+
+    fn contract_state(&self) -> B256 {
+        let w = self.world.borrow();
+        let mut slots: Vec<(U256, B256)> = w
+            .storage
+            .iter()
+            .filter(|((a, _), v)| *a == self.contract && !v.is_zero())
+            .map(|((_, k), v)| (*k, *v))
+            .collect();
+        slots.sort();
+        state_digest(&slots, w.balance(self.contract))
+    }
+}
+
+/// keccak of a contract's non-zero storage, sorted by slot, and its balance.
+pub fn state_digest(slots: &[(U256, B256)], balance: U256) -> B256 {
+    let mut bytes = Vec::with_capacity(slots.len() * 64 + 32);
+    for (slot, value) in slots {
+        bytes.extend_from_slice(&slot.to_be_bytes::<32>());
+        bytes.extend_from_slice(value.as_slice());
+    }
+    bytes.extend_from_slice(&balance.to_be_bytes::<32>());
+    keccak256(bytes)
 }

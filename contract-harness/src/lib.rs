@@ -3,12 +3,19 @@
 //! payments, discards every write of a reverted call, and answers ArbSys (block number and hash)
 //! and the sha256 precompile. Calls go through the real ABI router with calldata encoded from
 //! the checked-in `contract/abi/ITaskContract.sol`.
+//!
+//! The test network (`net`) and the property test (`invariants`) work on any [`ProtocolChain`]:
+//! this chain, and the devnet running the real WASM.
 
 mod chain;
 mod host;
+pub mod invariants;
+pub mod net;
+mod protocol_chain;
 pub mod vrf;
 
-pub use chain::{Chain, Log, Revert};
+pub use chain::{state_digest, Chain, Log, Revert};
+pub use protocol_chain::ProtocolChain;
 pub use vrf::Key;
 
 alloy_sol_types::sol!(

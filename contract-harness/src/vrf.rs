@@ -7,6 +7,7 @@ use protocol::vrf::VrfSecretKey;
 #[derive(Clone, Debug)]
 pub struct Key {
     vrf: VrfSecretKey,
+    secret: [u8; 32],
     pub address: Address,
     /// X || Y.
     pub public_key: [u8; 64],
@@ -23,9 +24,15 @@ impl Key {
         let address = Address::from_slice(&keccak256(public_key)[12..]);
         Key {
             vrf,
+            secret: digest.0,
             address,
             public_key,
         }
+    }
+
+    /// The secret scalar, big-endian (also the account's signing key).
+    pub fn secret(&self) -> [u8; 32] {
+        self.secret
     }
 
     /// An 81-byte proof for `alpha` and its beta.

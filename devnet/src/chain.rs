@@ -208,6 +208,19 @@ impl Chain {
         self.state.storage(a, slot)
     }
 
+    /// Every non-zero slot of `a`, sorted.
+    pub fn storage_of(&self, a: &Address) -> Vec<(B256, B256)> {
+        let mut slots: Vec<(B256, B256)> = self
+            .state
+            .storage_slots(a)
+            .into_iter()
+            .map(|slot| (slot, self.state.storage(a, &slot)))
+            .filter(|(_, value)| !value.is_zero())
+            .collect();
+        slots.sort();
+        slots
+    }
+
     pub fn increase_time(&mut self, seconds: u64) {
         self.time_offset += seconds;
     }

@@ -107,6 +107,14 @@ impl Chain {
         self.state.begin_transaction();
     }
 
+    /// anvil_setCode: code an activated program already has runs at once; other Stylus code
+    /// needs activation.
+    pub fn set_code(&mut self, address: Address, code: Bytes) {
+        self.state.begin_transaction();
+        self.state.set_code(address, code);
+        self.state.begin_transaction();
+    }
+
     /// Writes the chain to `path` (through a temporary file and a rename, so a crash while saving
     /// leaves the previous file whole).
     pub fn save(&self, path: &Path) -> Result<()> {

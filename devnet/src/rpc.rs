@@ -481,6 +481,12 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
             chain.set_balance(address, balance);
             Ok(Value::Null)
         }
+        "anvil_setCode" | "hardhat_setCode" => {
+            let address: Address = param(p, 0, "address")?;
+            let code: Bytes = param(p, 1, "code")?;
+            chain.set_code(address, code);
+            Ok(Value::Null)
+        }
         other => Err(RpcError {
             code: -32601,
             message: format!("method {other} is not supported by the devnet"),

@@ -1,6 +1,6 @@
 //! Keeping the chain: `devnet --state FILE` saves on SIGTERM and a restart continues where it
 //! stopped (contract state, programs, blocks, receipts, logs, nonces); `evm_snapshot` /
-//! `evm_revert` and `anvil_setBalance` for tests.
+//! `evm_revert`, `anvil_setBalance` and `anvil_setCode` for tests.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -156,6 +156,13 @@ async fn snapshots_revert_and_balances_can_be_set() {
         .unwrap();
     assert!(set.is_null());
     assert_eq!(provider.get_balance(who).await.unwrap(), U256::from(12345));
+    let code = alloy::primitives::Bytes::from_static(&[0x60, 0x00]);
+    let set: serde_json::Value = provider
+        .raw_request("anvil_setCode".into(), (who, code.clone()))
+        .await
+        .unwrap();
+    assert!(set.is_null());
+    assert_eq!(provider.get_code_at(who).await.unwrap(), code);
 
     let contract = net
         .deploy_task_contract(&TestConfig::with_dev_accounts(&net.signers, U256::from(1)))

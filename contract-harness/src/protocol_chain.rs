@@ -1,0 +1,39 @@
+//! What the contract's scenario tests ask of a chain, so that the same scenarios run on the
+//! native harness and on any other host of the contract (the devnet runs them on the real WASM).
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolCall;
+
+use crate::Revert;
+
+pub trait ProtocolChain {
+    /// The task contract.
+    fn contract(&self) -> Address;
+    /// The VRF verifier program the contract is initialised with.
+    fn verifier(&self) -> Address;
+    fn set_balance(&self, account: Address, wei: U256);
+    fn balance(&self, account: Address) -> U256;
+    /// Makes `account` refuse the value the contract pushes to it, or accept it again.
+    fn reject_payments(&self, account: Address, reject: bool);
+    /// Moves the clock on by `seconds`.
+    fn advance(&self, seconds: u64);
+    /// A transaction from `from` paying `value` to the contract: its return data or its revert.
+    fn send_raw(&self, from: Address, value: U256, calldata: &[u8]) -> Result<Vec<u8>, Revert>;
+    /// A read-only call (eth_call): nothing it does is kept.
+    fn view_raw(&self, calldata: &[u8]) -> Result<Vec<u8>, Revert>;
+    /// A digest of the contract's storage and balance, to check that a refused call changed
+    /// nothing.
+    fn contract_state(&self) -> B256;
+
+    /// A typed transaction.
+    fn send<C: SolCall>(&self, from: Address, value: U256, call: C) -> Result<C::Return, Revert> {
+        let out = self.send_raw(from, value, &call.abi_encode())?;
+        Ok(C::abi_decode_returns_validate(&out).expect("return data decodes"))
+    }
+
+    /// A typed read-only call.
+    fn view<C: SolCall>(&self, call: C) -> Result<C::Return, Revert> {
+        let out = self.view_raw(&call.abi_encode())?;
+        Ok(C::abi_decode_returns_validate(&out).expect("return data decodes"))
+    }
+}

@@ -1,0 +1,247 @@
+//! The contract's property test (`contract_harness::invariants`) on the devnet: the release WASM
+//! of both programs deployed by CREATE + activation and run in wasmtime, every call a signed
+//! transaction with real balances. After every step the contract's real balance must equal the
+//! stakes plus the fees of live tasks plus the credits, and a reverted transaction must leave the
+//! contract's storage and balance as they were. Accounts that refuse payments get code that always
+//! reverts.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::eips::eip2718::Encodable2718;
+use alloy::network::TxSignerSync;
+use alloy::primitives::{Address, Bytes, TxKind, B256, U256};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
+use contract_harness::invariants::{op, run};
+use contract_harness::net::{sender_keys, Net};
+use contract_harness::{state_digest, ProtocolChain, Revert};
+use devnet::exec::Outcome;
+use devnet::program::{compress, init_code};
+use devnet::{CallRequest, Chain};
+use proptest::prelude::*;
+
+const CHAIN_ID: u64 = devnet::testnet::CHAIN_ID;
+const GAS: u64 = 20_000_000;
+const ARB_WASM: Address = Address::new([
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x71,
+]);
+
+alloy::sol! {
+    function activateProgram(address program) returns (uint16 version, uint256 dataFee);
+}
+
+/// The devnet chain (in process, no HTTP) with both programs deployed.
+struct Devnet {
+    chain: RefCell<Chain>,
+    contract: Address,
+    verifier: Address,
+    signers: HashMap<Address, PrivateKeySigner>,
+    /// Activated code of a program whose every call reverts: what a refusing account gets.
+    refusing_code: Bytes,
+    /// What the last transaction cost its sender in gas.
+    last_fee: Cell<U256>,
+}
+
+impl Devnet {
+    fn new(contract_wasm: &[u8], verifier_wasm: &[u8]) -> Devnet {
+        let deployer = PrivateKeySigner::random();
+        let mut signers: HashMap<Address, PrivateKeySigner> = sender_keys()
+            .iter()
+            .map(|k| {
+                let signer = PrivateKeySigner::from_bytes(&B256::new(k.secret())).unwrap();
+                assert_eq!(signer.address(), k.address);
+                (k.address, signer)
+            })
+            .collect();
+        signers.insert(deployer.address(), deployer.clone());
+        let funded = [(deployer.address(), U256::from(10u128.pow(21)))];
+        let mut net = Devnet {
+            chain: RefCell::new(Chain::new(CHAIN_ID, &funded).unwrap()),
+            contract: Address::ZERO,
+            verifier: Address::ZERO,
+            signers,
+            refusing_code: Bytes::new(),
+            last_fee: Cell::new(U256::ZERO),
+        };
+        let refusing = wat::parse_str(
+            r#"(module
+                 (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+                 (memory (export "memory") 1)
+                 (func (export "user_entrypoint") (param i32) (result i32) i32.const 1))"#,
+        )
+        .unwrap();
+        let refusing = net.deploy(deployer.address(), &refusing);
+        net.refusing_code = net.chain.borrow().code(&refusing);
+        net.verifier = net.deploy(deployer.address(), verifier_wasm);
+        net.contract = net.deploy(deployer.address(), contract_wasm);
+        net
+    }
+
+    /// CREATE of `wasm` as cargo-stylus deploys it, then activation through ArbWasm.
+    fn deploy(&self, from: Address, wasm: &[u8]) -> Address {
+        let hash = self
+            .transact(from, TxKind::Create, U256::ZERO, init_code(&compress(wasm)))
+            .expect("CREATE is accepted");
+        let address = {
+            let chain = self.chain.borrow();
+            let tx = chain.transaction(&hash).unwrap();
+            assert!(tx.success, "CREATE failed: {}", tx.output);
+            tx.contract_address.unwrap()
+        };
+        let activate = activateProgramCall { program: address }.abi_encode();
+        let hash = self
+            .transact(from, TxKind::Call(ARB_WASM), U256::ZERO, activate)
+            .expect("activation is accepted");
+        assert!(self.chain.borrow().transaction(&hash).unwrap().success);
+        address
+    }
+
+    /// A signed EIP-1559 transaction from `from`, mined at once; its hash.
+    fn transact(
+        &self,
+        from: Address,
+        to: TxKind,
+        value: U256,
+        input: Vec<u8>,
+    ) -> Result<B256, devnet::TxError> {
+        let signer = self
+            .signers
+            .get(&from)
+            .unwrap_or_else(|| panic!("no key for sender {from}"));
+        let mut chain = self.chain.borrow_mut();
+        let mut tx = TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce: chain.nonce(&from),
+            gas_limit: GAS,
+            max_fee_per_gas: devnet::chain::BASE_FEE as u128,
+            max_priority_fee_per_gas: 0,
+            to,
+            value,
+            access_list: Default::default(),
+            input: input.into(),
+        };
+        let signature = signer.sign_transaction_sync(&mut tx).unwrap();
+        let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
+        chain.send_raw_transaction(&raw)
+    }
+}
+
+impl ProtocolChain for Devnet {
+    fn contract(&self) -> Address {
+        self.contract
+    }
+
+    fn verifier(&self) -> Address {
+        self.verifier
+    }
+
+    fn set_balance(&self, account: Address, wei: U256) {
+        self.chain.borrow_mut().set_balance(account, wei);
+    }
+
+    fn balance(&self, account: Address) -> U256 {
+        self.chain.borrow().balance(&account)
+    }
+
+    fn reject_payments(&self, account: Address, reject: bool) {
+        let code = if reject {
+            self.refusing_code.clone()
+        } else {
+            Bytes::new()
+        };
+        self.chain.borrow_mut().set_code(account, code);
+    }
+
+    fn advance(&self, seconds: u64) {
+        self.chain.borrow_mut().increase_time(seconds);
+    }
+
+    fn send_raw(&self, from: Address, value: U256, calldata: &[u8]) -> Result<Vec<u8>, Revert> {
+        let hash = self
+            .transact(from, TxKind::Call(self.contract), value, calldata.to_vec())
+            .unwrap_or_else(|e| panic!("the devnet refused a transaction: {e}"));
+        let chain = self.chain.borrow();
+        let tx = chain.transaction(&hash).unwrap();
+        self.last_fee
+            .set(U256::from(tx.gas_used) * U256::from(tx.effective_gas_price));
+        if tx.success {
+            Ok(tx.output.to_vec())
+        } else {
+            Err(Revert {
+                data: tx.output.to_vec(),
+            })
+        }
+    }
+
+    fn view_raw(&self, calldata: &[u8]) -> Result<Vec<u8>, Revert> {
+        let request = CallRequest {
+            to: Some(self.contract),
+            data: Bytes::copy_from_slice(calldata),
+            ..Default::default()
+        };
+        let result = self.chain.borrow_mut().call(&request).unwrap();
+        match result.outcome {
+            Outcome::Success => Ok(result.output),
+            _ => Err(Revert {
+                data: result.output,
+            }),
+        }
+    }
+
+    fn contract_state(&self) -> B256 {
+        let chain = self.chain.borrow();
+        let slots: Vec<(U256, B256)> = chain
+            .storage_of(&self.contract)
+            .into_iter()
+            .map(|(slot, value)| (U256::from_be_bytes(slot.0), value))
+            .collect();
+        state_digest(&slots, chain.balance(&self.contract))
+    }
+}
+
+fn programs() -> &'static (Vec<u8>, Vec<u8>) {
+    static PROGRAMS: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+    PROGRAMS.get_or_init(|| devnet::testnet::build_programs().expect("release WASM builds"))
+}
+
+#[test]
+fn a_refusing_account_gets_a_credit_on_the_devnet() {
+    // The mechanism the property test relies on, checked once directly.
+    let (contract, verifier) = programs();
+    let mut net = Net::on(Devnet::new(contract, verifier));
+    net.join(0);
+    let node = net.nodes[0].address;
+    let t = net.create_sampled(false, 2 * contract_harness::net::ETH);
+    net.upload_params(t.commitment).unwrap();
+    net.submit(t.commitment, &[1u8; 8]).unwrap();
+    net.validate_single(t.commitment).unwrap();
+    net.chain.reject_payments(node, true);
+    let before = net.chain.balance(node);
+    net.upload_result(t.commitment).unwrap();
+    let fee = U256::from(2 * contract_harness::net::ETH);
+    let credit = net
+        .chain
+        .view(contract_harness::ITaskContract::creditOfCall { account: node })
+        .unwrap();
+    assert_eq!(credit, fee);
+    assert_eq!(net.chain.balance(node), before);
+    net.chain.reject_payments(node, false);
+    net.call_as(node, contract_harness::ITaskContract::withdrawCall {})
+        .unwrap();
+    let gas = net.chain.last_fee.get();
+    assert!(gas > U256::ZERO);
+    assert_eq!(net.chain.balance(node), before + fee - gas);
+}
+
+proptest! {
+    // Each case deploys afresh and sends up to 60 transactions with ~30 views after each.
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn ether_is_never_stuck_on_the_real_wasm(ops in proptest::collection::vec(op(), 1..60)) {
+        let (contract, verifier) = programs();
+        run(Net::on(Devnet::new(contract, verifier)), &ops)?;
+    }
+}
