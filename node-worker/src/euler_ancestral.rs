@@ -33,7 +33,7 @@ fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
 }
 
 /// The training noise schedule: cumulative products of 1 - beta.
-fn alphas_cumprod(cfg: &SchedulerFileConfig) -> Result<Vec<f64>, String> {
+pub(crate) fn alphas_cumprod(cfg: &SchedulerFileConfig) -> Result<Vec<f64>, String> {
     let n = cfg.num_train_timesteps;
     let betas: Vec<f64> = match cfg.beta_schedule.as_str() {
         "linear" => linspace(cfg.beta_start, cfg.beta_end, n),

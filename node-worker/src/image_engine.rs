@@ -1,8 +1,8 @@
 //! Image generation with Stable Diffusion (the 1.x / 2.x architecture: one CLIP text encoder, a
 //! UNet and a VAE) in the diffusers layout, every size read from the model's own config files.
-//! The initial noise comes from our seeded generator; the scheduler is DDIM with eta 0, or Euler
-//! ancestral whose step noise continues the same seeded stream, so the same task on the same
-//! hardware gives the same PNG bytes.
+//! The initial noise comes from our seeded generator; the scheduler is DDIM with eta 0,
+//! DPM-Solver++ 2M (no noise of its own), or Euler ancestral whose step noise continues the same
+//! seeded stream, so the same task on the same hardware gives the same PNG bytes.
 
 use candle_core::{DType, Device, IndexOp, Tensor};
 use candle_nn::VarBuilder;
@@ -16,6 +16,7 @@ use candle_transformers::models::stable_diffusion::unet_2d::{
 use candle_transformers::models::stable_diffusion::vae::{AutoEncoderKL, AutoEncoderKLConfig};
 use protocol::image_params::{ImageParams, Scheduler};
 
+use crate::dpm_solver::DpmSolver;
 use crate::euler_ancestral::EulerAncestral;
 use protocol::params_error::ParamsError;
 use serde::Deserialize;
@@ -438,12 +439,6 @@ impl ImageEngine {
         mut on_step: impl FnMut(usize, usize),
     ) -> Result<Vec<Vec<u8>>, ImageEngineError> {
         let c = &params.task_config;
-        if params.scheduler == Scheduler::DpmSolverMultistep {
-            return Err(ImageEngineError::Params(ParamsError::new(
-                "scheduler",
-                "dpm_solver_multistep is not supported by this worker version (use ddim or euler_ancestral)",
-            )));
-        }
         let factor = self.vae_config.downscale();
         let (w, h) = (c.image_width as usize, c.image_height as usize);
         if w % factor != 0 || h % factor != 0 {
@@ -476,6 +471,10 @@ impl ImageEngine {
                     EulerAncestral::new(&self.scheduler_file, steps)
                         .map_err(|e| ImageEngineError::Params(ParamsError::new("scheduler", e)))?,
                 ),
+                Scheduler::DpmSolverMultistep => Sampler::Dpm(
+                    DpmSolver::new(&self.scheduler_file, steps)
+                        .map_err(|e| ImageEngineError::Params(ParamsError::new("scheduler", e)))?,
+                ),
                 _ => Sampler::Ddim(self.scheduler.build(steps).map_err(run_err)?),
             };
             let noise = rng.normal_vec(latent_len, 1.0);
@@ -501,6 +500,17 @@ impl ImageEngine {
                 } else {
                     noise_pred
                 };
+                let flat = |x: &Tensor| {
+                    x.flatten_all()
+                        .and_then(|x| x.to_dtype(DType::F32))
+                        .and_then(|x| x.to_vec1::<f32>())
+                        .map_err(run_err)
+                };
+                let to_latents = |values: Vec<f32>| {
+                    Tensor::from_vec(values, shape, &self.device)
+                        .and_then(|x| x.to_dtype(self.dtype))
+                        .map_err(run_err)
+                };
                 latents = match &mut sampler {
                     Sampler::Ddim(d) => {
                         d.step(&noise_pred, t as usize, &latents).map_err(run_err)?
@@ -512,16 +522,10 @@ impl ImageEngine {
                         } else {
                             vec![0.0; latent_len]
                         };
-                        let flat = |x: &Tensor| {
-                            x.flatten_all()
-                                .and_then(|x| x.to_dtype(DType::F32))
-                                .and_then(|x| x.to_vec1::<f32>())
-                                .map_err(run_err)
-                        };
-                        let next = e.step(step, &flat(&noise_pred)?, &flat(&latents)?, &noise);
-                        Tensor::from_vec(next, shape, &self.device)
-                            .and_then(|x| x.to_dtype(self.dtype))
-                            .map_err(run_err)?
+                        to_latents(e.step(step, &flat(&noise_pred)?, &flat(&latents)?, &noise))?
+                    }
+                    Sampler::Dpm(d) => {
+                        to_latents(d.step(step, &flat(&noise_pred)?, &flat(&latents)?))?
                     }
                 };
                 on_step(i * steps + step + 1, total);
@@ -536,11 +540,12 @@ impl ImageEngine {
     }
 }
 
-/// The denoising schedule of one image: candle's DDIM (eta 0, no noise of its own) or our Euler
-/// ancestral sampler fed from the task's seeded stream.
+/// The denoising schedule of one image: candle's DDIM (eta 0, no noise of its own), our
+/// DPM-Solver++ (no noise either) or our Euler ancestral sampler fed from the task's seeded stream.
 enum Sampler {
     Ddim(Box<dyn candle_transformers::models::stable_diffusion::schedulers::Scheduler>),
     Euler(EulerAncestral),
+    Dpm(DpmSolver),
 }
 
 impl Sampler {
@@ -548,6 +553,7 @@ impl Sampler {
         match self {
             Sampler::Ddim(d) => d.init_noise_sigma(),
             Sampler::Euler(e) => e.init_noise_sigma,
+            Sampler::Dpm(d) => d.init_noise_sigma(),
         }
     }
 
@@ -555,6 +561,7 @@ impl Sampler {
         match self {
             Sampler::Ddim(d) => d.timesteps().iter().map(|t| *t as f64).collect(),
             Sampler::Euler(e) => e.timesteps.clone(),
+            Sampler::Dpm(d) => d.timesteps.clone(),
         }
     }
 
@@ -567,6 +574,8 @@ impl Sampler {
         match self {
             Sampler::Ddim(d) => d.scale_model_input(input, t as usize).map_err(run_err),
             Sampler::Euler(e) => (input / e.input_scale(step)).map_err(run_err),
+            // The variance-preserving form feeds the sample unscaled.
+            Sampler::Dpm(_) => Ok(input),
         }
     }
 }

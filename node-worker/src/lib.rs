@@ -3,6 +3,7 @@
 
 pub mod clip_text;
 pub mod config;
+pub mod dpm_solver;
 pub mod euler_ancestral;
 pub mod execution;
 pub mod gpu;

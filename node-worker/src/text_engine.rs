@@ -1,5 +1,6 @@
-//! Text generation with candle: Llama-architecture models from safetensors + config.json +
-//! tokenizer.json, or quantized GGUF files whose tokenizer is rebuilt from the GGUF metadata.
+//! Text generation with candle: Llama-architecture models (Llama, Mistral) and Qwen2 (the same with
+//! biases on the attention's q/k/v projections) from safetensors + config.json + tokenizer.json,
+//! or quantized GGUF files whose tokenizer is rebuilt from the GGUF metadata.
 //! Decoding is seeded and runs token by token on one device, so the same task on the same
 //! hardware gives the same bytes.
 
@@ -13,6 +14,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 use candle_transformers::models::llama::{self, Llama, LlamaConfig, LlamaEosToks};
 use candle_transformers::models::quantized_llama::ModelWeights;
+use candle_transformers::models::qwen2;
 use protocol::params_error::ParamsError;
 use protocol::text_params::{ChatMessage, DType as ParamsDType, Role, TextParams};
 use protocol::text_result::{Choice, TextResult, Usage};
@@ -46,7 +48,39 @@ enum Model {
         config: llama::Config,
         dtype: DType,
     },
+    Qwen2(Box<qwen2::ModelForCausalLM>),
     Gguf(ModelWeights),
+}
+
+/// The decoder a safetensors model's config.json asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Architecture {
+    Llama,
+    Qwen2,
+}
+
+impl Architecture {
+    /// From `model_type`; a config without one is read as Llama.
+    fn of(config: &serde_json::Value) -> Result<Architecture, TextEngineError> {
+        match config.get("model_type").and_then(|t| t.as_str()) {
+            None | Some("llama" | "mistral") => Ok(Architecture::Llama),
+            Some("qwen2") => Ok(Architecture::Qwen2),
+            // Loading another architecture's weights into a Llama would silently drop what it
+            // has beyond Llama (Qwen2's biases were one such case), so refuse it.
+            Some(other) => Err(load_err(format!(
+                "config.json: model_type {other:?} is not supported (llama, mistral, qwen2)"
+            ))),
+        }
+    }
+}
+
+fn safetensors_dtype(dtype: ParamsDType, device: &Device) -> DType {
+    match (dtype, device.is_cpu()) {
+        (ParamsDType::Float16, _) => DType::F16,
+        (ParamsDType::Bfloat16, _) => DType::BF16,
+        (ParamsDType::Auto, false) => DType::BF16,
+        (ParamsDType::Float32 | ParamsDType::Auto, _) => DType::F32,
+    }
 }
 
 /// How chat messages become one prompt string, chosen from the tokenizer's special tokens.
@@ -140,37 +174,49 @@ impl TextEngine {
                 weights,
             } => {
                 let text = std::fs::read_to_string(config).map_err(load_err)?;
-                let config: LlamaConfig = serde_json::from_str(&text)
-                    .map_err(|e| load_err(format!("{}: {e}", "config.json")))?;
-                let config = config.into_config(false);
+                let json: serde_json::Value = serde_json::from_str(&text)
+                    .map_err(|e| load_err(format!("config.json: {e}")))?;
+                let architecture = Architecture::of(&json)?;
                 let tokenizer = Tokenizer::from_file(tokenizer).map_err(load_err)?;
-                let dtype = match (dtype, device.is_cpu()) {
-                    (ParamsDType::Float16, _) => DType::F16,
-                    (ParamsDType::Bfloat16, _) => DType::BF16,
-                    (ParamsDType::Auto, false) => DType::BF16,
-                    (ParamsDType::Float32 | ParamsDType::Auto, _) => DType::F32,
-                };
+                let dtype = safetensors_dtype(dtype, device);
                 // SAFETY: the weight files are memory-mapped read-only; the cache is ours and
                 // files are only ever replaced by rename, never rewritten in place.
                 let vb = unsafe { VarBuilder::from_mmaped_safetensors(weights, dtype, device) }
                     .map_err(load_err)?;
-                let model = Llama::load(vb, &config).map_err(load_err)?;
-                let eos: BTreeSet<u32> = match &config.eos_token_id {
-                    Some(LlamaEosToks::Single(id)) => [*id].into(),
-                    Some(LlamaEosToks::Multiple(ids)) => ids.iter().copied().collect(),
-                    None => BTreeSet::new(),
-                };
-                let context = config.max_position_embeddings;
-                (
-                    Model::Llama {
-                        model: Box::new(model),
-                        config,
-                        dtype,
-                    },
-                    tokenizer,
-                    eos,
-                    context,
-                )
+                if architecture == Architecture::Qwen2 {
+                    let config: qwen2::Config = serde_json::from_value(json)
+                        .map_err(|e| load_err(format!("config.json: {e}")))?;
+                    let context = config.max_position_embeddings;
+                    let model = qwen2::ModelForCausalLM::new(&config, vb).map_err(load_err)?;
+                    // Qwen2's end tokens are the tokenizer's (`<|im_end|>`, `<|endoftext|>`).
+                    (
+                        Model::Qwen2(Box::new(model)),
+                        tokenizer,
+                        BTreeSet::new(),
+                        context,
+                    )
+                } else {
+                    let config: LlamaConfig = serde_json::from_value(json)
+                        .map_err(|e| load_err(format!("config.json: {e}")))?;
+                    let config = config.into_config(false);
+                    let model = Llama::load(vb, &config).map_err(load_err)?;
+                    let eos: BTreeSet<u32> = match &config.eos_token_id {
+                        Some(LlamaEosToks::Single(id)) => [*id].into(),
+                        Some(LlamaEosToks::Multiple(ids)) => ids.iter().copied().collect(),
+                        None => BTreeSet::new(),
+                    };
+                    let context = config.max_position_embeddings;
+                    (
+                        Model::Llama {
+                            model: Box::new(model),
+                            config,
+                            dtype,
+                        },
+                        tokenizer,
+                        eos,
+                        context,
+                    )
+                }
             }
             TextModelFiles::Gguf { file } => {
                 let mut reader = File::open(file).map_err(load_err)?;
@@ -261,10 +307,12 @@ impl TextEngine {
             Model::Llama { config, dtype, .. } => {
                 Some(llama::Cache::new(true, *dtype, config, &self.device).map_err(run_err)?)
             }
-            Model::Gguf(_) => None,
+            Model::Qwen2(_) | Model::Gguf(_) => None,
         };
-        if let Model::Gguf(model) = &mut self.model {
-            model.clear_kv_cache();
+        match &mut self.model {
+            Model::Qwen2(model) => model.clear_kv_cache(),
+            Model::Gguf(model) => model.clear_kv_cache(),
+            Model::Llama { .. } => {}
         }
 
         let mut generated: Vec<u32> = Vec::new();
@@ -282,6 +330,10 @@ impl TextEngine {
             let logits = match (&mut self.model, cache.as_mut()) {
                 (Model::Llama { model, .. }, Some(cache)) => model.forward(&input, position, cache),
                 (Model::Gguf(model), _) => model.forward(&input, position),
+                // (batch, 1, vocab): the logits of the last position only.
+                (Model::Qwen2(model), _) => {
+                    model.forward(&input, position).and_then(|l| l.squeeze(0))
+                }
                 (Model::Llama { .. }, None) => unreachable!("a Llama model always has a cache"),
             }
             .and_then(|l| l.squeeze(0))

@@ -18,7 +18,7 @@ use crate::image_engine::{UNetFileConfig, VaeFileConfig};
 use crate::model_cache;
 use crate::seeded_rng::SeededRng;
 
-/// Shape of a tiny Llama.
+/// Shape of a tiny Llama-family model.
 #[derive(Debug, Clone, Copy)]
 pub struct TinyLlama {
     pub hidden: usize,
@@ -27,6 +27,10 @@ pub struct TinyLlama {
     pub heads: usize,
     pub kv_heads: usize,
     pub seed: u64,
+    /// Qwen2's layout: `model_type` "qwen2" and biases on the q, k and v projections.
+    pub qwen2: bool,
+    /// Scale of the Qwen2 biases (0 writes zero biases).
+    pub bias_scale: f32,
 }
 
 impl Default for TinyLlama {
@@ -38,6 +42,8 @@ impl Default for TinyLlama {
             heads: 4,
             kv_heads: 2,
             seed: 1,
+            qwen2: false,
+            bias_scale: 0.5,
         }
     }
 }
@@ -85,9 +91,14 @@ impl TinyLlama {
         let im_end = tokenizer
             .token_to_id("<|im_end|>")
             .ok_or("the tokenizer lacks <|im_end|>")?;
-        let config = serde_json::json!({
-            "architectures": ["LlamaForCausalLM"],
-            "model_type": "llama",
+        let (architecture, model_type) = if self.qwen2 {
+            ("Qwen2ForCausalLM", "qwen2")
+        } else {
+            ("LlamaForCausalLM", "llama")
+        };
+        let mut config = serde_json::json!({
+            "architectures": [architecture],
+            "model_type": model_type,
             "hidden_size": self.hidden,
             "intermediate_size": self.intermediate,
             "num_hidden_layers": self.layers,
@@ -101,6 +112,12 @@ impl TinyLlama {
             "eos_token_id": im_end,
             "tie_word_embeddings": false,
         });
+        if self.qwen2 {
+            config["hidden_act"] = "silu".into();
+            config["sliding_window"] = 512.into();
+            config["max_window_layers"] = self.layers.into();
+            config["use_sliding_window"] = false.into();
+        }
         let config_path = dir.join("config.json");
         std::fs::write(&config_path, config.to_string()).map_err(|e| e.to_string())?;
         let tokenizer_path = dir.join("tokenizer.json");
@@ -132,6 +149,13 @@ impl TinyLlama {
                     true,
                 ),
             ]);
+            if self.qwen2 {
+                shapes.extend([
+                    (format!("{p}.self_attn.q_proj.bias"), vec![h], false),
+                    (format!("{p}.self_attn.k_proj.bias"), vec![kv], false),
+                    (format!("{p}.self_attn.v_proj.bias"), vec![kv], false),
+                ]);
+            }
         }
         let mut rng = SeededRng::new(self.seed);
         let mut tensors = HashMap::new();
@@ -139,6 +163,8 @@ impl TinyLlama {
             let n: usize = shape.iter().product();
             let mut values = if is_norm {
                 vec![1.0f32; n]
+            } else if name.ends_with(".bias") {
+                rng.normal_vec(n, self.bias_scale)
             } else {
                 rng.normal_vec(n, 0.2)
             };

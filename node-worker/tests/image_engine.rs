@@ -96,21 +96,15 @@ fn a_tiny_stable_diffusion_draws_the_same_pngs_for_the_same_seed() {
         images(cache.path(), params(12, 0.0, 2, "euler_ancestral"))
     );
 
-    // A scheduler this version does not run is a parameter error, the same on every node.
-    let out = tempfile::tempdir().unwrap();
-    let outcome = run_job(
-        &job(
-            cache.path(),
-            out.path(),
-            params(1, 0.0, 1, "dpm_solver_multistep"),
-        ),
-        false,
-    )
-    .unwrap();
-    assert!(
-        matches!(&outcome, Outcome::ParamsError { field, .. } if field == "scheduler"),
-        "{outcome:?}"
+    // DPM-Solver++ adds no noise of its own: deterministic, and its own images.
+    let dpm = images(cache.path(), params(11, 0.0, 2, "dpm_solver_multistep"));
+    assert_eq!(dpm.len(), 2);
+    assert_eq!(
+        dpm,
+        images(cache.path(), params(11, 0.0, 2, "dpm_solver_multistep"))
     );
+    assert_ne!(dpm, first);
+    assert_ne!(dpm, euler);
 }
 
 #[test]

@@ -91,6 +91,55 @@ fn a_tiny_llama_answers_deterministically_from_the_cache() {
     assert_eq!(result.canonical_bytes(), sampled);
 }
 
+/// A tiny Qwen2 (biases of this scale on q/k/v) installed in a fresh cache: the engine's greedy
+/// answer, and the bytes of a seeded sampled run through the job runner.
+fn qwen2_answers(bias_scale: f32) -> (TextResult, Vec<u8>) {
+    let cache = tempfile::tempdir().unwrap();
+    let tiny = TinyLlama {
+        qwen2: true,
+        bias_scale,
+        ..Default::default()
+    };
+    tiny.install(cache.path(), MODEL).unwrap();
+    let files = find_text_model(cache.path(), MODEL).unwrap();
+    let mut engine = TextEngine::load(&files, &candle_core::Device::Cpu, DType::Auto).unwrap();
+    let greedy = engine
+        .generate(
+            &TextParams::from_json(&params(5, 16, false)).unwrap(),
+            |_, _| {},
+        )
+        .unwrap();
+    (greedy, run_in_process(cache.path(), params(5, 16, true)))
+}
+
+#[test]
+fn a_qwen2_model_runs_deterministically_with_its_attention_biases() {
+    let (greedy, sampled) = qwen2_answers(0.5);
+    assert!(greedy.usage.completion_tokens > 0);
+    assert_eq!((greedy.clone(), sampled.clone()), qwen2_answers(0.5));
+    // The same weights with zero biases answer otherwise: the biases are loaded and used (a
+    // Llama loader would ignore them).
+    let (unbiased, unbiased_sampled) = qwen2_answers(0.0);
+    assert_ne!(greedy.choices[0].message, unbiased.choices[0].message);
+    assert_ne!(sampled, unbiased_sampled);
+}
+
+#[test]
+fn an_unsupported_architecture_is_refused_at_load() {
+    let cache = tempfile::tempdir().unwrap();
+    TinyLlama::default().install(cache.path(), MODEL).unwrap();
+    let files = find_text_model(cache.path(), MODEL).unwrap();
+    let node_worker::model_cache::TextModelFiles::Safetensors { config, .. } = &files else {
+        panic!("a safetensors model");
+    };
+    let text = std::fs::read_to_string(config).unwrap();
+    std::fs::write(config, text.replace("\"llama\"", "\"gpt_neox\"")).unwrap();
+    let err = TextEngine::load(&files, &candle_core::Device::Cpu, DType::Auto)
+        .err()
+        .expect("a gpt_neox config is refused");
+    assert!(err.to_string().contains("gpt_neox"), "{err}");
+}
+
 #[test]
 fn a_prompt_beyond_the_context_is_a_parameter_error_and_a_missing_model_a_local_failure() {
     let cache = tempfile::tempdir().unwrap();
