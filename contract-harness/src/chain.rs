@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use alloy_primitives::{keccak256, Address, B256, U256};
-use alloy_sol_types::{SolEvent, SolInterface as _};
+use alloy_sol_types::SolInterface as _;
 
 use crate::host::Frame;
 use crate::ITaskContract::ITaskContractErrors;
@@ -106,20 +106,6 @@ impl Chain {
     pub fn last_slots_written(&self) -> usize {
         self.world.borrow().slots_written.len()
     }
-
-    /// Logs of the last successful transaction.
-    pub fn last_logs(&self) -> Vec<Log> {
-        self.world.borrow().logs.clone()
-    }
-
-    /// Decoded events of type `E` in the last transaction.
-    pub fn events<E: SolEvent>(&self) -> Vec<E> {
-        self.last_logs()
-            .iter()
-            .filter(|l| l.topics.first() == Some(&E::SIGNATURE_HASH))
-            .map(|l| E::decode_raw_log(l.topics.iter().copied(), &l.data).expect("event decodes"))
-            .collect()
-    }
 }
 
 impl ProtocolChain for Chain {
@@ -180,6 +166,10 @@ impl ProtocolChain for Chain {
         let out = task_contract::call(frame, calldata);
         *self.world.borrow_mut() = snapshot;
         out.map_err(|data| Revert { data })
+    }
+
+    fn last_logs(&self) -> Vec<Log> {
+        self.world.borrow().logs.clone()
     }
 
     fn contract_state(&self) -> B256 {

@@ -5,17 +5,19 @@
 //! the checked-in `contract/abi/ITaskContract.sol`.
 //!
 //! The test network (`net`) and the property test (`invariants`) work on any [`ProtocolChain`]:
-//! this chain, and the devnet running the real WASM.
+//! this chain, stylus-sdk's test VM ([`TestVmChain`]), and the devnet running the real WASM.
 
 mod chain;
 mod host;
 pub mod invariants;
 pub mod net;
 mod protocol_chain;
+mod test_vm;
 pub mod vrf;
 
 pub use chain::{state_digest, Chain, Log, Revert};
 pub use protocol_chain::ProtocolChain;
+pub use test_vm::TestVmChain;
 pub use vrf::Key;
 
 alloy_sol_types::sol!(

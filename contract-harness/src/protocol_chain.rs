@@ -2,9 +2,9 @@
 //! native harness and on any other host of the contract (the devnet runs them on the real WASM).
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolEvent};
 
-use crate::Revert;
+use crate::{Log, Revert};
 
 pub trait ProtocolChain {
     /// The task contract.
@@ -21,6 +21,8 @@ pub trait ProtocolChain {
     fn send_raw(&self, from: Address, value: U256, calldata: &[u8]) -> Result<Vec<u8>, Revert>;
     /// A read-only call (eth_call): nothing it does is kept.
     fn view_raw(&self, calldata: &[u8]) -> Result<Vec<u8>, Revert>;
+    /// The logs of the last transaction, if it succeeded.
+    fn last_logs(&self) -> Vec<Log>;
     /// A digest of the contract's storage and balance, to check that a refused call changed
     /// nothing.
     fn contract_state(&self) -> B256;
@@ -29,6 +31,15 @@ pub trait ProtocolChain {
     fn send<C: SolCall>(&self, from: Address, value: U256, call: C) -> Result<C::Return, Revert> {
         let out = self.send_raw(from, value, &call.abi_encode())?;
         Ok(C::abi_decode_returns_validate(&out).expect("return data decodes"))
+    }
+
+    /// The events of type `E` of the last transaction.
+    fn events<E: SolEvent>(&self) -> Vec<E> {
+        self.last_logs()
+            .iter()
+            .filter(|l| l.topics.first() == Some(&E::SIGNATURE_HASH))
+            .map(|l| E::decode_raw_log(l.topics.iter().copied(), &l.data).expect("event decodes"))
+            .collect()
     }
 
     /// A typed read-only call.

@@ -29,8 +29,7 @@ fn score(which: u8) -> Vec<u8> {
     }
 }
 
-fn run_row(members: [M; 3], expected: [u8; 3]) {
-    let mut net = Net::new();
+fn run_row<C: ProtocolChain>(mut net: Net<C>, members: [M; 3], expected: [u8; 3]) {
     for i in 0..3 {
         net.join(i);
     }
@@ -117,7 +116,7 @@ fn run_row(members: [M; 3], expected: [u8; 3]) {
         );
     }
     // Nothing is left in escrow: the contract holds exactly the remaining stakes.
-    assert_eq!(net.chain.balance(net.chain.contract), net.stakes());
+    assert_eq!(net.chain.balance(net.chain.contract()), net.stakes());
     for t in &ts {
         assert!(
             net.status(t.commitment) >= status::END_INVALIDATED || net.status(t.commitment) == GV
@@ -125,12 +124,23 @@ fn run_row(members: [M; 3], expected: [u8; 3]) {
     }
 }
 
+/// Each row as two tests, `row::harness` on the native chain and `row::test_vm` on stylus-sdk's
+/// test VM.
 macro_rules! rows {
     ($($name:ident: [$($m:expr),*] => [$($s:expr),*];)*) => {$(
-        #[test]
-        fn $name() {
-            use M::*;
-            run_row([$($m),*], [$($s),*]);
+        mod $name {
+            use super::M::*;
+            use super::*;
+
+            #[test]
+            fn harness() {
+                run_row(Net::new(), [$($m),*], [$($s),*]);
+            }
+
+            #[test]
+            fn test_vm() {
+                run_row(Net::on(contract_harness::TestVmChain::new()), [$($m),*], [$($s),*]);
+            }
         }
     )*};
 }

@@ -1,6 +1,7 @@
 //! Through the contract's ABI: an error report validated alone, the checks of validateTaskGroup,
 //! QoS kick-out, and model locality with DownloadModel hints.
 
+#[macro_use]
 mod common;
 
 use alloy_primitives::{keccak256, B256, U256};
@@ -11,9 +12,9 @@ use contract_harness::ITaskContract::{
 
 const FEE: u128 = 3 * ETH;
 
-#[test]
-fn an_error_report_validated_alone_ends_aborted_with_the_fee_refunded() {
-    let mut net = Net::new();
+fn an_error_report_validated_alone_ends_aborted_with_the_fee_refunded<C: ProtocolChain>(
+    mut net: Net<C>,
+) {
     net.join(0);
     let t = net.create_sampled(false, FEE);
     let node = net.selected(t.commitment);
@@ -37,12 +38,10 @@ fn an_error_report_validated_alone_ends_aborted_with_the_fee_refunded() {
     assert_eq!(n.status, node_status::AVAILABLE, "the node is free again");
     assert_eq!(n.stake, wei(MIN_STAKE), "and not blamed");
     assert_eq!(n.recentTaskScores.first(), Some(&10));
-    assert_eq!(net.chain.balance(net.chain.contract), net.stakes());
+    assert_eq!(net.chain.balance(net.chain.contract()), net.stakes());
 }
 
-#[test]
-fn validate_task_group_checks_its_members() {
-    let mut net = Net::new();
+fn validate_task_group_checks_its_members<C: ProtocolChain>(mut net: Net<C>) {
     for i in 0..3 {
         net.join(i);
     }
@@ -81,9 +80,7 @@ fn validate_task_group_checks_its_members() {
     assert_eq!(net.status(t3.commitment), status::END_GROUP_REFUND);
 }
 
-#[test]
-fn a_group_whose_first_task_was_not_sampled_is_refused() {
-    let mut net = Net::new();
+fn a_group_whose_first_task_was_not_sampled_is_refused<C: ProtocolChain>(mut net: Net<C>) {
     for i in 0..3 {
         net.join(i);
     }
@@ -107,16 +104,14 @@ fn a_group_whose_first_task_was_not_sampled_is_refused() {
 }
 
 /// Runs one task on the only node and lets it time out after the parameters were uploaded.
-fn time_out_once(net: &mut Net) {
+fn time_out_once<C: ProtocolChain>(net: &mut Net<C>) {
     let t = net.create(FEE);
     net.upload_params(t.commitment).unwrap();
     net.chain.advance(TIMEOUT + 1);
     net.abort(net.app.address, t.commitment, 1).unwrap();
 }
 
-#[test]
-fn a_node_that_keeps_timing_out_is_kicked_out_with_its_stake() {
-    let mut net = Net::new();
+fn a_node_that_keeps_timing_out_is_kicked_out_with_its_stake<C: ProtocolChain>(mut net: Net<C>) {
     net.join(0);
     let node = net.nodes[0].address;
     let before = net.chain.balance(node);
@@ -136,15 +131,13 @@ fn a_node_that_keeps_timing_out_is_kicked_out_with_its_stake() {
     assert_eq!(info.status, node_status::QUIT);
     assert_eq!(info.stake, U256::ZERO);
     assert_eq!(net.chain.balance(node), before + wei(MIN_STAKE));
-    assert_eq!(net.chain.balance(net.chain.contract), U256::ZERO);
+    assert_eq!(net.chain.balance(net.chain.contract()), U256::ZERO);
     // With no node left, the next task waits in the queue.
     let t = net.create(FEE);
     assert_eq!(net.status(t.commitment), status::QUEUED);
 }
 
-#[test]
-fn dispatch_prefers_model_holders_and_hints_downloads() {
-    let mut net = Net::new();
+fn dispatch_prefers_model_holders_and_hints_downloads<C: ProtocolChain>(mut net: Net<C>) {
     // Node 0 holds "sd15", nodes 1 to 4 hold another model.
     net.join(0);
     for i in 1..5 {
@@ -191,9 +184,7 @@ fn dispatch_prefers_model_holders_and_hints_downloads() {
     assert_eq!(net.selected(t.commitment), net.nodes[2].address);
 }
 
-#[test]
-fn the_remaining_reverts_name_their_errors() {
-    let mut net = Net::new();
+fn the_remaining_reverts_name_their_errors<C: ProtocolChain>(mut net: Net<C>) {
     net.join(0);
     let node = net.nodes[0].address;
 
@@ -285,3 +276,12 @@ fn the_remaining_reverts_name_their_errors() {
     assert!(matches!(err(tampered), E::InvalidVRFProof(_)));
     net.validate_single(t.commitment).unwrap();
 }
+
+on_both_hosts!(
+    an_error_report_validated_alone_ends_aborted_with_the_fee_refunded,
+    validate_task_group_checks_its_members,
+    a_group_whose_first_task_was_not_sampled_is_refused,
+    a_node_that_keeps_timing_out_is_kicked_out_with_its_stake,
+    dispatch_prefers_model_holders_and_hints_downloads,
+    the_remaining_reverts_name_their_errors,
+);

@@ -1,6 +1,7 @@
 //! The task contract end to end through its ABI: configuration, the node registry, dispatch and
 //! the queue, the task state machine with its callers and reverts, validation and settlement.
 
+#[macro_use]
 mod common;
 
 use alloy_primitives::{Address, B256, U256};
@@ -8,9 +9,7 @@ use alloy_sol_types::SolCall;
 use common::*;
 use contract_harness::ITaskContract::{self, ITaskContractErrors as E};
 
-#[test]
-fn initialize_runs_once_and_only_the_owner_reconfigures() {
-    let net = Net::new();
+fn initialize_runs_once_and_only_the_owner_reconfigures<C: ProtocolChain>(net: Net<C>) {
     assert!(matches!(
         err(net.chain.send(net.app.address, U256::ZERO, net.init_call())),
         E::AlreadyInitialized(_)
@@ -22,7 +21,7 @@ fn initialize_runs_once_and_only_the_owner_reconfigures() {
             net.owner.address,
             net.relay.address,
             net.treasury,
-            net.chain.verifier
+            net.chain.verifier()
         )
     );
     assert_eq!(
@@ -34,7 +33,7 @@ fn initialize_runs_once_and_only_the_owner_reconfigures() {
         owner: net.owner.address,
         relay: net.relay.address,
         treasury: net.treasury,
-        vrf_verifier: net.chain.verifier,
+        vrf_verifier: net.chain.verifier(),
         min_stake: wei(2 * MIN_STAKE),
         task_timeout: 900,
         distance_threshold: 10,
@@ -65,8 +64,12 @@ fn initialize_runs_once_and_only_the_owner_reconfigures() {
 }
 
 #[test]
-fn calls_before_initialize_revert() {
-    let chain = contract_harness::Chain::new();
+fn calls_before_initialize_revert_on_both_hosts() {
+    calls_before_initialize_revert(contract_harness::Chain::new());
+    calls_before_initialize_revert(contract_harness::TestVmChain::new());
+}
+
+fn calls_before_initialize_revert<C: ProtocolChain>(chain: C) {
     let app = contract_harness::Key::from_seed(9);
     chain.set_balance(app.address, wei(ETH));
     let net_call = ITaskContract::pauseCall {};
@@ -89,9 +92,7 @@ fn calls_before_initialize_revert() {
     ));
 }
 
-#[test]
-fn malformed_unknown_and_unpaid_calls_have_clear_errors() {
-    let net = Net::new();
+fn malformed_unknown_and_unpaid_calls_have_clear_errors<C: ProtocolChain>(net: Net<C>) {
     let from = net.app.address;
     let r = net
         .chain
@@ -124,9 +125,7 @@ fn malformed_unknown_and_unpaid_calls_have_clear_errors() {
     ));
 }
 
-#[test]
-fn join_checks_stake_key_and_gpu_and_reports_the_node() {
-    let net = Net::new();
+fn join_checks_stake_key_and_gpu_and_reports_the_node<C: ProtocolChain>(net: Net<C>) {
     let n = &net.nodes[0];
     let call = |value: u128, key: &[u8; 64], gpu: &str, vram: u64| {
         net.chain.send(
@@ -175,9 +174,7 @@ fn join_checks_stake_key_and_gpu_and_reports_the_node() {
     assert_eq!(net.chain.view(ITaskContract::nodeCountCall {}).unwrap(), 1);
 }
 
-#[test]
-fn single_task_runs_to_end_success_and_pays_the_node() {
-    let mut net = Net::new();
+fn single_task_runs_to_end_success_and_pays_the_node<C: ProtocolChain>(mut net: Net<C>) {
     net.join(0);
     let node = net.nodes[0].address;
     let t = net.create_sampled(false, 3 * ETH);
@@ -243,12 +240,10 @@ fn single_task_runs_to_end_success_and_pays_the_node() {
     // Final: every later call reverts.
     assert!(matches!(err(net.upload_result(c)), E::IllegalTaskState(_)));
     // The contract holds exactly the stake.
-    assert_eq!(net.chain.balance(net.chain.contract), net.stakes());
+    assert_eq!(net.chain.balance(net.chain.contract()), net.stakes());
 }
 
-#[test]
-fn create_task_reverts_on_bad_input() {
-    let mut net = Net::new();
+fn create_task_reverts_on_bad_input<C: ProtocolChain>(mut net: Net<C>) {
     let t = net.new_task(B256::repeat_byte(7));
     assert!(matches!(err(net.create_task(&t, 0)), E::ZeroTaskFee(_)));
     let r = net
@@ -275,12 +270,12 @@ fn create_task_reverts_on_bad_input() {
         E::TaskAlreadyExists(_)
     ));
     // A revert keeps nothing: the fee of a failed call is not taken.
-    assert_eq!(net.chain.balance(net.chain.contract), wei(ETH));
+    assert_eq!(net.chain.balance(net.chain.contract()), wei(ETH));
 }
 
-#[test]
-fn queued_tasks_go_to_the_next_node_by_price_and_the_cheapest_is_evicted() {
-    let mut net = Net::new();
+fn queued_tasks_go_to_the_next_node_by_price_and_the_cheapest_is_evicted<C: ProtocolChain>(
+    mut net: Net<C>,
+) {
     // No node: everything queues. Prices 1, 3, 2, 4 ETH (size 1).
     let fees = [1, 3, 2, 4];
     let tasks: Vec<Task> = fees.iter().map(|f| net.create(f * ETH)).collect();
@@ -328,9 +323,7 @@ fn queued_tasks_go_to_the_next_node_by_price_and_the_cheapest_is_evicted() {
     assert_eq!(net.status(c), status::END_ABORTED);
 }
 
-#[test]
-fn dispatch_respects_gpu_vram_and_version() {
-    let mut net = Net::new();
+fn dispatch_respects_gpu_vram_and_version<C: ProtocolChain>(mut net: Net<C>) {
     net.join_with(&net.nodes[0], "A100", 80, [1, 0, 0], &[])
         .unwrap();
     net.join_with(&net.nodes[1], "RTX 4090", 24, [2, 0, 0], &[])
@@ -355,9 +348,7 @@ fn dispatch_respects_gpu_vram_and_version() {
     assert_eq!(net.status(t3.commitment), status::QUEUED);
 }
 
-#[test]
-fn timeouts_decide_who_may_abort_and_when() {
-    let mut net = Net::new();
+fn timeouts_decide_who_may_abort_and_when<C: ProtocolChain>(mut net: Net<C>) {
     net.join(0);
     let t = net.create(2 * ETH);
     let c = t.commitment;
@@ -396,9 +387,7 @@ fn timeouts_decide_who_may_abort_and_when() {
     assert_eq!(net.node_info(node).status, node_status::AVAILABLE);
 }
 
-#[test]
-fn pause_and_quit_while_busy_wait_for_the_task() {
-    let mut net = Net::new();
+fn pause_and_quit_while_busy_wait_for_the_task<C: ProtocolChain>(mut net: Net<C>) {
     net.join(0);
     let node = net.nodes[0].address;
     let t = net.create_sampled(false, ETH);
@@ -414,7 +403,7 @@ fn pause_and_quit_while_busy_wait_for_the_task() {
     // Fee and stake both returned; the node is gone.
     assert_eq!(net.chain.balance(node), before + wei(ETH) + wei(MIN_STAKE));
     assert_eq!(net.node_info(node).status, node_status::QUIT);
-    assert_eq!(net.chain.balance(net.chain.contract), U256::ZERO);
+    assert_eq!(net.chain.balance(net.chain.contract()), U256::ZERO);
 
     net.join(1);
     let n1 = net.nodes[1].address;
@@ -430,9 +419,7 @@ fn pause_and_quit_while_busy_wait_for_the_task() {
     assert_eq!(net.status(queued.commitment), status::STARTED);
 }
 
-#[test]
-fn a_refused_payment_is_credited_and_withdrawn() {
-    let mut net = Net::new();
+fn a_refused_payment_is_credited_and_withdrawn<C: ProtocolChain>(mut net: Net<C>) {
     net.join(0);
     let node = net.nodes[0].address;
     let t = net.create_sampled(false, 2 * ETH);
@@ -448,7 +435,7 @@ fn a_refused_payment_is_credited_and_withdrawn() {
         wei(2 * ETH)
     );
     assert_eq!(
-        net.chain.balance(net.chain.contract),
+        net.chain.balance(net.chain.contract()),
         net.stakes() + wei(2 * ETH)
     );
     // Still refusing: withdraw reverts and keeps the credit.
@@ -471,3 +458,16 @@ fn a_refused_payment_is_credited_and_withdrawn() {
         E::NothingToWithdraw(_)
     ));
 }
+
+on_both_hosts!(
+    initialize_runs_once_and_only_the_owner_reconfigures,
+    malformed_unknown_and_unpaid_calls_have_clear_errors,
+    join_checks_stake_key_and_gpu_and_reports_the_node,
+    single_task_runs_to_end_success_and_pays_the_node,
+    create_task_reverts_on_bad_input,
+    queued_tasks_go_to_the_next_node_by_price_and_the_cheapest_is_evicted,
+    dispatch_respects_gpu_vram_and_version,
+    timeouts_decide_who_may_abort_and_when,
+    pause_and_quit_while_busy_wait_for_the_task,
+    a_refused_payment_is_credited_and_withdrawn,
+);

@@ -42,6 +42,8 @@ struct Devnet {
     refusing_code: Bytes,
     /// What the last transaction cost its sender in gas.
     last_fee: Cell<U256>,
+    /// The logs of the last transaction.
+    last_logs: RefCell<Vec<contract_harness::Log>>,
 }
 
 impl Devnet {
@@ -64,6 +66,7 @@ impl Devnet {
             signers,
             refusing_code: Bytes::new(),
             last_fee: Cell::new(U256::ZERO),
+            last_logs: RefCell::default(),
         };
         let refusing = wat::parse_str(
             r#"(module
@@ -166,6 +169,15 @@ impl ProtocolChain for Devnet {
         let tx = chain.transaction(&hash).unwrap();
         self.last_fee
             .set(U256::from(tx.gas_used) * U256::from(tx.effective_gas_price));
+        *self.last_logs.borrow_mut() = tx
+            .logs
+            .iter()
+            .map(|l| contract_harness::Log {
+                address: l.address,
+                topics: l.topics.clone(),
+                data: l.data.to_vec(),
+            })
+            .collect();
         if tx.success {
             Ok(tx.output.to_vec())
         } else {
@@ -188,6 +200,10 @@ impl ProtocolChain for Devnet {
                 data: result.output,
             }),
         }
+    }
+
+    fn last_logs(&self) -> Vec<contract_harness::Log> {
+        self.last_logs.borrow().clone()
     }
 
     fn contract_state(&self) -> B256 {
