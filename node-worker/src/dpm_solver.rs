@@ -8,7 +8,7 @@
 //! lambda = ln(alpha / sigma) with that prediction (first order) or with the prediction and its
 //! change since the previous step (second order).
 
-use crate::euler_ancestral::{alphas_cumprod, Prediction};
+use crate::euler_ancestral::{alphas_cumprod, check_sampler_config, Prediction};
 use crate::image_engine::SchedulerFileConfig;
 
 #[derive(Debug, Clone)]
@@ -27,18 +27,7 @@ pub struct DpmSolver {
 impl DpmSolver {
     pub fn new(cfg: &SchedulerFileConfig, steps: usize) -> Result<DpmSolver, String> {
         let n = cfg.num_train_timesteps;
-        if steps == 0 || steps > n {
-            return Err(format!("steps must be between 1 and {n}"));
-        }
-        let prediction = match cfg.prediction_type.as_str() {
-            "epsilon" => Prediction::Epsilon,
-            "v_prediction" => Prediction::VPrediction,
-            other => {
-                return Err(format!(
-                    "prediction_type {other:?} is not supported by dpm_solver_multistep"
-                ))
-            }
-        };
+        let prediction = check_sampler_config(cfg, steps, "dpm_solver_multistep")?;
         // diffusers' spacings for this scheduler: `linspace` and `leading` divide the range into
         // steps + 1 points and drop the one nearest 0; timesteps are whole, rounded as numpy does
         // (halves to even).

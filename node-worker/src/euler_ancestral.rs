@@ -66,6 +66,26 @@ pub(crate) fn alphas_cumprod(cfg: &SchedulerFileConfig) -> Result<Vec<f64>, Stri
         .collect())
 }
 
+/// The checks every sampler of ours makes: a step count the training schedule allows, and a
+/// prediction type it can turn into a denoised sample. The prediction type.
+pub(crate) fn check_sampler_config(
+    cfg: &SchedulerFileConfig,
+    steps: usize,
+    sampler: &str,
+) -> Result<Prediction, String> {
+    let n = cfg.num_train_timesteps;
+    if steps == 0 || steps > n {
+        return Err(format!("steps must be between 1 and {n}"));
+    }
+    match cfg.prediction_type.as_str() {
+        "epsilon" => Ok(Prediction::Epsilon),
+        "v_prediction" => Ok(Prediction::VPrediction),
+        other => Err(format!(
+            "prediction_type {other:?} is not supported by {sampler}"
+        )),
+    }
+}
+
 /// Linear interpolation of `ys` (given at 0, 1, 2, ...) at `x`.
 fn interp(x: f64, ys: &[f64]) -> f64 {
     let last = ys.len() - 1;
@@ -83,18 +103,7 @@ fn interp(x: f64, ys: &[f64]) -> f64 {
 impl EulerAncestral {
     pub fn new(cfg: &SchedulerFileConfig, steps: usize) -> Result<EulerAncestral, String> {
         let n = cfg.num_train_timesteps;
-        if steps == 0 || steps > n {
-            return Err(format!("steps must be between 1 and {n}"));
-        }
-        let prediction = match cfg.prediction_type.as_str() {
-            "epsilon" => Prediction::Epsilon,
-            "v_prediction" => Prediction::VPrediction,
-            other => {
-                return Err(format!(
-                    "prediction_type {other:?} is not supported by euler_ancestral"
-                ))
-            }
-        };
+        let prediction = check_sampler_config(cfg, steps, "euler_ancestral")?;
         let full: Vec<f64> = alphas_cumprod(cfg)?
             .iter()
             .map(|a| ((1.0 - a) / a).sqrt())
