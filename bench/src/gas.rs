@@ -10,18 +10,11 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context, Result};
 use devnet::testnet::{public_key, TestConfig, Testnet, TEST_GPU};
-use protocol::bindings::ITaskContractInstance;
+use protocol::bindings::{ITaskContractInstance, IVrfVerifier};
 use protocol::sampling::{sample, TaskSecret};
 use protocol::task_status::{AbortReason, TaskStatus};
 use protocol::vrf::VrfSecretKey;
 use protocol::TaskType;
-
-alloy::sol! {
-    #[sol(rpc)]
-    interface IVrfVerifier {
-        function verify(bytes publicKey, bytes alpha, bytes proof) external view returns (bytes32);
-    }
-}
 
 /// The GPU of every node here.
 const GPU: &str = TEST_GPU;

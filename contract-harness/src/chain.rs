@@ -10,6 +10,7 @@ use alloy_sol_types::SolInterface as _;
 use crate::host::Frame;
 use crate::ITaskContract::ITaskContractErrors;
 use crate::ProtocolChain;
+use task_contract::chain::{ARB_BLOCK_HASH, ARB_BLOCK_NUMBER};
 
 /// An emitted log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +65,21 @@ impl World {
         *self.balances.entry(from).or_default() -= value;
         *self.balances.entry(to).or_default() += value;
         Ok(())
+    }
+
+    /// What ArbSys answers in block `block_number`: `arbBlockNumber()`, or `arbBlockHash(n)` for
+    /// the 256 blocks before it; `None` (a revert) otherwise.
+    pub fn arb_sys(block_number: u64, data: &[u8]) -> Option<Vec<u8>> {
+        let current = U256::from(block_number);
+        if data == ARB_BLOCK_NUMBER {
+            return Some(current.to_be_bytes_vec());
+        }
+        let n = data
+            .strip_prefix(&ARB_BLOCK_HASH)
+            .filter(|n| n.len() == 32)
+            .map(U256::from_be_slice)?;
+        (n < current && current - n <= U256::from(256))
+            .then(|| World::block_hash(n.to::<u64>()).to_vec())
     }
 
     /// The hash of block `n`, a fixed function of the number.

@@ -11,7 +11,7 @@ use stylus_sdk::stylus_core::host::*;
 
 use crate::chain::World;
 
-use task_contract::chain::{ARB_BLOCK_HASH, ARB_BLOCK_NUMBER, ARB_SYS};
+use task_contract::chain::ARB_SYS;
 use vrf_verifier::SHA256_PRECOMPILE;
 
 #[derive(Clone)]
@@ -53,22 +53,7 @@ impl Frame {
     /// A static call: ArbSys, the sha256 precompile, or the VRF verifier program.
     fn static_call(&self, to: Address, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
         if to == ARB_SYS {
-            let world = self.world.borrow();
-            let selector = data.get(..4);
-            return if selector == Some(&ARB_BLOCK_NUMBER[..]) {
-                Ok(U256::from(world.block_number).to_be_bytes_vec())
-            } else if selector == Some(&ARB_BLOCK_HASH[..]) && data.len() == 36 {
-                let n = U256::from_be_slice(&data[4..]);
-                // Like ArbSys: only the 256 blocks before the current one have a hash.
-                if n >= U256::from(world.block_number)
-                    || U256::from(world.block_number) - n > U256::from(256)
-                {
-                    return Err(Vec::new());
-                }
-                Ok(World::block_hash(n.to::<u64>()).to_vec())
-            } else {
-                Err(Vec::new())
-            };
+            return World::arb_sys(self.world.borrow().block_number, data).ok_or_else(Vec::new);
         }
         if to == SHA256_PRECOMPILE {
             return Ok(sha2::Sha256::digest(data).to_vec());

@@ -14,19 +14,16 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::{sol, SolCall};
+use alloy_sol_types::SolCall;
+use protocol::bindings::IVrfVerifier;
 use stylus_sdk::stylus_core::host::{
     AccountAccess, BlockAccess, MessageAccess, StorageAccess, UnsafeCallAccess,
 };
 use stylus_sdk::testing::TestVM;
-use task_contract::chain::{ARB_BLOCK_HASH, ARB_BLOCK_NUMBER, ARB_SYS};
+use task_contract::chain::ARB_SYS;
 
 use crate::chain::{state_digest, World};
 use crate::{Log, ProtocolChain, Revert};
-
-sol! {
-    function verify(bytes public_key, bytes alpha, bytes proof) returns (bytes32);
-}
 
 pub struct TestVmChain {
     pub vm: TestVM,
@@ -182,22 +179,11 @@ impl task_contract::Host for VmHost<'_> {
     }
     fn static_call(&self, to: &Address, calldata: &[u8]) -> Option<Vec<u8>> {
         if *to == ARB_SYS {
-            let number = self.chain.vm.block_number();
-            if calldata == ARB_BLOCK_NUMBER {
-                return Some(U256::from(number).to_be_bytes_vec());
-            }
-            let asked = calldata
-                .strip_prefix(&ARB_BLOCK_HASH)
-                .filter(|n| n.len() == 32)
-                .map(U256::from_be_slice)?;
-            // Like ArbSys: only the 256 blocks before the current one have a hash.
-            let current = U256::from(number);
-            return (asked < current && current - asked <= U256::from(256))
-                .then(|| World::block_hash(asked.to::<u64>()).to_vec());
+            return World::arb_sys(self.chain.vm.block_number(), calldata);
         }
         if *to == self.chain.verifier {
-            let call = verifyCall::abi_decode(calldata).ok()?;
-            let beta = protocol::vrf::verify(&call.public_key, &call.alpha, &call.proof).ok()?;
+            let call = IVrfVerifier::verifyCall::abi_decode(calldata).ok()?;
+            let beta = protocol::vrf::verify(&call.publicKey, &call.alpha, &call.proof).ok()?;
             return Some(beta.to_vec());
         }
         None

@@ -18,19 +18,13 @@ use contract_harness::invariants::{op, run};
 use contract_harness::net::{sender_keys, Net};
 use contract_harness::{state_digest, ProtocolChain, Revert};
 use devnet::exec::Outcome;
+use devnet::precompiles::{ArbWasm, ARB_WASM};
 use devnet::program::{compress, init_code};
 use devnet::{CallRequest, Chain};
 use proptest::prelude::*;
 
 const CHAIN_ID: u64 = devnet::testnet::CHAIN_ID;
 const GAS: u64 = 20_000_000;
-const ARB_WASM: Address = Address::new([
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x71,
-]);
-
-alloy::sol! {
-    function activateProgram(address program) returns (uint16 version, uint256 dataFee);
-}
 
 /// The devnet chain (in process, no HTTP) with both programs deployed.
 struct Devnet {
@@ -93,7 +87,7 @@ impl Devnet {
             assert!(tx.success, "CREATE failed: {}", tx.output);
             tx.contract_address.unwrap()
         };
-        let activate = activateProgramCall { program: address }.abi_encode();
+        let activate = ArbWasm::activateProgramCall { program: address }.abi_encode();
         let hash = self
             .transact(from, TxKind::Call(ARB_WASM), U256::ZERO, activate)
             .expect("activation is accepted");

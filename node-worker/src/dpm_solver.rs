@@ -8,7 +8,9 @@
 //! lambda = ln(alpha / sigma) with that prediction (first order) or with the prediction and its
 //! change since the previous step (second order).
 
-use crate::euler_ancestral::{alphas_cumprod, check_sampler_config, Prediction};
+use crate::euler_ancestral::{
+    alphas_cumprod, check_sampler_config, trailing_timesteps, Prediction,
+};
 use crate::image_engine::SchedulerFileConfig;
 
 #[derive(Debug, Clone)]
@@ -43,12 +45,7 @@ impl DpmSolver {
                     .map(|i| (i * ratio + cfg.steps_offset) as f64)
                     .collect()
             }
-            "trailing" => {
-                let ratio = n as f64 / steps as f64;
-                (0..steps)
-                    .map(|i| (n as f64 - i as f64 * ratio).round() - 1.0)
-                    .collect()
-            }
+            "trailing" => trailing_timesteps(n, steps),
             other => return Err(format!("timestep_spacing {other:?} is not supported")),
         };
         let cumprod = alphas_cumprod(cfg)?;

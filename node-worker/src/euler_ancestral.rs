@@ -86,6 +86,15 @@ pub(crate) fn check_sampler_config(
     }
 }
 
+/// diffusers' `trailing` spacing (the same for every scheduler): `steps` timesteps counted down
+/// from the last one, `n / steps` apart.
+pub(crate) fn trailing_timesteps(n: usize, steps: usize) -> Vec<f64> {
+    let ratio = n as f64 / steps as f64;
+    (0..steps)
+        .map(|i| (n as f64 - i as f64 * ratio).round() - 1.0)
+        .collect()
+}
+
 /// Linear interpolation of `ys` (given at 0, 1, 2, ...) at `x`.
 fn interp(x: f64, ys: &[f64]) -> f64 {
     let last = ys.len() - 1;
@@ -120,12 +129,7 @@ impl EulerAncestral {
                     .map(|i| (i * ratio + cfg.steps_offset) as f64)
                     .collect()
             }
-            "trailing" => {
-                let ratio = n as f64 / steps as f64;
-                (0..steps)
-                    .map(|i| (n as f64 - i as f64 * ratio).round() - 1.0)
-                    .collect()
-            }
+            "trailing" => trailing_timesteps(n, steps),
             other => return Err(format!("timestep_spacing {other:?} is not supported")),
         };
         let mut sigmas: Vec<f64> = timesteps.iter().map(|t| interp(*t, &full)).collect();

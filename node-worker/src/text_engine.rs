@@ -174,8 +174,8 @@ impl TextEngine {
                 weights,
             } => {
                 let text = std::fs::read_to_string(config).map_err(load_err)?;
-                let json: serde_json::Value = serde_json::from_str(&text)
-                    .map_err(|e| load_err(format!("config.json: {e}")))?;
+                let config_err = |e: serde_json::Error| load_err(format!("config.json: {e}"));
+                let json: serde_json::Value = serde_json::from_str(&text).map_err(config_err)?;
                 let architecture = Architecture::of(&json)?;
                 let tokenizer = Tokenizer::from_file(tokenizer).map_err(load_err)?;
                 let dtype = safetensors_dtype(dtype, device);
@@ -184,8 +184,7 @@ impl TextEngine {
                 let vb = unsafe { VarBuilder::from_mmaped_safetensors(weights, dtype, device) }
                     .map_err(load_err)?;
                 if architecture == Architecture::Qwen2 {
-                    let config: qwen2::Config = serde_json::from_value(json)
-                        .map_err(|e| load_err(format!("config.json: {e}")))?;
+                    let config: qwen2::Config = serde_json::from_value(json).map_err(config_err)?;
                     let context = config.max_position_embeddings;
                     let model = qwen2::ModelForCausalLM::new(&config, vb).map_err(load_err)?;
                     // Qwen2's end tokens are the tokenizer's (`<|im_end|>`, `<|endoftext|>`).
@@ -196,8 +195,7 @@ impl TextEngine {
                         context,
                     )
                 } else {
-                    let config: LlamaConfig = serde_json::from_value(json)
-                        .map_err(|e| load_err(format!("config.json: {e}")))?;
+                    let config: LlamaConfig = serde_json::from_value(json).map_err(config_err)?;
                     let config = config.into_config(false);
                     let model = Llama::load(vb, &config).map_err(load_err)?;
                     let eos: BTreeSet<u32> = match &config.eos_token_id {

@@ -14,3 +14,11 @@ mod generated {
 pub use generated::ITaskContract;
 
 pub use ITaskContract::{ITaskContractErrors, ITaskContractEvents, ITaskContractInstance};
+
+alloy::sol! {
+    /// The VRF verifier program (`vrf-verifier/`), which the task contract static-calls.
+    #[sol(rpc)]
+    interface IVrfVerifier {
+        function verify(bytes publicKey, bytes alpha, bytes proof) external view returns (bytes32);
+    }
+}
