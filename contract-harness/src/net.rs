@@ -332,6 +332,17 @@ impl<C: ProtocolChain> Net<C> {
         panic!("no task with sampling = {want} in 200 tries");
     }
 
+    /// Node 0 joins and runs an unsampled SD task paying `fee` up to `Validated`: parameters,
+    /// score and validation alone. The task and the node.
+    pub fn validated_single_task(&mut self, fee: u128) -> (Task, Address) {
+        self.join(0);
+        let t = self.create_sampled(false, fee);
+        self.upload_params(t.commitment).unwrap();
+        self.submit(t.commitment, &[1u8; 8]).unwrap();
+        self.validate_single(t.commitment).unwrap();
+        (t, self.nodes[0].address)
+    }
+
     /// Three SD tasks of one group paying `fee` each, the first sampled, each started on a node.
     /// Unsampled first tasks are left to time out and aborted by the application.
     pub fn create_group(&mut self, fee: u128) -> [Task; 3] {

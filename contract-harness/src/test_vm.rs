@@ -275,12 +275,7 @@ mod tests {
         use crate::net::{Net, ETH};
         use crate::ITaskContract;
         let mut net = Net::on(TestVmChain::new());
-        net.join(0);
-        let node = net.nodes[0].address;
-        let t = net.create_sampled(false, 2 * ETH);
-        net.upload_params(t.commitment).unwrap();
-        net.submit(t.commitment, &[1u8; 8]).unwrap();
-        net.validate_single(t.commitment).unwrap();
+        let (t, node) = net.validated_single_task(2 * ETH);
         let fee = U256::from(2 * ETH);
         let before = net.chain.balance(node);
         net.chain

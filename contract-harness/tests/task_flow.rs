@@ -420,12 +420,7 @@ fn pause_and_quit_while_busy_wait_for_the_task<C: ProtocolChain>(mut net: Net<C>
 }
 
 fn a_refused_payment_is_credited_and_withdrawn<C: ProtocolChain>(mut net: Net<C>) {
-    net.join(0);
-    let node = net.nodes[0].address;
-    let t = net.create_sampled(false, 2 * ETH);
-    net.upload_params(t.commitment).unwrap();
-    net.submit(t.commitment, &[1u8; 8]).unwrap();
-    net.validate_single(t.commitment).unwrap();
+    let (t, node) = net.validated_single_task(2 * ETH);
     net.chain.reject_payments(node, true);
     net.upload_result(t.commitment).unwrap();
     assert_eq!(

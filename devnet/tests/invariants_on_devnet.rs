@@ -221,12 +221,7 @@ fn a_refusing_account_gets_a_credit_on_the_devnet() {
     // The mechanism the property test relies on, checked once directly.
     let (contract, verifier) = programs();
     let mut net = Net::on(Devnet::new(contract, verifier));
-    net.join(0);
-    let node = net.nodes[0].address;
-    let t = net.create_sampled(false, 2 * contract_harness::net::ETH);
-    net.upload_params(t.commitment).unwrap();
-    net.submit(t.commitment, &[1u8; 8]).unwrap();
-    net.validate_single(t.commitment).unwrap();
+    let (t, node) = net.validated_single_task(2 * contract_harness::net::ETH);
     net.chain.reject_payments(node, true);
     let before = net.chain.balance(node);
     net.upload_result(t.commitment).unwrap();
