@@ -45,9 +45,9 @@ fn main() {
         )
         .unwrap();
     report("resume (takes the queued task)", &net);
-    net.chain.advance(TIMEOUT + 1);
+    net.chain.advance(UPLOAD_TIMEOUT + 1);
     net.abort(net.app.address, q.commitment, 1).unwrap();
-    report("abortTask (after timeout)", &net);
+    report("abortTask (Started, past its deadline)", &net);
     net.chain
         .send(net.nodes[1].address, U256::ZERO, ITaskContract::quitCall {})
         .unwrap();

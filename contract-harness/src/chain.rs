@@ -42,6 +42,9 @@ pub struct World {
     pub timestamp: u64,
     pub block_number: u64,
     pub verifier: Address,
+    /// The task contract's extension program, which runs on the contract's storage when the
+    /// contract delegates to it.
+    pub extension: Address,
     /// Slots whose value changed during the current transaction.
     pub slots_written: HashSet<(Address, U256)>,
 }
@@ -88,11 +91,12 @@ impl World {
     }
 }
 
-/// A chain with the task contract and the VRF verifier deployed.
+/// A chain with the task contract (core and extension programs) and the VRF verifier deployed.
 pub struct Chain {
     world: Rc<RefCell<World>>,
     pub contract: Address,
     pub verifier: Address,
+    pub extension: Address,
 }
 
 impl Default for Chain {
@@ -105,16 +109,19 @@ impl Chain {
     pub fn new() -> Chain {
         let contract = Address::repeat_byte(0xC0);
         let verifier = Address::repeat_byte(0xF1);
+        let extension = Address::repeat_byte(0xE1);
         let world = World {
             timestamp: 1_700_000_000,
             block_number: 1_000,
             verifier,
+            extension,
             ..Default::default()
         };
         Chain {
             world: Rc::new(RefCell::new(world)),
             contract,
             verifier,
+            extension,
         }
     }
 
@@ -131,6 +138,10 @@ impl ProtocolChain for Chain {
 
     fn verifier(&self) -> Address {
         self.verifier
+    }
+
+    fn extension(&self) -> Address {
+        self.extension
     }
 
     fn set_balance(&self, a: Address, v: U256) {
@@ -153,6 +164,10 @@ impl ProtocolChain for Chain {
 
     fn advance(&self, seconds: u64) {
         self.world.borrow_mut().timestamp += seconds;
+    }
+
+    fn now(&self) -> u64 {
+        self.world.borrow().timestamp
     }
 
     /// Mines a block, moves `value` from `from` to the contract, runs the call, and undoes

@@ -313,4 +313,11 @@ impl task_contract::Host for Frame {
     fn static_call(&self, to: &Address, calldata: &[u8]) -> Option<Vec<u8>> {
         Frame::static_call(self, *to, calldata).ok()
     }
+    /// The extension program runs in this frame (same storage, sender and value).
+    fn delegate_call(&self, to: &Address, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+        if *to != self.world.borrow().extension {
+            return Err(Vec::new());
+        }
+        task_contract::extension::call(self.clone(), calldata)
+    }
 }

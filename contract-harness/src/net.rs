@@ -6,11 +6,23 @@ use crate::ITaskContract::{self, ITaskContractErrors as E};
 use crate::{Chain, Key, ProtocolChain, Revert};
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::SolCall;
+use protocol::contract_settings::ContractSettings;
+use protocol::sampling::{params_commitment, params_salt};
 
 pub const ETH: u128 = 1_000_000_000_000_000_000;
 pub const MIN_STAKE: u128 = ETH;
-pub const TIMEOUT: u64 = 600;
-pub const QUEUE_LIMIT: u32 = 4;
+pub const QUEUE_TIMEOUT: u64 = 3_600;
+pub const UPLOAD_TIMEOUT: u64 = 300;
+pub const EXECUTION_TIMEOUT: u64 = 600;
+/// 2 x (execution + upload): the least the contract accepts.
+pub const VALIDATION_TIMEOUT: u64 = 1_800;
+/// Longer than every deadline: after it any task that is not final may be aborted.
+pub const PAST_EVERY_DEADLINE: u64 = QUEUE_TIMEOUT + 1;
+pub const SAMPLING_RATE: u32 = 10;
+pub const QUEUE_LIMIT: u16 = 4;
+pub const MAX_GPU_CLASSES: u32 = 8;
+/// The paramsHash of the net's tasks (sha256 of their parameters, which the chain never sees).
+pub const PARAMS_HASH: B256 = B256::repeat_byte(0x5A);
 
 pub use task_contract::{node_status, status};
 
@@ -24,6 +36,13 @@ pub struct Task {
     pub commitment: B256,
     pub guid: B256,
     pub nonce: B256,
+}
+
+impl Task {
+    /// The task's paramsCommitment to parameters hashing to `params_hash`.
+    pub fn params_commitment(&self, params_hash: &B256) -> B256 {
+        params_commitment(params_hash, &params_salt(&self.guid, &self.nonce))
+    }
 }
 
 pub struct Net<C: ProtocolChain = Chain> {
@@ -67,14 +86,31 @@ impl Default for Net<Chain> {
 }
 
 impl<C: ProtocolChain> Net<C> {
-    /// The network on `chain`: accounts funded, the contract initialised by the owner.
+    /// The network on `chain`: accounts funded, the contract constructed with the owner's
+    /// settings.
     pub fn on(chain: C) -> Net<C> {
+        Net::with_settings(chain, |_| {})
+    }
+
+    /// The network on `chain` with the net's settings changed by `change`.
+    pub fn with_settings(chain: C, change: impl FnOnce(&mut ContractSettings)) -> Net<C> {
+        let net = Net::unconstructed(chain);
+        let mut settings = net.settings();
+        change(&mut settings);
+        net.chain
+            .construct(net.owner.address, &net.constructor_calldata(&settings))
+            .expect("constructor");
+        net
+    }
+
+    /// The network with the accounts funded and the contract not constructed yet.
+    pub fn unconstructed(chain: C) -> Net<C> {
         let [owner, relay, app, nodes @ ..] = sender_keys();
         let treasury = Key::from_seed(3).address;
         for k in [&owner, &relay, &app].into_iter().chain(nodes.iter()) {
             chain.set_balance(k.address, wei(1_000 * ETH));
         }
-        let net = Net {
+        Net {
             chain,
             owner,
             relay,
@@ -82,24 +118,45 @@ impl<C: ProtocolChain> Net<C> {
             app,
             nodes: nodes.to_vec(),
             next_nonce: 1,
-        };
-        net.chain
-            .send(net.owner.address, U256::ZERO, net.init_call())
-            .expect("initialize");
-        net
+        }
     }
 
-    pub fn init_call(&self) -> ITaskContract::initializeCall {
-        ITaskContract::initializeCall {
-            owner: self.owner.address,
+    /// The settings the net is constructed with.
+    pub fn settings(&self) -> ContractSettings {
+        ContractSettings {
             relay: self.relay.address,
             treasury: self.treasury,
             vrf_verifier: self.chain.verifier(),
             min_stake: wei(MIN_STAKE),
-            task_timeout: TIMEOUT,
+            queue_timeout: QUEUE_TIMEOUT,
+            upload_timeout: UPLOAD_TIMEOUT,
+            execution_timeout: EXECUTION_TIMEOUT,
+            validation_timeout: VALIDATION_TIMEOUT,
             distance_threshold: 24,
+            sampling_rate: SAMPLING_RATE,
             queue_size_limit: QUEUE_LIMIT,
+            max_gpu_classes: MAX_GPU_CLASSES,
         }
+    }
+
+    /// The constructor's calldata for `settings`, with the chain's extension and the net's owner.
+    pub fn constructor_calldata(&self, settings: &ContractSettings) -> Vec<u8> {
+        settings.constructor_calldata(self.chain.extension(), self.owner.address)
+    }
+
+    /// `setConfig(settings)` sent by `from`.
+    pub fn set_config(&self, from: Address, settings: &ContractSettings) -> Result<(), Revert> {
+        use alloy_sol_types::SolCall as _;
+        let call = settings.set_config_call();
+        self.chain
+            .send_raw(from, U256::ZERO, &call.abi_encode())
+            .map(|_| ())
+    }
+
+    pub fn config(&self) -> ITaskContract::ContractConfig {
+        self.chain
+            .view(ITaskContract::getConfigCall {})
+            .expect("getConfig")
     }
 
     pub fn join_with(
@@ -159,6 +216,7 @@ impl<C: ProtocolChain> Net<C> {
             required_gpu_vram: if gpu.is_empty() { 0 } else { 24 },
             task_version: [1, 0, 0],
             task_size: size,
+            params_commitment: t.params_commitment(&PARAMS_HASH),
         }
     }
 
@@ -251,7 +309,9 @@ impl<C: ProtocolChain> Net<C> {
 
     /// Whether the application's VRF samples the task for group validation.
     pub fn sampled(&self, c: B256) -> bool {
-        self.app.samples(self.task(c).samplingSeed.as_slice())
+        let t = self.task(c);
+        self.app
+            .samples(t.samplingSeed.as_slice(), t.terms.samplingRate)
     }
 
     pub fn validate_single(&self, c: B256) -> Result<(), Revert> {
@@ -279,6 +339,16 @@ impl<C: ProtocolChain> Net<C> {
         ts: [&Task; 3],
         sampled: &Task,
     ) -> ITaskContract::validateTaskGroupCall {
+        self.group_call_with(ts, sampled, PARAMS_HASH)
+    }
+
+    /// validateTaskGroup claiming the tasks ran parameters hashing to `params_hash`.
+    pub fn group_call_with(
+        &self,
+        ts: [&Task; 3],
+        sampled: &Task,
+        params_hash: B256,
+    ) -> ITaskContract::validateTaskGroupCall {
         let (proof, _) = self
             .app
             .prove(self.task(sampled.commitment).samplingSeed.as_slice());
@@ -287,6 +357,7 @@ impl<C: ProtocolChain> Net<C> {
             task_id_commitment2: ts[1].commitment,
             task_id_commitment3: ts[2].commitment,
             task_guid: ts[0].guid,
+            params_hash,
             vrf_proof: proof.into(),
             public_key: Bytes::copy_from_slice(&self.app.public_key),
         }
@@ -325,7 +396,7 @@ impl<C: ProtocolChain> Net<C> {
                 return t;
             }
             // Leave the unwanted task to time out: abort it as its creator once allowed.
-            self.chain.advance(TIMEOUT + 1);
+            self.chain.advance(PAST_EVERY_DEADLINE);
             self.abort(self.app.address, t.commitment, 1)
                 .expect("abort after timeout");
         }
@@ -351,7 +422,7 @@ impl<C: ProtocolChain> Net<C> {
             let t1 = self.new_task(guid);
             self.create_task(&t1, fee).expect("createTask");
             if !self.sampled(t1.commitment) {
-                self.chain.advance(TIMEOUT + 1);
+                self.chain.advance(PAST_EVERY_DEADLINE);
                 self.abort(self.app.address, t1.commitment, 1)
                     .expect("abort after timeout");
                 continue;

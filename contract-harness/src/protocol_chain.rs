@@ -9,14 +9,24 @@ use crate::{Log, Revert};
 pub trait ProtocolChain {
     /// The task contract.
     fn contract(&self) -> Address;
-    /// The VRF verifier program the contract is initialised with.
+    /// The VRF verifier program the contract is configured with.
     fn verifier(&self) -> Address;
+    /// The extension program the contract delegates its views, owner and registry methods to.
+    fn extension(&self) -> Address;
+    /// Deploys the contract (where that is a separate step) and runs its constructor with
+    /// `calldata`, as cargo-stylus's deployer does in the deployment transaction of `deployer`.
+    /// Hosts without a deployer call the constructor directly.
+    fn construct(&self, deployer: Address, calldata: &[u8]) -> Result<(), Revert> {
+        self.send_raw(deployer, U256::ZERO, calldata).map(|_| ())
+    }
     fn set_balance(&self, account: Address, wei: U256);
     fn balance(&self, account: Address) -> U256;
     /// Makes `account` refuse the value the contract pushes to it, or accept it again.
     fn reject_payments(&self, account: Address, reject: bool);
     /// Moves the clock on by `seconds`.
     fn advance(&self, seconds: u64);
+    /// The timestamp the next transaction runs at.
+    fn now(&self) -> u64;
     /// A transaction from `from` paying `value` to the contract: its return data or its revert.
     fn send_raw(&self, from: Address, value: U256, calldata: &[u8]) -> Result<Vec<u8>, Revert>;
     /// A read-only call (eth_call): nothing it does is kept.

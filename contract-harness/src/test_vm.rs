@@ -29,6 +29,7 @@ pub struct TestVmChain {
     pub vm: TestVM,
     contract: Address,
     verifier: Address,
+    extension: Address,
     /// Accounts whose receive function reverts.
     rejecting: RefCell<HashSet<Address>>,
     /// Logs of the current (then last) transaction.
@@ -54,6 +55,7 @@ impl TestVmChain {
             vm,
             contract,
             verifier: Address::repeat_byte(0xF1),
+            extension: Address::repeat_byte(0xE1),
             rejecting: RefCell::default(),
             logs: RefCell::default(),
             busy: Cell::new(false),
@@ -188,6 +190,14 @@ impl task_contract::Host for VmHost<'_> {
         }
         None
     }
+    /// The extension program runs on the VM's storage, message and block, as a delegate call
+    /// does.
+    fn delegate_call(&self, to: &Address, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+        if *to != self.chain.extension {
+            return Err(Vec::new());
+        }
+        task_contract::extension::call(VmHost { chain: self.chain }, calldata)
+    }
 }
 
 impl ProtocolChain for TestVmChain {
@@ -197,6 +207,10 @@ impl ProtocolChain for TestVmChain {
 
     fn verifier(&self) -> Address {
         self.verifier
+    }
+
+    fn extension(&self) -> Address {
+        self.extension
     }
 
     fn set_balance(&self, account: Address, wei: U256) {
@@ -219,6 +233,10 @@ impl ProtocolChain for TestVmChain {
     fn advance(&self, seconds: u64) {
         self.vm
             .set_block_timestamp(self.vm.block_timestamp() + seconds);
+    }
+
+    fn now(&self) -> u64 {
+        self.vm.block_timestamp()
     }
 
     /// A transaction in a new block.

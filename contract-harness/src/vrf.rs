@@ -41,8 +41,8 @@ impl Key {
         (proof.to_vec(), beta)
     }
 
-    /// Whether the beta of `alpha` samples a task for group validation.
-    pub fn samples(&self, alpha: &[u8]) -> bool {
-        task_contract::is_selected(&self.prove(alpha).1)
+    /// Whether the beta of `alpha` samples a task for group validation at `rate`.
+    pub fn samples(&self, alpha: &[u8], rate: u32) -> bool {
+        task_contract::is_selected(&self.prove(alpha).1, rate)
     }
 }

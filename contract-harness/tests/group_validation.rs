@@ -48,7 +48,8 @@ fn run_row<C: ProtocolChain>(mut net: Net<C>, members: [M; 3], expected: [u8; 3]
         net.chain.advance(5);
     }
     if members.contains(&M::Abt) {
-        net.chain.advance(TIMEOUT + 1);
+        // Past their execution deadline, before the scored members' validation deadline.
+        net.chain.advance(EXECUTION_TIMEOUT + 1);
         for (t, m) in ts.iter().zip(members) {
             if m == M::Abt {
                 net.abort(net.app.address, t.commitment, 1).unwrap();

@@ -10,6 +10,7 @@ sol!("src/events.sol");
 sol! {
     // ---- Errors ----
     error NotOwner();
+    error NotPendingOwner();
     error AlreadyInitialized();
     error NotInitialized();
     error InvalidConfig();
@@ -22,14 +23,16 @@ sol! {
     error NonceAlreadyUsed(bytes32 nonce);
     error TaskAlreadyExists(bytes32 taskIDCommitment);
     error InvalidTaskCommitment();
+    error InvalidParamsCommitment();
     error InvalidTaskType(uint8 taskType);
     error ZeroTaskSize();
     error GPURequired();
     error TooManyModels();
+    error NoNodeCanRunTask();
     error QueueFull();
     error TaskNotFound(bytes32 taskIDCommitment);
     error IllegalTaskState(bytes32 taskIDCommitment, uint8 status);
-    error TimeoutNotReached(uint64 deadline);
+    error DeadlineNotReached(uint64 deadline);
     error InvalidScore();
     error InvalidTaskError(uint8 error);
     error InvalidAbortReason(uint8 reason);
@@ -39,11 +42,14 @@ sol! {
     error TaskNotSelectedForValidation();
     error InvalidTaskGroup();
     error InvalidTaskGUID(bytes32 taskIDCommitment);
+    error TaskGroupMismatch(bytes32 taskIDCommitment);
+    error ParamsMismatch(bytes32 taskIDCommitment);
     error NodeAlreadyJoined();
     error NodeNotJoined();
     error IllegalNodeStatus(uint8 status);
     error StakeTooLow(uint256 minimum);
     error InvalidGPU();
+    error TooManyGPUClasses(uint32 maximum);
     error NothingToWithdraw();
     error TransferFailed();
     error ChainQueryFailed();
@@ -59,10 +65,10 @@ sol! {
         bytes32 taskIDCommitment;
         bytes32 samplingSeed;
         bytes32 nonce;
+        bytes32 paramsCommitment;
         uint64 sequence;
         uint8 status;
         address selectedNode;
-        uint64 timeout;
         bytes score;
         uint256 taskFee;
         uint64 taskSize;
@@ -73,11 +79,50 @@ sol! {
         uint32[3] taskVersion;
         uint8 abortReason;
         uint8 taskError;
-        uint64 createTimestamp;
-        uint64 startTimestamp;
-        uint64 scoreReadyTimestamp;
+        TaskTimes times;
+        TaskTerms terms;
         address[] paymentAddresses;
         uint256[] payments;
+    }
+
+    /// When a task was created, started and entered its current status; the current status's
+    /// deadline (0 once final); seconds from the parameters' upload to the score or error.
+    #[cfg_attr(feature = "export-abi", derive(AbiType))]
+    struct TaskTimes {
+        uint64 createTimestamp;
+        uint64 startTimestamp;
+        uint64 stateTimestamp;
+        uint64 deadline;
+        uint64 executionTime;
+    }
+
+    /// The terms a task was created under: its state durations and its sampling rate.
+    #[cfg_attr(feature = "export-abi", derive(AbiType))]
+    struct TaskTerms {
+        uint64 queueTimeout;
+        uint64 uploadTimeout;
+        uint64 executionTimeout;
+        uint64 validationTimeout;
+        uint32 samplingRate;
+    }
+
+    /// The owner-set parameters (`getConfig`).
+    #[cfg_attr(feature = "export-abi", derive(AbiType))]
+    struct ContractConfig {
+        address owner;
+        address pendingOwner;
+        address relay;
+        address treasury;
+        address vrfVerifier;
+        uint256 minStake;
+        uint64 queueTimeout;
+        uint64 uploadTimeout;
+        uint64 executionTimeout;
+        uint64 validationTimeout;
+        uint8 distanceThreshold;
+        uint32 samplingRate;
+        uint16 queueSizeLimit;
+        uint32 maxGPUClasses;
     }
 
     /// A node as the registry sees it (`getNodeInfo`).
@@ -103,6 +148,7 @@ sol! {
 #[derive(SolidityError)]
 pub enum ContractError {
     NotOwner(NotOwner),
+    NotPendingOwner(NotPendingOwner),
     AlreadyInitialized(AlreadyInitialized),
     NotInitialized(NotInitialized),
     InvalidConfig(InvalidConfig),
@@ -115,14 +161,16 @@ pub enum ContractError {
     NonceAlreadyUsed(NonceAlreadyUsed),
     TaskAlreadyExists(TaskAlreadyExists),
     InvalidTaskCommitment(InvalidTaskCommitment),
+    InvalidParamsCommitment(InvalidParamsCommitment),
     InvalidTaskType(InvalidTaskType),
     ZeroTaskSize(ZeroTaskSize),
     GPURequired(GPURequired),
     TooManyModels(TooManyModels),
+    NoNodeCanRunTask(NoNodeCanRunTask),
     QueueFull(QueueFull),
     TaskNotFound(TaskNotFound),
     IllegalTaskState(IllegalTaskState),
-    TimeoutNotReached(TimeoutNotReached),
+    DeadlineNotReached(DeadlineNotReached),
     InvalidScore(InvalidScore),
     InvalidTaskError(InvalidTaskError),
     InvalidAbortReason(InvalidAbortReason),
@@ -132,11 +180,14 @@ pub enum ContractError {
     TaskNotSelectedForValidation(TaskNotSelectedForValidation),
     InvalidTaskGroup(InvalidTaskGroup),
     InvalidTaskGUID(InvalidTaskGUID),
+    TaskGroupMismatch(TaskGroupMismatch),
+    ParamsMismatch(ParamsMismatch),
     NodeAlreadyJoined(NodeAlreadyJoined),
     NodeNotJoined(NodeNotJoined),
     IllegalNodeStatus(IllegalNodeStatus),
     StakeTooLow(StakeTooLow),
     InvalidGPU(InvalidGPU),
+    TooManyGPUClasses(TooManyGPUClasses),
     NothingToWithdraw(NothingToWithdraw),
     TransferFailed(TransferFailed),
     ChainQueryFailed(ChainQueryFailed),
@@ -205,7 +256,7 @@ macro_rules! uint_error_arg {
         }
     )*};
 }
-uint_error_arg!(u8, u64);
+uint_error_arg!(u8, u32, u64);
 
 pub type Result<T, E = ContractError> = core::result::Result<T, E>;
 

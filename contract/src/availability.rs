@@ -58,8 +58,9 @@ impl<H: Host> TaskContract<H> {
             .uint(28, 4) as u32
     }
 
+    /// The classes with joined nodes (in any status) that can run tasks of `req`.
     fn fitting_classes(&self, req: &Requirement) -> Vec<u32> {
-        let (count, _) = self.lists();
+        let count = self.lists().classes;
         let mut out = Vec::new();
         for i in 0..count {
             let id = self.active_class(i);
@@ -111,20 +112,17 @@ impl<H: Host> TaskContract<H> {
         (pools, sum)
     }
 
-    /// Picks an available node that fits, at random with weight proportional to its QoS score,
-    /// among the nodes holding the task's models when there are any (a node holding k of them
-    /// counts k times), else among all fitting nodes.
-    pub(crate) fn select_node(
+    /// For each model, the available nodes of the fitting classes that hold it, and the model
+    /// trees among them with a weight (each with its total weight) and the sum of those weights.
+    fn model_pools(
         &self,
-        req: &Requirement,
+        fitting: &[u32],
         model_hashes: &[B256],
-        seed: &B256,
-    ) -> Selection {
-        let fitting = self.fitting_classes(req);
+    ) -> (Vec<u32>, Vec<(B256, u64)>, u64) {
         let mut holders = alloc::vec![0u32; model_hashes.len()];
         let mut pools = Vec::new();
         let mut sum = 0u64;
-        for class in &fitting {
+        for class in fitting {
             for (i, m) in model_hashes.iter().enumerate() {
                 let id = model_tree_id(*class, m);
                 let (total, count) = self.tree_totals(&id);
@@ -135,6 +133,20 @@ impl<H: Host> TaskContract<H> {
                 }
             }
         }
+        (holders, pools, sum)
+    }
+
+    /// Picks an available node that fits, at random with weight proportional to its QoS score,
+    /// among the nodes holding the task's models when there are any (a node holding k of them
+    /// counts k times), else among all fitting nodes.
+    pub(crate) fn select_node(
+        &self,
+        req: &Requirement,
+        model_hashes: &[B256],
+        seed: &B256,
+    ) -> Selection {
+        let fitting = self.fitting_classes(req);
+        let (holders, mut pools, mut sum) = self.model_pools(&fitting, model_hashes);
         if sum == 0 {
             (pools, sum) = self.class_pools(&fitting);
         }
@@ -146,9 +158,42 @@ impl<H: Host> TaskContract<H> {
         }
     }
 
+    /// Model distribution for a task taken from the queue by `selected`: the same hints as a
+    /// task dispatched at creation gets.
+    pub(crate) fn hint_downloads_for(
+        &mut self,
+        requirement: u32,
+        selected: Address,
+        task_type: u8,
+        seed: &B256,
+    ) {
+        let models = self.requirement_models(requirement);
+        if models.is_empty() {
+            return;
+        }
+        let model_ids: Vec<&[u8]> = models.iter().map(|m| m.as_slice()).collect();
+        let model_hashes: Vec<B256> = model_ids.iter().map(keccak256).collect();
+        let fitting = self.fitting_classes(&self.requirement(requirement));
+        let (holders, _, _) = self.model_pools(&fitting, &model_hashes);
+        let selection = Selection {
+            node: Some(selected),
+            fitting,
+            holders,
+        };
+        self.hint_downloads(
+            &selection,
+            selected,
+            &model_ids,
+            &model_hashes,
+            task_type,
+            seed,
+        );
+    }
+
     /// Model distribution: for each task model held by fewer than `MIN_MODEL_HOLDERS` available
-    /// fitting nodes, up to `DOWNLOAD_HINTS` other available fitting nodes that lack it are told
-    /// to download it (drawn by QoS weight; a node drawn twice is told once).
+    /// fitting nodes, up to `DOWNLOAD_HINTS` other fitting nodes that lack it are told to
+    /// download it: joined nodes in any status (a busy node downloads in the background), drawn
+    /// uniformly; a node drawn twice is told once.
     pub(crate) fn hint_downloads(
         &mut self,
         selection: &Selection,
@@ -161,7 +206,15 @@ impl<H: Host> TaskContract<H> {
         if selection.holders.iter().all(|h| *h >= MIN_MODEL_HOLDERS) {
             return;
         }
-        let (pools, sum) = self.class_pools(&selection.fitting);
+        // Every position of the fitting classes' trees (a freed position reads as no node).
+        let mut positions = Vec::new();
+        let mut sum = 0u64;
+        for class in &selection.fitting {
+            let id = class_tree_id(*class);
+            let len = self.tree_len(&id) as u64;
+            positions.push((id, len));
+            sum += len;
+        }
         if sum == 0 {
             return;
         }
@@ -171,9 +224,20 @@ impl<H: Host> TaskContract<H> {
             }
             let mut told: Vec<Address> = Vec::new();
             for k in 0..DOWNLOAD_HINTS {
-                let node =
-                    self.sample_pools(&pools, draw(seed, 1 + i as u8 * DOWNLOAD_HINTS + k, sum));
-                if node == selected || told.contains(&node) || self.model_position(&node, m) != 0 {
+                let mut target = draw(seed, 1 + i as u8 * DOWNLOAD_HINTS + k, sum);
+                let mut node = Address::ZERO;
+                for (id, len) in &positions {
+                    if target < *len {
+                        node = self.tree_member(id, target as u32);
+                        break;
+                    }
+                    target -= len;
+                }
+                if node.is_zero()
+                    || node == selected
+                    || told.contains(&node)
+                    || self.model_position(&node, m) != 0
+                {
                     continue;
                 }
                 told.push(node);

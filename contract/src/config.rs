@@ -1,13 +1,18 @@
 //! Owner-set parameters and the global counters, each packed into whole storage words.
 //!
 //! ```text
-//! config[0]: owner (20) | taskTimeout u32 (4) | queueSizeLimit u32 (4) | distanceThreshold u8 | initialized u8
-//! config[1]: relay (20) | minStake u96 (12)
-//! config[2]: treasury (20) | last GPU class id u32 (4)
+//! config[0]: owner (20) | queueSizeLimit u16 | maxGPUClasses u32 | initialized u8
+//! config[1]: relay (20) | minStake u96
+//! config[2]: treasury (20) | current terms id u24
 //! verifier:  VRF verifier program (20)
+//! pending:   pending owner (20)
 //! stats:     taskCount u64 | nodeCount u32 | queuedCount u32 | QoS score sum u64 | QoS score count u64
-//! lists:     active GPU classes u32 | non-empty queue partitions u32
+//! lists:     active GPU classes u32 | non-empty queue partitions u32 | last class id u32 |
+//!            last requirement id u32
 //! ```
+//!
+//! The durations, the sampling rate and the distance threshold are "terms" (`terms.rs`): a task
+//! keeps the terms it was created under, so that a config change never alters a running task.
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolEvent;
@@ -15,6 +20,7 @@ use alloy_sol_types::SolEvent;
 use crate::abi::{fail, ConfigChanged, Result};
 use crate::packing::Word;
 use crate::store::global;
+use crate::terms::Terms;
 use crate::{Host, TaskContract};
 
 /// Largest value a packed u96 field holds (stakes, fees, prices).
@@ -26,11 +32,10 @@ pub struct Config {
     pub relay: Address,
     pub treasury: Address,
     pub min_stake: u128,
-    pub task_timeout: u32,
-    pub queue_limit: u32,
-    pub distance_threshold: u8,
+    pub queue_limit: u16,
+    pub max_classes: u32,
     pub initialized: bool,
-    pub last_class_id: u32,
+    pub terms_id: u32,
 }
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -50,6 +55,15 @@ impl Stats {
     }
 }
 
+/// Lengths of the dispatch lists and the id counters.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Lists {
+    pub classes: u32,
+    pub partitions: u32,
+    pub last_class_id: u32,
+    pub last_requirement_id: u32,
+}
+
 /// Converts a wei amount to the packed u96 representation, refusing larger values.
 pub fn to_u96(value: U256) -> Result<u128> {
     // Limb arithmetic: ruint's checked conversion would link its panic formatting.
@@ -66,71 +80,80 @@ pub fn to_u32(value: u64) -> Result<u32> {
     u32::try_from(value).or(fail!(ValueTooLarge))
 }
 
-/// The owner-set parameters as `initialize` and `setConfig` take them and `getConfig` returns
-/// them.
+/// The owner-set parameters as the constructor and `setConfig` take them (after the owner).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Params {
-    pub owner: Address,
+pub struct Settings {
     pub relay: Address,
     pub treasury: Address,
     pub verifier: Address,
     pub min_stake: U256,
-    pub task_timeout: u64,
+    pub queue_timeout: u64,
+    pub upload_timeout: u64,
+    pub execution_timeout: u64,
+    pub validation_timeout: u64,
     pub distance_threshold: u8,
-    pub queue_limit: u32,
+    pub sampling_rate: u32,
+    pub queue_limit: u16,
+    pub max_classes: u32,
 }
 
 impl<H: Host> TaskContract<H> {
-    /// One-time setup; afterwards only the owner changes parameters.
-    pub(crate) fn initialize_impl(&mut self, p: &Params) -> Result<()> {
+    /// The constructor (run in the deployment transaction through cargo-stylus's deployer, so
+    /// that nobody can configure the contract before its deployer does).
+    pub(crate) fn construct_impl(&mut self, owner: Address, s: &Settings) -> Result<()> {
         if self.config().initialized {
             return fail!(AlreadyInitialized);
         }
-        self.apply_params(p, 0)
-    }
-
-    /// `setConfig`: the owner replaces every parameter (the owner too: a transfer of ownership).
-    pub(crate) fn set_config_impl(&mut self, p: &Params) -> Result<()> {
-        let last_class_id = self.owner_config()?.last_class_id;
-        self.apply_params(p, last_class_id)
-    }
-
-    fn apply_params(&mut self, p: &Params, last_class_id: u32) -> Result<()> {
-        let c = Config {
-            owner: p.owner,
-            relay: p.relay,
-            treasury: p.treasury,
-            min_stake: to_u96(p.min_stake)?,
-            task_timeout: to_u32(p.task_timeout)?,
-            queue_limit: p.queue_limit,
-            distance_threshold: p.distance_threshold,
-            initialized: true,
-            last_class_id,
-        };
-        if p.verifier.is_zero() {
+        if owner.is_zero() {
             return fail!(InvalidConfig);
         }
-        Self::check_params(&c)?;
-        self.store_config(&c);
+        self.apply_settings(owner, s)
+    }
+
+    /// `setConfig`: the owner replaces every parameter but the owner.
+    pub(crate) fn set_config_impl(&mut self, s: &Settings) -> Result<()> {
+        let owner = self.owner_config()?.owner;
+        self.apply_settings(owner, s)
+    }
+
+    fn apply_settings(&mut self, owner: Address, s: &Settings) -> Result<()> {
+        let terms = Terms {
+            queue: to_u32(s.queue_timeout)?,
+            upload: to_u32(s.upload_timeout)?,
+            execution: to_u32(s.execution_timeout)?,
+            validation: to_u32(s.validation_timeout)?,
+            sampling_rate: s.sampling_rate,
+            threshold: s.distance_threshold,
+        };
+        if !terms.is_valid()
+            || s.relay.is_zero()
+            || s.treasury.is_zero()
+            || s.verifier.is_zero()
+            || s.max_classes == 0
+        {
+            return fail!(InvalidConfig);
+        }
+        let old = self.config();
+        let mut terms_id = old.terms_id;
+        if terms_id == 0 || self.terms(terms_id) != terms {
+            terms_id += 1;
+            self.set_terms(terms_id, &terms);
+        }
+        self.store_config(&Config {
+            owner,
+            relay: s.relay,
+            treasury: s.treasury,
+            min_stake: to_u96(s.min_stake)?,
+            queue_limit: s.queue_limit,
+            max_classes: s.max_classes,
+            initialized: true,
+            terms_id,
+        });
         let mut w = Word::default();
-        w.set_address(0, p.verifier);
+        w.set_address(0, s.verifier);
         self.put_global(global::VERIFIER, w);
         self.emit(&[ConfigChanged::SIGNATURE_HASH.0], &[]);
         Ok(())
-    }
-
-    pub(crate) fn params(&self) -> Params {
-        let c = self.config();
-        Params {
-            owner: c.owner,
-            relay: c.relay,
-            treasury: c.treasury,
-            verifier: self.verifier(),
-            min_stake: U256::from(c.min_stake),
-            task_timeout: c.task_timeout as u64,
-            distance_threshold: c.distance_threshold,
-            queue_limit: c.queue_limit,
-        }
     }
 
     pub(crate) fn verifier(&self) -> Address {
@@ -143,37 +166,35 @@ impl<H: Host> TaskContract<H> {
         let w2 = self.get_global(global::CONFIG2);
         Config {
             owner: w0.address(0),
-            task_timeout: w0.uint(20, 4) as u32,
-            queue_limit: w0.uint(24, 4) as u32,
-            distance_threshold: w0.u8(28),
-            initialized: w0.u8(29) == 1,
+            queue_limit: w0.uint(20, 2) as u16,
+            max_classes: w0.uint(22, 4) as u32,
+            initialized: w0.u8(26) == 1,
             relay: w1.address(0),
             min_stake: w1.uint(20, 12),
             treasury: w2.address(0),
-            last_class_id: w2.uint(20, 4) as u32,
+            terms_id: w2.uint(20, 3) as u32,
         }
     }
 
     pub(crate) fn store_config(&mut self, c: &Config) {
         let mut w0 = Word::default();
         w0.set_address(0, c.owner);
-        w0.set_uint(20, 4, c.task_timeout as u128);
-        w0.set_uint(24, 4, c.queue_limit as u128);
-        w0.set_u8(28, c.distance_threshold);
-        w0.set_u8(29, c.initialized as u8);
+        w0.set_uint(20, 2, c.queue_limit as u128);
+        w0.set_uint(22, 4, c.max_classes as u128);
+        w0.set_u8(26, c.initialized as u8);
         let mut w1 = Word::default();
         w1.set_address(0, c.relay);
         w1.set_uint(20, 12, c.min_stake);
         let mut w2 = Word::default();
         w2.set_address(0, c.treasury);
-        w2.set_uint(20, 4, c.last_class_id as u128);
+        w2.set_uint(20, 3, c.terms_id as u128);
         // Unchanged words cost only a cache write: the flush skips clean slots.
         self.put_global(global::CONFIG0, w0);
         self.put_global(global::CONFIG1, w1);
         self.put_global(global::CONFIG2, w2);
     }
 
-    /// The configuration, once `initialize` has run.
+    /// The configuration, once the constructor has run.
     pub(crate) fn live_config(&self) -> Result<Config> {
         let c = self.config();
         if !c.initialized {
@@ -202,19 +223,6 @@ impl<H: Host> TaskContract<H> {
         }
     }
 
-    /// Lengths of the active-class and queue-partition lists.
-    pub(crate) fn lists(&self) -> (u32, u32) {
-        let w = self.get_global(global::LISTS);
-        (w.uint(0, 4) as u32, w.uint(4, 4) as u32)
-    }
-
-    pub(crate) fn set_lists(&mut self, classes: u32, partitions: u32) {
-        let mut w = Word::default();
-        w.set_uint(0, 4, classes as u128);
-        w.set_uint(4, 4, partitions as u128);
-        self.put_global(global::LISTS, w);
-    }
-
     pub(crate) fn set_stats(&mut self, s: &Stats) {
         let mut w = Word::default();
         w.set_uint(0, 8, s.task_count as u128);
@@ -225,18 +233,22 @@ impl<H: Host> TaskContract<H> {
         self.put_global(global::STATS, w);
     }
 
-    /// Validates owner-supplied parameters: a task needs time to run, and a pHash distance
-    /// threshold outside 1..=64 would make every image score agree or none.
-    pub(crate) fn check_params(c: &Config) -> Result<()> {
-        if c.task_timeout == 0
-            || c.distance_threshold == 0
-            || c.distance_threshold > 64
-            || c.relay.is_zero()
-            || c.treasury.is_zero()
-            || c.owner.is_zero()
-        {
-            return fail!(InvalidConfig);
+    pub(crate) fn lists(&self) -> Lists {
+        let w = self.get_global(global::LISTS);
+        Lists {
+            classes: w.uint(0, 4) as u32,
+            partitions: w.uint(4, 4) as u32,
+            last_class_id: w.uint(8, 4) as u32,
+            last_requirement_id: w.uint(12, 4) as u32,
         }
-        Ok(())
+    }
+
+    pub(crate) fn set_lists(&mut self, l: &Lists) {
+        let mut w = Word::default();
+        w.set_uint(0, 4, l.classes as u128);
+        w.set_uint(4, 4, l.partitions as u128);
+        w.set_uint(8, 4, l.last_class_id as u128);
+        w.set_uint(12, 4, l.last_requirement_id as u128);
+        self.put_global(global::LISTS, w);
     }
 }

@@ -40,6 +40,13 @@ extern "C" {
         gas: u64,
         return_len: *mut usize,
     ) -> u8;
+    fn delegate_call_contract(
+        to: *const u8,
+        data: *const u8,
+        len: usize,
+        gas: u64,
+        return_len: *mut usize,
+    ) -> u8;
     fn read_return_data(dest: *mut u8, offset: usize, size: usize) -> usize;
     fn pay_for_memory_grow(pages: u16);
 }
@@ -116,13 +123,39 @@ impl Host for Stylus {
         if status != 0 {
             return None;
         }
-        let mut out = Vec::with_capacity(return_len);
-        unsafe {
-            let n = read_return_data(out.as_mut_ptr(), 0, return_len);
-            out.set_len(n.min(return_len));
-        }
-        Some(out)
+        Some(return_data(return_len))
     }
+
+    fn delegate_call(&self, to: &Address, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+        let mut return_len = 0;
+        // The callee works on this program's storage: it must see what this call wrote.
+        unsafe { storage_flush_cache(0) };
+        let status = unsafe {
+            delegate_call_contract(
+                to.as_ptr(),
+                calldata.as_ptr(),
+                calldata.len(),
+                u64::MAX,
+                &mut return_len,
+            )
+        };
+        let data = return_data(return_len);
+        if status == 0 {
+            Ok(data)
+        } else {
+            Err(data)
+        }
+    }
+}
+
+/// The last call's return data.
+fn return_data(len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    unsafe {
+        let n = read_return_data(out.as_mut_ptr(), 0, len);
+        out.set_len(n.min(len));
+    }
+    out
 }
 
 /// The program's entry point, with the steps Nitro expects: refuse reentrancy, reference
@@ -139,7 +172,11 @@ pub extern "C" fn user_entrypoint(len: usize) -> usize {
         read_args(input.as_mut_ptr());
         input.set_len(len);
     }
-    let (data, status) = match crate::call(Stylus, &input) {
+    #[cfg(not(feature = "extension"))]
+    let result = crate::call(Stylus, &input);
+    #[cfg(feature = "extension")]
+    let result = crate::extension::call(Stylus, &input);
+    let (data, status) = match result {
         Ok(data) => (data, 0),
         Err(data) => (data, 1),
     };

@@ -31,3 +31,5 @@ event CreditWithdrawn(address indexed to, uint256 amount);
 
 // ---- Owner ----
 event ConfigChanged();
+event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner);
+event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);

@@ -27,4 +27,7 @@ pub trait Host {
     fn send_value(&self, to: &Address, value: &U256, gas: Option<u64>) -> bool;
     /// STATICCALL: the return data, or `None` if the callee reverted.
     fn static_call(&self, to: &Address, calldata: &[u8]) -> Option<Vec<u8>>;
+    /// DELEGATECALL with all gas (the callee's code runs on this contract's storage, sender and
+    /// value): `Ok` with its return data, or `Err` with its revert data.
+    fn delegate_call(&self, to: &Address, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>>;
 }

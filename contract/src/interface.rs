@@ -11,8 +11,8 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::SolValue;
 use stylus_sdk::prelude::*;
 
-use crate::abi::{ContractError, NodeInfo, TaskInfo};
-use crate::config::Params;
+use crate::abi::{ContractConfig, ContractError, NodeInfo, TaskInfo};
+use crate::config::Settings;
 use crate::host::Host;
 use crate::lifecycle::NewTask;
 
@@ -69,6 +69,14 @@ impl Host for SdkHost {
         // SAFETY: no storage references are held across the call.
         unsafe { stylus_sdk::call::RawCall::new_static(&self.0).call(*to, calldata) }.ok()
     }
+    fn delegate_call(&self, to: &Address, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+        // SAFETY: no storage references are held across the call.
+        unsafe {
+            stylus_sdk::call::RawCall::new_delegate(&self.0)
+                .flush_storage_cache()
+                .call(*to, calldata)
+        }
+    }
 }
 
 impl TaskContract {
@@ -84,73 +92,96 @@ impl TaskContract {
 impl TaskContract {
     // ---------------------------------------------------------------- owner
 
-    /// One-time setup, right after deployment (Stylus programs have no constructor in the
-    /// CREATE + activate flow). `owner` may differ from the caller.
+    /// Runs in the deployment transaction (cargo-stylus's deployer deploys, activates and
+    /// constructs in one transaction, so nobody can configure the contract first). `extension`
+    /// is the deployed extension program (contract/extension), which runs every method the core
+    /// does not; `owner` is explicit: the caller is the deployer contract.
+    #[constructor]
     #[allow(clippy::too_many_arguments)]
-    pub fn initialize(
+    pub fn constructor(
         &mut self,
+        extension: Address,
         owner: Address,
         relay: Address,
         treasury: Address,
         vrf_verifier: Address,
         min_stake: U256,
-        task_timeout: u64,
+        queue_timeout: u64,
+        upload_timeout: u64,
+        execution_timeout: u64,
+        validation_timeout: u64,
         distance_threshold: u8,
-        queue_size_limit: u32,
+        sampling_rate: u32,
+        queue_size_limit: u16,
+        max_gpu_classes: u32,
     ) -> Result<()> {
-        self.c().initialize_impl(&Params {
+        self.c().set_extension_impl(extension)?;
+        self.c().construct_impl(
             owner,
-            relay,
-            treasury,
-            verifier: vrf_verifier,
-            min_stake,
-            task_timeout,
-            distance_threshold,
-            queue_limit: queue_size_limit,
-        })
+            &Settings {
+                relay,
+                treasury,
+                verifier: vrf_verifier,
+                min_stake,
+                queue_timeout,
+                upload_timeout,
+                execution_timeout,
+                validation_timeout,
+                distance_threshold,
+                sampling_rate,
+                queue_limit: queue_size_limit,
+                max_classes: max_gpu_classes,
+            },
+        )
     }
 
-    /// Owner only: replaces every parameter (a new `owner` transfers ownership). The timeout
-    /// applies to tasks created afterwards.
+    /// Owner only: replaces every parameter but the owner. Durations, the sampling rate and the
+    /// distance threshold apply to tasks created afterwards.
     #[allow(clippy::too_many_arguments)]
     pub fn set_config(
         &mut self,
-        owner: Address,
         relay: Address,
         treasury: Address,
         vrf_verifier: Address,
         min_stake: U256,
-        task_timeout: u64,
+        queue_timeout: u64,
+        upload_timeout: u64,
+        execution_timeout: u64,
+        validation_timeout: u64,
         distance_threshold: u8,
-        queue_size_limit: u32,
+        sampling_rate: u32,
+        queue_size_limit: u16,
+        max_gpu_classes: u32,
     ) -> Result<()> {
-        self.c().set_config_impl(&Params {
-            owner,
+        self.c().set_config_impl(&Settings {
             relay,
             treasury,
             verifier: vrf_verifier,
             min_stake,
-            task_timeout,
+            queue_timeout,
+            upload_timeout,
+            execution_timeout,
+            validation_timeout,
             distance_threshold,
+            sampling_rate,
             queue_limit: queue_size_limit,
+            max_classes: max_gpu_classes,
         })
     }
 
-    /// (owner, relay, treasury, vrfVerifier, minStake, taskTimeout, distanceThreshold,
-    /// queueSizeLimit)
-    #[allow(clippy::type_complexity)]
-    pub fn get_config(&self) -> (Address, Address, Address, Address, U256, u64, u8, u32) {
-        let p = self.c().params();
-        (
-            p.owner,
-            p.relay,
-            p.treasury,
-            p.verifier,
-            p.min_stake,
-            p.task_timeout,
-            p.distance_threshold,
-            p.queue_limit,
-        )
+    pub fn get_config(&self) -> ContractConfig {
+        <ContractConfig>::abi_decode(&self.c().config_info()).expect("the contract encodes ContractConfig")
+    }
+
+    /// Owner only: names the next owner, who takes over with `acceptOwnership` (the zero
+    /// address cancels).
+    pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<()> {
+        self.c().transfer_ownership_impl(new_owner)
+    }
+
+    /// The named next owner becomes the owner.
+    pub fn accept_ownership(&mut self) -> Result<()> {
+        self.c().accept_ownership_impl()
     }
 
     // ---------------------------------------------------------------- nodes
@@ -209,6 +240,8 @@ impl TaskContract {
     // ---------------------------------------------------------------- tasks
 
     /// Creates a task paying `msg.value`; it starts at once on a fitting node or is queued.
+    /// `paramsCommitment` = keccak256(sha256(parameters) || keccak256("params" || taskGUID ||
+    /// nonce)).
     #[payable]
     #[allow(clippy::too_many_arguments)]
     pub fn create_task(
@@ -222,6 +255,7 @@ impl TaskContract {
         required_gpu_vram: u64,
         task_version: [u32; 3],
         task_size: u64,
+        params_commitment: B256,
     ) -> Result<()> {
         self.c().create_task_impl(NewTask {
             task_type,
@@ -233,6 +267,7 @@ impl TaskContract {
             required_gpu_vram,
             version: task_version,
             size: task_size,
+            params_commitment,
         })
     }
 
@@ -264,6 +299,7 @@ impl TaskContract {
         task_id_commitment2: B256,
         task_id_commitment3: B256,
         task_guid: B256,
+        params_hash: B256,
         vrf_proof: Bytes,
         public_key: Bytes,
     ) -> Result<()> {
@@ -274,6 +310,7 @@ impl TaskContract {
                 task_id_commitment3,
             ],
             task_guid,
+            params_hash,
             &vrf_proof,
             &public_key,
         )
@@ -313,6 +350,18 @@ impl TaskContract {
     pub fn credit_of(&self, account: Address) -> U256 {
         self.c().credit(&account)
     }
+}
+
+/// The constructor's signature, which cargo-stylus reads (`cargo run --features export-abi --
+/// constructor`) to encode `--constructor-args` for its deployer.
+pub fn constructor_signature() -> String {
+    struct Sig;
+    impl core::fmt::Display for Sig {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            <TaskContract as stylus_sdk::abi::GenerateAbi>::fmt_constructor_signature(f)
+        }
+    }
+    Sig.to_string()
 }
 
 /// The Solidity interface, as `scripts/export-abi.sh` writes it to `abi/ITaskContract.sol`: the

@@ -25,6 +25,7 @@ mod config;
 #[cfg(all(target_arch = "wasm32", not(feature = "export-abi")))]
 mod entrypoint;
 mod events;
+pub mod extension;
 mod gpu_class;
 pub mod group;
 pub mod host;
@@ -33,8 +34,10 @@ pub mod interface;
 mod lifecycle;
 mod math;
 mod node_record;
+mod ownership;
 mod packing;
 mod payments;
+pub mod price;
 pub mod qos;
 mod queue;
 mod registry;
@@ -44,6 +47,7 @@ pub mod router;
 pub mod score;
 mod store;
 mod task_record;
+pub mod terms;
 mod validation;
 mod views;
 mod weighted_tree;
@@ -56,7 +60,7 @@ pub use host::Host;
 pub use interface::solidity_interface;
 pub use node_record::{node_status, MAX_NODE_MODELS};
 pub use task_record::{abort_reason, status, task_error, task_type};
-pub use validation::is_selected;
+pub use validation::{is_selected, params_commitment};
 
 /// The contract over the chain it runs on. Its storage is addressed by `store.rs` (see README
 /// "Storage layout").

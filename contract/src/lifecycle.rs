@@ -15,11 +15,12 @@ use crate::events::{address_word, event_data, uint_word};
 use crate::node_record::node_status;
 use crate::packing::Word;
 use crate::qos;
-use crate::requirement::{requirement_key, Requirement};
+use crate::requirement::Requirement;
 use crate::score;
-use crate::store::{ns, slot};
+use crate::store::{ns, slot2};
 use crate::task_record::{
-    abort_reason, field, status, task_base, task_error, task_type, Execution, TaskHead, TaskMoney,
+    abort_reason, elapsed, field, status, task_base, task_error, task_type, Execution, TaskHead,
+    TaskMoney,
 };
 use crate::{Host, TaskContract};
 
@@ -37,7 +38,22 @@ pub(crate) struct NewTask<'a> {
     pub required_gpu_vram: u64,
     pub version: [u32; 3],
     pub size: u64,
+    pub params_commitment: B256,
 }
+
+/// What happens to the task's node when the task ends without a result.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NodeOutcome {
+    /// The task never had a node (it was queued).
+    NoNode,
+    /// The node is released and its QoS is left as it was: the task's end was not its doing.
+    Unchanged,
+    /// The node is released with this task score.
+    Score(u8),
+}
+
+/// Largest task size: sizes are kept in 48 bits (`task_record.rs`).
+const MAX_TASK_SIZE: u64 = (1 << 48) - 1;
 
 impl<H: Host> TaskContract<H> {
     /// An existing task.
@@ -92,16 +108,23 @@ impl<H: Host> TaskContract<H> {
         if t.size == 0 {
             return fail!(ZeroTaskSize);
         }
+        if t.size > MAX_TASK_SIZE {
+            return fail!(ValueTooLarge);
+        }
         if t.task_type != task_type::SD && t.required_gpu.is_empty() {
             return fail!(GPURequired);
         }
         if t.commitment.is_zero() {
             return fail!(InvalidTaskCommitment);
         }
+        if t.params_commitment.is_zero() {
+            return fail!(InvalidParamsCommitment);
+        }
         if t.model_ids.len() > MAX_TASK_MODELS {
             return fail!(TooManyModels);
         }
-        let nonce_slot = slot(ns::NONCE, t.nonce.as_slice());
+        let creator = self.host.sender();
+        let nonce_slot = slot2(ns::NONCE, creator.as_slice(), t.nonce.as_slice());
         if self.get(nonce_slot).u8(31) == 1 {
             return fail!(NonceAlreadyUsed { nonce: t.nonce });
         }
@@ -111,19 +134,10 @@ impl<H: Host> TaskContract<H> {
                 taskIDCommitment: *c
             });
         }
-        let mut used = Word::default();
-        used.set_u8(31, 1);
-        self.put(nonce_slot, used);
-
-        let mut stats = self.stats();
-        stats.task_count += 1;
-        self.set_stats(&stats);
-        let seq = stats.task_count;
         let mut seed_input = [0u8; 64];
         seed_input[..32].copy_from_slice(self.previous_block_hash()?.as_slice());
         seed_input[32..].copy_from_slice(t.commitment.as_slice());
         let seed = keccak256(seed_input);
-
         let req = Requirement {
             min_vram: t.minimum_vram,
             gpu_vram: t.required_gpu_vram,
@@ -134,31 +148,43 @@ impl<H: Host> TaskContract<H> {
                 keccak256(t.required_gpu)
             },
         };
-        let key = requirement_key(&req, t.required_gpu, &t.model_ids);
-        self.ensure_requirement(&key, &req, t.required_gpu, &t.model_ids);
+        let model_hashes: Vec<B256> = t.model_ids.iter().map(keccak256).collect();
+        let selection = self.select_node(&req, &model_hashes, &seed);
+        // A task that no joined node could ever run would only wait in the queue.
+        if selection.fitting.is_empty() {
+            return fail!(NoNodeCanRunTask);
+        }
 
+        let mut used = Word::default();
+        used.set_u8(31, 1);
+        self.put(nonce_slot, used);
+        let mut stats = self.stats();
+        stats.task_count += 1;
+        self.set_stats(&stats);
+        let seq = stats.task_count;
+        let requirement = self.requirement_id(&req, t.required_gpu, &t.model_ids);
         let now = self.host.timestamp();
         let money = TaskMoney {
             fee,
             size: t.size,
-            timeout: config.task_timeout,
             created: now,
+            sequence: seq,
+            requirement,
         };
         let base = task_base(c);
         self.put_at(base, field::MONEY, money.encode());
         self.put_at(base, field::SEED, Word(seed.0));
         self.put_at(base, field::NONCE, Word(t.nonce.0));
-        self.put_at(base, field::REQUIREMENT, Word(key.0));
+        self.put_at(base, field::PARAMS, Word(t.params_commitment.0));
         let mut head = TaskHead {
-            creator: self.host.sender(),
+            creator,
             status: status::QUEUED,
             task_type: t.task_type,
-            sequence: seq,
+            since: now,
+            terms_id: config.terms_id,
             ..Default::default()
         };
 
-        let model_hashes: Vec<B256> = t.model_ids.iter().map(keccak256).collect();
-        let selection = self.select_node(&req, &model_hashes, &seed);
         match selection.node {
             Some(node) => {
                 let mut core = self.node_core(&node);
@@ -177,7 +203,7 @@ impl<H: Host> TaskContract<H> {
             }
             None => {
                 self.set_task_head(c, &head);
-                self.enqueue(c, seq, money.price(), &key)?;
+                self.enqueue(c, seq, money.price(), requirement, config.queue_limit)?;
             }
         }
         Ok(())
@@ -185,31 +211,35 @@ impl<H: Host> TaskContract<H> {
 
     /// Starts the task on the node (already marked busy).
     fn assign(&mut self, c: &B256, head: &mut TaskHead, node: Address, now: u64) {
-        head.status = status::STARTED;
+        head.enter(status::STARTED, now);
         self.set_task_head(c, head);
         self.set_execution(
             c,
             &Execution {
                 node,
                 started: now,
-                score_ready: 0,
+                ..Default::default()
             },
         );
         self.set_node_task(&node, c);
         self.emit_task_node(TaskStarted::SIGNATURE_HASH, c, &node);
     }
 
-    /// Starts a task just taken from the queue on a node that was just marked busy.
+    /// Starts a task just taken from the queue on a node that was just marked busy, and tells
+    /// other fitting nodes to fetch its models when too few hold them.
     pub(crate) fn start_queued_task(&mut self, c: &B256, node: Address) {
         let mut head = self.task_head(c);
         let now = self.host.timestamp();
         self.assign(c, &mut head, node, now);
+        let requirement = self.task_money(c).requirement;
+        let seed = B256::new(self.task_word(c, field::SEED).0);
+        self.hint_downloads_for(requirement, node, head.task_type, &seed);
     }
     pub(crate) fn report_parameters_uploaded_impl(&mut self, c: B256) -> Result<()> {
         self.require_relay()?;
         let c = &c;
         let mut head = self.task_in(c, status::STARTED)?;
-        head.status = status::PARAMETERS_UPLOADED;
+        head.enter(status::PARAMETERS_UPLOADED, self.host.timestamp());
         self.set_task_head(c, &head);
         self.emit_task_node(
             TaskParametersUploaded::SIGNATURE_HASH,
@@ -225,10 +255,12 @@ impl<H: Host> TaskContract<H> {
         if !score::is_well_formed(head.task_type, task_score) {
             return fail!(InvalidScore);
         }
-        exe.score_ready = self.host.timestamp();
+        let now = self.host.timestamp();
+        exe.time = elapsed(head.since, now);
+        exe.score_len = task_score.len() as u16;
         self.set_execution(c, &exe);
         self.set_task_score(c, task_score);
-        head.status = status::SCORE_READY;
+        head.enter(status::SCORE_READY, now);
         self.set_task_head(c, &head);
         self.emit(
             &[
@@ -247,9 +279,10 @@ impl<H: Host> TaskContract<H> {
         if error != task_error::PARAMETERS_VALIDATION_FAILED {
             return fail!(InvalidTaskError { error });
         }
-        exe.score_ready = self.host.timestamp();
+        let now = self.host.timestamp();
+        exe.time = elapsed(head.since, now);
         self.set_execution(c, &exe);
-        head.status = status::ERROR_REPORTED;
+        head.enter(status::ERROR_REPORTED, now);
         head.error = error;
         self.set_task_head(c, &head);
         self.emit(
@@ -268,16 +301,17 @@ impl<H: Host> TaskContract<H> {
         let mut head = self.existing_task(c)?;
         let node = self.execution(c).node;
         let fee = self.task_money(c).fee;
+        let now = self.host.timestamp();
         let node_score = match head.status {
             status::VALIDATED => {
-                head.status = status::END_SUCCESS;
+                head.enter(status::END_SUCCESS, now);
                 self.set_task_head(c, &head);
                 self.emit_task(TaskEndSuccess::SIGNATURE_HASH, c);
                 self.pay(node, fee);
                 qos::SUCCESS_SCORE
             }
             status::GROUP_VALIDATED => {
-                head.status = status::END_GROUP_SUCCESS;
+                head.enter(status::END_GROUP_SUCCESS, now);
                 self.set_task_head(c, &head);
                 self.emit_task(TaskEndGroupSuccess::SIGNATURE_HASH, c);
                 let payees = self.group_payees(c);
@@ -293,63 +327,65 @@ impl<H: Host> TaskContract<H> {
                 })
             }
         };
-        self.release_node(node, node_score);
+        self.release_node(node, Some(node_score));
         Ok(())
     }
+
+    /// Aborts a task whose current state's deadline has passed (PROTOCOL.md "Deadlines"): a
+    /// queued task by anyone (by its creator at any time), a started one by its creator or its
+    /// node. The node's QoS records a timeout only when the delay was its own (the parameters
+    /// were there but no score came, or the task was validated but no result was uploaded).
     pub(crate) fn abort_task_impl(&mut self, c: B256, reason: u8) -> Result<()> {
         let c = &c;
         let mut head = self.existing_task(c)?;
-        if reason > abort_reason::MAX {
+        if reason == abort_reason::NONE || reason > abort_reason::MAX {
             return fail!(InvalidAbortReason { reason });
         }
-        let caller = self.host.sender();
-        if head.status == status::QUEUED {
-            if caller != head.creator {
-                return fail!(NotTaskCreator);
-            }
-            let key = B256::new(self.task_word(c, field::REQUIREMENT).0);
-            self.unlink(c, &head, &key);
-            self.end_aborted(c, &mut head, reason, caller, None);
-            return Ok(());
-        }
-        if status::is_final(head.status) {
+        let Some(duration) = self.terms(head.terms_id).duration(head.status) else {
             return fail!(IllegalTaskState {
                 taskIDCommitment: *c,
                 status: head.status
             });
+        };
+        let caller = self.host.sender();
+        let deadline = head.since + duration as u64;
+        let passed = self.host.timestamp() > deadline;
+        if head.status == status::QUEUED {
+            if caller != head.creator && !passed {
+                return fail!(DeadlineNotReached { deadline });
+            }
+            let money = self.task_money(c);
+            self.unlink(c, money.sequence, money.requirement);
+            self.end_aborted(c, &mut head, reason, caller, NodeOutcome::NoNode);
+            return Ok(());
         }
-        let exe = self.execution(c);
-        if caller != head.creator && caller != exe.node {
+        if caller != head.creator && caller != self.execution(c).node {
             return fail!(NotTaskParticipant);
         }
-        let deadline = exe.started + self.task_money(c).timeout as u64;
-        if self.host.timestamp() <= deadline {
-            return fail!(TimeoutNotReached { deadline });
+        if !passed {
+            return fail!(DeadlineNotReached { deadline });
         }
-        // The node is at fault when it held the task: parameters were there but no score came,
-        // or the result was validated but never uploaded.
-        let node_score = match head.status {
+        let outcome = match head.status {
             status::PARAMETERS_UPLOADED | status::VALIDATED | status::GROUP_VALIDATED => {
-                qos::TIMEOUT_SCORE
+                NodeOutcome::Score(qos::TIMEOUT_SCORE)
             }
-            _ => qos::SUCCESS_SCORE,
+            _ => NodeOutcome::Unchanged,
         };
-        self.end_aborted(c, &mut head, reason, caller, Some(node_score));
+        self.end_aborted(c, &mut head, reason, caller, outcome);
         Ok(())
     }
 
-    /// EndAborted: the fee goes back to the creator; the node (if any) is released with
-    /// `node_score`.
+    /// EndAborted: the fee goes back to the creator; the node (if any) is released.
     pub(crate) fn end_aborted(
         &mut self,
         c: &B256,
         head: &mut TaskHead,
         reason: u8,
         issuer: Address,
-        node_score: Option<u8>,
+        node: NodeOutcome,
     ) {
         let last = head.status;
-        head.status = status::END_ABORTED;
+        head.enter(status::END_ABORTED, self.host.timestamp());
         head.abort_reason = reason;
         self.set_task_head(c, head);
         self.emit(
@@ -358,9 +394,12 @@ impl<H: Host> TaskContract<H> {
         );
         let fee = self.task_money(c).fee;
         self.pay(head.creator, fee);
-        if let Some(score) = node_score {
-            let node = self.execution(c).node;
-            self.release_node(node, score);
-        }
+        let score = match node {
+            NodeOutcome::NoNode => return,
+            NodeOutcome::Unchanged => None,
+            NodeOutcome::Score(s) => Some(s),
+        };
+        let node = self.execution(c).node;
+        self.release_node(node, score);
     }
 }

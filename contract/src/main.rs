@@ -2,12 +2,12 @@
 //! `contract/abi/ITaskContract.sol` is this output, checked in (a test fails when it is stale).
 //!
 //! cargo-stylus runs this binary too: `export-abi` for the interface, and `constructor` to learn
-//! the constructor's signature before deploying. The contract has none (the one-time `initialize`
-//! takes its place), so that prints nothing and cargo-stylus deploys with a plain CREATE.
+//! the constructor's signature before deploying (it then deploys through its StylusDeployer,
+//! which deploys, activates and constructs in one transaction).
 
 fn main() {
     match std::env::args().nth(1).as_deref() {
-        Some("constructor") => {}
+        Some("constructor") => print!("{}", task_contract::interface::constructor_signature()),
         _ => print!("{}", task_contract::solidity_interface()),
     }
 }

@@ -5,13 +5,16 @@
 //! equal prices) whose links live in the tasks' `run` words. A node that becomes free scans the
 //! non-empty partitions (one word each, plus the GPU name hash when one is required), takes the
 //! best head it fits, and unlinks it in O(1). When the queue is full, the cheapest tail is evicted
-//! if the new task pays more.
+//! if the new task pays more. Prices are exact fractions (`price.rs`).
+
+use core::cmp::Ordering;
 
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolEvent;
 
 use crate::abi::{fail, Result, TaskQueued};
 use crate::packing::Word;
+use crate::price::Price;
 use crate::requirement::QueueState;
 use crate::store::{ns, slot, Slot};
 use crate::task_record::{QueueLinks, TaskHead};
@@ -42,8 +45,15 @@ impl<H: Host> TaskContract<H> {
         Queued { commitment, links }
     }
 
-    fn partition(&self, index: u32) -> B256 {
-        B256::new(self.get(partition_slot(index)).0)
+    /// The requirement id of the `index`-th non-empty partition.
+    fn partition(&self, index: u32) -> u32 {
+        self.get(partition_slot(index)).uint(28, 4) as u32
+    }
+
+    fn set_partition(&mut self, index: u32, requirement: u32) {
+        let mut w = Word::default();
+        w.set_uint(28, 4, requirement as u128);
+        self.put(partition_slot(index), w);
     }
 
     /// Queues a task that found no node, evicting the cheapest queued task when the queue is
@@ -52,25 +62,25 @@ impl<H: Host> TaskContract<H> {
         &mut self,
         commitment: &B256,
         seq: u64,
-        price: u128,
-        key: &B256,
+        price: Price,
+        requirement: u32,
+        limit: u16,
     ) -> Result<()> {
-        let limit = self.config().queue_limit;
-        if self.stats().queued >= limit {
+        if self.stats().queued >= limit as u32 {
             match self.cheapest_queued() {
-                Some((victim_key, victim_seq, victim_price)) if price > victim_price => {
-                    self.evict(&victim_key, victim_seq);
+                Some((victim_req, victim_seq, victim_price)) if price.above(&victim_price) => {
+                    self.evict(victim_req, victim_seq);
                 }
                 _ => return fail!(QueueFull),
             }
         }
-        let mut q = self.queue_state(key);
+        let mut q = self.queue_state(requirement);
         // Walk up from the cheapest end to the last task paying at least as much.
         let mut prev = q.tail;
         let mut prev_task = None;
         while prev != 0 {
             let t = self.queued_task(prev);
-            if t.links.price >= price {
+            if !price.above(&t.links.price) {
                 prev_task = Some(t);
                 break;
             }
@@ -101,12 +111,13 @@ impl<H: Host> TaskContract<H> {
         self.put(queued_slot(seq), Word(commitment.0));
         q.count += 1;
         if q.list_pos == 0 {
-            let (classes, partitions) = self.lists();
-            self.put(partition_slot(partitions), Word(key.0));
-            self.set_lists(classes, partitions + 1);
-            q.list_pos = partitions + 1;
+            let mut lists = self.lists();
+            self.set_partition(lists.partitions, requirement);
+            lists.partitions += 1;
+            q.list_pos = lists.partitions as u16;
+            self.set_lists(&lists);
         }
-        self.set_queue_state(key, &q);
+        self.set_queue_state(requirement, &q);
         let mut stats = self.stats();
         stats.queued += 1;
         self.set_stats(&stats);
@@ -115,12 +126,12 @@ impl<H: Host> TaskContract<H> {
     }
 
     /// Takes a queued task out of its partition (it starts, or it is aborted).
-    pub(crate) fn unlink(&mut self, commitment: &B256, head: &TaskHead, key: &B256) {
+    pub(crate) fn unlink(&mut self, commitment: &B256, seq: u64, requirement: u32) {
         let links = self.queue_links(commitment);
-        let mut q = self.queue_state(key);
+        let mut q = self.queue_state(requirement);
         if links.prev == 0 {
             q.head = links.next;
-            q.head_price = 0;
+            q.head_price = Price::default();
         } else {
             let mut p = self.queued_task(links.prev);
             p.links.next = links.next;
@@ -141,80 +152,87 @@ impl<H: Host> TaskContract<H> {
             self.unlist_partition(q.list_pos);
             q.list_pos = 0;
         }
-        self.set_queue_state(key, &q);
-        self.put(queued_slot(head.sequence), Word::default());
+        self.set_queue_state(requirement, &q);
+        self.put(queued_slot(seq), Word::default());
         self.set_queue_links(commitment, &QueueLinks::default());
         let mut stats = self.stats();
         stats.queued -= 1;
         self.set_stats(&stats);
     }
 
-    fn unlist_partition(&mut self, list_pos: u32) {
-        let (classes, last) = self.lists();
-        if list_pos != last {
+    fn unlist_partition(&mut self, list_pos: u16) {
+        let mut lists = self.lists();
+        let last = lists.partitions;
+        if list_pos as u32 != last {
             let moved = self.partition(last - 1);
-            self.put(partition_slot(list_pos - 1), Word(moved.0));
-            let mut mq = self.queue_state(&moved);
+            self.set_partition(list_pos as u32 - 1, moved);
+            let mut mq = self.queue_state(moved);
             mq.list_pos = list_pos;
-            self.set_queue_state(&moved, &mq);
+            self.set_queue_state(moved, &mq);
         }
         self.put(partition_slot(last - 1), Word::default());
-        self.set_lists(classes, last - 1);
+        lists.partitions = last - 1;
+        self.set_lists(&lists);
     }
 
     /// The best-paying queued task that a node of this class fits (ties: the oldest), unlinked.
     pub(crate) fn take_queued_task(&mut self, class_id: u32) -> Option<B256> {
-        let mut best: Option<(B256, QueueState)> = None;
-        for i in 0..self.lists().1 {
-            let key = self.partition(i);
-            let q = self.queue_state(&key);
+        let mut best: Option<(u32, QueueState)> = None;
+        for i in 0..self.lists().partitions {
+            let requirement = self.partition(i);
+            let q = self.queue_state(requirement);
             let better = match &best {
                 None => true,
-                Some((_, b)) => {
-                    q.head_price > b.head_price || (q.head_price == b.head_price && q.head < b.head)
-                }
+                Some((_, b)) => match q.head_price.cmp(&b.head_price) {
+                    Ordering::Greater => true,
+                    Ordering::Equal => q.head < b.head,
+                    Ordering::Less => false,
+                },
             };
-            if better && self.class_fits(class_id, &self.requirement(&key)) {
-                best = Some((key, q));
+            if better && self.class_fits(class_id, &self.requirement(requirement)) {
+                best = Some((requirement, q));
             }
         }
-        let (key, q) = best?;
+        let (requirement, q) = best?;
         let commitment = self.queued_commitment(q.head);
-        let head = self.task_head(&commitment);
-        self.unlink(&commitment, &head, &key);
+        self.unlink(&commitment, q.head, requirement);
         Some(commitment)
     }
 
     /// The cheapest queued task (ties: the newest): its partition, sequence and price.
-    fn cheapest_queued(&self) -> Option<(B256, u64, u128)> {
-        let mut best: Option<(B256, u64, u128)> = None;
-        for i in 0..self.lists().1 {
-            let key = self.partition(i);
-            let q = self.queue_state(&key);
+    fn cheapest_queued(&self) -> Option<(u32, u64, Price)> {
+        let mut best: Option<(u32, u64, Price)> = None;
+        for i in 0..self.lists().partitions {
+            let requirement = self.partition(i);
+            let q = self.queue_state(requirement);
             let price = self.queued_task(q.tail).links.price;
             let cheaper = match best {
                 None => true,
-                Some((_, seq, p)) => price < p || (price == p && q.tail > seq),
+                Some((_, seq, p)) => match price.cmp(&p) {
+                    Ordering::Less => true,
+                    Ordering::Equal => q.tail > seq,
+                    Ordering::Greater => false,
+                },
             };
             if cheaper {
-                best = Some((key, q.tail, price));
+                best = Some((requirement, q.tail, price));
             }
         }
         best
     }
 
     /// Aborts the cheapest queued task to make room (reason TaskFeeTooLow, fee refunded).
-    fn evict(&mut self, key: &B256, seq: u64) {
+    fn evict(&mut self, requirement: u32, seq: u64) {
         let commitment = self.queued_commitment(seq);
-        let mut head = self.task_head(&commitment);
-        self.unlink(&commitment, &head, key);
+        let mut head: TaskHead = self.task_head(&commitment);
+        self.unlink(&commitment, seq, requirement);
         let issuer: Address = self.host.address();
         self.end_aborted(
             &commitment,
             &mut head,
             crate::task_record::abort_reason::TASK_FEE_TOO_LOW,
             issuer,
-            None,
+            crate::lifecycle::NodeOutcome::NoNode,
         );
     }
 }

@@ -62,7 +62,7 @@ impl<H: Host> TaskContract<H> {
         if model_ids.len() > MAX_NODE_MODELS as usize {
             return fail!(TooManyModels);
         }
-        let class_id = self.enter_class(gpu_name, gpu_vram, version);
+        let class_id = self.enter_class(gpu_name, gpu_vram, version, config.max_classes)?;
         let class_pos = self.tree_insert(&class_tree_id(class_id), node);
         let mut core = NodeCore {
             status: node_status::AVAILABLE,
@@ -99,20 +99,19 @@ impl<H: Host> TaskContract<H> {
     }
 
     /// Adds one to the joined count of the node's GPU class, creating or re-listing the class.
-    fn enter_class(&mut self, gpu_name: &[u8], vram: u64, version: [u32; 3]) -> u32 {
+    /// At most `max_classes` classes have members: dispatch reads every one of them, so their
+    /// number must not be up to joining nodes.
+    fn enter_class(
+        &mut self,
+        gpu_name: &[u8],
+        vram: u64,
+        version: [u32; 3],
+        max_classes: u32,
+    ) -> Result<u32> {
         let id_slot = slot(ns::CLASS_ID, class_key(gpu_name, vram, &version).as_slice());
         let mut id = self.get(id_slot).uint(28, 4) as u32;
+        let mut lists = self.lists();
         let mut spec = if id == 0 {
-            let mut config = self.config();
-            config.last_class_id += 1;
-            id = config.last_class_id;
-            self.store_config(&config);
-            let mut w = Word::default();
-            w.set_uint(28, 4, id as u128);
-            self.put(id_slot, w);
-            let base = class_base(id);
-            self.put_at(base, class_field::NAME_HASH, Word(keccak256(gpu_name).0));
-            self.put_bytes(base + class_field::NAME, gpu_name);
             ClassSpec {
                 vram,
                 version,
@@ -121,15 +120,30 @@ impl<H: Host> TaskContract<H> {
         } else {
             self.class_spec(id)
         };
-        if spec.list_pos == 0 {
-            let (classes, partitions) = self.lists();
-            self.set_active_class(classes, id);
-            self.set_lists(classes + 1, partitions);
-            spec.list_pos = classes + 1;
+        if spec.list_pos == 0 && lists.classes >= max_classes {
+            return fail!(TooManyGPUClasses {
+                maximum: max_classes
+            });
         }
+        if id == 0 {
+            lists.last_class_id += 1;
+            id = lists.last_class_id;
+            let mut w = Word::default();
+            w.set_uint(28, 4, id as u128);
+            self.put(id_slot, w);
+            let base = class_base(id);
+            self.put_at(base, class_field::NAME_HASH, Word(keccak256(gpu_name).0));
+            self.put_bytes(base + class_field::NAME, gpu_name);
+        }
+        if spec.list_pos == 0 {
+            self.set_active_class(lists.classes, id);
+            lists.classes += 1;
+            spec.list_pos = lists.classes;
+        }
+        self.set_lists(&lists);
         spec.joined += 1;
         self.set_class_spec(id, &spec);
-        id
+        Ok(id)
     }
 
     fn set_active_class(&mut self, index: u32, class_id: u32) {
@@ -143,7 +157,8 @@ impl<H: Host> TaskContract<H> {
         let mut spec = self.class_spec(class_id);
         spec.joined -= 1;
         if spec.joined == 0 {
-            let (classes, partitions) = self.lists();
+            let mut lists = self.lists();
+            let classes = lists.classes;
             if spec.list_pos != classes {
                 let moved = self.active_class(classes - 1);
                 self.set_active_class(spec.list_pos - 1, moved);
@@ -152,7 +167,8 @@ impl<H: Host> TaskContract<H> {
                 self.set_class_spec(moved, &moved_spec);
             }
             self.set_active_class(classes - 1, 0);
-            self.set_lists(classes - 1, partitions);
+            lists.classes = classes - 1;
+            self.set_lists(&lists);
             spec.list_pos = 0;
         }
         self.set_class_spec(class_id, &spec);
@@ -272,15 +288,18 @@ impl<H: Host> TaskContract<H> {
         self.set_stats(&stats);
     }
 
-    /// The node's task ended (not by slashing): record its task score, then kick it out, start its
-    /// next task, or carry out its pending pause or quit.
-    pub(crate) fn release_node(&mut self, node: Address, task_score: u8) {
+    /// The node's task ended (not by slashing): record its task score (`None`: the end was not
+    /// the node's doing, its QoS stays as it was), then kick it out, start its next task, or
+    /// carry out its pending pause or quit.
+    pub(crate) fn release_node(&mut self, node: Address, task_score: Option<u8>) {
         let mut core = self.node_core(&node);
-        qos::record(&mut core, task_score);
-        let mut stats = self.stats();
-        stats.qos_sum += task_score as u64;
-        stats.qos_count += 1;
-        self.set_stats(&stats);
+        if let Some(score) = task_score {
+            qos::record(&mut core, score);
+            let mut stats = self.stats();
+            stats.qos_sum += score as u64;
+            stats.qos_count += 1;
+            self.set_stats(&stats);
+        }
         self.set_node_task(&node, &B256::ZERO);
         if qos::should_kick_out(&core) {
             self.remove_node(node, &core);

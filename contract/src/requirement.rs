@@ -4,10 +4,14 @@
 //!
 //! The record also heads the queue partition of its tasks (see `queue.rs`).
 //!
+//! Records are found by a sequential id (a task keeps the 4-byte id, not the 32-byte key); the id
+//! is found from the requirement's key, a hash over all its fields.
+//!
 //! ```text
 //! spec:     exists u8 | hasGPU u8 | minimumVRAM u64 | requiredGPUVRAM u64 | version u32 x3
 //! gpu_hash: keccak256(requiredGPU) (zero when no GPU is required)
-//! queue:    head sequence u48 | tail sequence u48 | count u32 | list position + 1 u32 | head price u96
+//! queue:    head sequence u40 | tail sequence u40 | count u16 | list position + 1 u16 |
+//!           head price (fee u96 | size u48)
 //! ```
 
 use alloc::vec::Vec;
@@ -16,11 +20,12 @@ use alloy_primitives::{keccak256, B256};
 
 use crate::gpu_class::ClassSpec;
 use crate::packing::Word;
+use crate::price::Price;
 use crate::store::{ns, slot, slot2, Slot};
 use crate::{Host, TaskContract};
 
-/// Field offsets of a requirement record (namespace `REQUIREMENT`); model IDs are records of
-/// their own (namespace `REQUIREMENT_MODEL`, key = requirement key || index).
+/// Field offsets of a requirement record (namespace `REQUIREMENT`, key = id); model IDs are
+/// records of their own (namespace `REQUIREMENT_MODEL`, key = id || index).
 pub mod field {
     pub const SPEC: u64 = 0;
     pub const GPU_HASH: u64 = 1;
@@ -107,46 +112,46 @@ fn push_str(buf: &mut Vec<u8>, s: &[u8]) {
 pub struct QueueState {
     pub head: u64,
     pub tail: u64,
-    pub count: u32,
+    pub count: u16,
     /// Position in the list of non-empty partitions, plus one (0 = not listed).
-    pub list_pos: u32,
-    pub head_price: u128,
+    pub list_pos: u16,
+    pub head_price: Price,
 }
 
 impl QueueState {
     pub fn decode(w: Word) -> QueueState {
         QueueState {
-            head: w.u64(0, 6),
-            tail: w.u64(6, 6),
-            count: w.uint(12, 4) as u32,
-            list_pos: w.uint(16, 4) as u32,
-            head_price: w.uint(20, 12),
+            head: w.u64(0, 5),
+            tail: w.u64(5, 5),
+            count: w.uint(10, 2) as u16,
+            list_pos: w.uint(12, 2) as u16,
+            head_price: Price::decode(w, 14),
         }
     }
 
     pub fn encode(&self) -> Word {
         let mut w = Word::default();
-        w.set_uint(0, 6, self.head as u128);
-        w.set_uint(6, 6, self.tail as u128);
-        w.set_uint(12, 4, self.count as u128);
-        w.set_uint(16, 4, self.list_pos as u128);
-        w.set_uint(20, 12, self.head_price);
+        w.set_uint(0, 5, self.head as u128);
+        w.set_uint(5, 5, self.tail as u128);
+        w.set_uint(10, 2, self.count as u128);
+        w.set_uint(12, 2, self.list_pos as u128);
+        self.head_price.encode(&mut w, 14);
         w
     }
 }
 
-pub(crate) fn requirement_base(key: &B256) -> Slot {
-    slot(ns::REQUIREMENT, key.as_slice())
+pub(crate) fn requirement_base(id: u32) -> Slot {
+    slot(ns::REQUIREMENT, &id.to_be_bytes())
 }
 
-pub(crate) fn requirement_model_base(key: &B256, index: u8) -> Slot {
-    slot2(ns::REQUIREMENT_MODEL, key.as_slice(), &[index])
+pub(crate) fn requirement_model_base(id: u32, index: u8) -> Slot {
+    slot2(ns::REQUIREMENT_MODEL, &id.to_be_bytes(), &[index])
 }
 
 impl<H: Host> TaskContract<H> {
     /// Reads a requirement record, touching the GPU name word only when one is required.
-    pub(crate) fn requirement(&self, key: &B256) -> Requirement {
-        let base = requirement_base(key);
+    pub(crate) fn requirement(&self, id: u32) -> Requirement {
+        let base = requirement_base(id);
         let spec = self.get_at(base, field::SPEC);
         let gpu_hash = if spec.u8(1) == 1 {
             B256::new(self.get_at(base, field::GPU_HASH).0)
@@ -156,26 +161,35 @@ impl<H: Host> TaskContract<H> {
         Requirement::decode(spec, gpu_hash)
     }
 
-    pub(crate) fn queue_state(&self, key: &B256) -> QueueState {
-        QueueState::decode(self.get_at(requirement_base(key), field::QUEUE))
+    pub(crate) fn queue_state(&self, id: u32) -> QueueState {
+        QueueState::decode(self.get_at(requirement_base(id), field::QUEUE))
     }
 
-    pub(crate) fn set_queue_state(&mut self, key: &B256, q: &QueueState) {
-        self.put_at(requirement_base(key), field::QUEUE, q.encode())
+    pub(crate) fn set_queue_state(&mut self, id: u32, q: &QueueState) {
+        self.put_at(requirement_base(id), field::QUEUE, q.encode())
     }
 
-    /// Stores a requirement record the first time it is named.
-    pub(crate) fn ensure_requirement(
+    /// The id of the requirement record, stored the first time the requirement is named.
+    pub(crate) fn requirement_id(
         &mut self,
-        key: &B256,
         req: &Requirement,
         required_gpu: &[u8],
         model_ids: &[&[u8]],
-    ) {
-        let base = requirement_base(key);
-        if self.get_at(base, field::SPEC).u8(0) == 1 {
-            return;
+    ) -> u32 {
+        let key = requirement_key(req, required_gpu, model_ids);
+        let id_slot = slot(ns::REQUIREMENT_ID, key.as_slice());
+        let id = self.get(id_slot).uint(28, 4) as u32;
+        if id != 0 {
+            return id;
         }
+        let mut lists = self.lists();
+        lists.last_requirement_id += 1;
+        let id = lists.last_requirement_id;
+        self.set_lists(&lists);
+        let mut w = Word::default();
+        w.set_uint(28, 4, id as u128);
+        self.put(id_slot, w);
+        let base = requirement_base(id);
         self.put_at(base, field::SPEC, req.encode_spec());
         if req.has_gpu() {
             self.put_at(base, field::GPU_HASH, Word(req.gpu_hash.0));
@@ -184,21 +198,25 @@ impl<H: Host> TaskContract<H> {
         let mut count = Word::default();
         count.set_u8(31, model_ids.len() as u8);
         self.put_at(base, field::MODEL_COUNT, count);
-        for (i, id) in model_ids.iter().enumerate() {
-            self.put_bytes(requirement_model_base(key, i as u8), id);
+        for (i, model) in model_ids.iter().enumerate() {
+            self.put_bytes(requirement_model_base(id, i as u8), model);
         }
+        id
     }
 
-    /// The model IDs and the required GPU name of a requirement record.
-    pub(crate) fn requirement_strings(&self, key: &B256) -> (Vec<Vec<u8>>, Vec<u8>) {
-        let base = requirement_base(key);
-        let count = self.get_at(base, field::MODEL_COUNT).u8(31);
+    /// The model IDs of a requirement record.
+    pub(crate) fn requirement_models(&self, id: u32) -> Vec<Vec<u8>> {
+        let count = self.get_at(requirement_base(id), field::MODEL_COUNT).u8(31);
         let mut models = Vec::with_capacity(count as usize);
         for i in 0..count {
-            models.push(self.get_bytes(requirement_model_base(key, i)));
+            models.push(self.get_bytes(requirement_model_base(id, i)));
         }
-        let gpu = self.get_bytes(base + field::REQUIRED_GPU);
-        (models, gpu)
+        models
+    }
+
+    /// The required GPU name of a requirement record (empty when none is required).
+    pub(crate) fn requirement_gpu(&self, id: u32) -> Vec<u8> {
+        self.get_bytes(requirement_base(id) + field::REQUIRED_GPU)
     }
 }
 
@@ -259,10 +277,13 @@ mod tests {
     fn queue_state_round_trip() {
         let q = QueueState {
             head: 1,
-            tail: (1 << 48) - 1,
+            tail: (1 << 40) - 1,
             count: 3,
-            list_pos: 2,
-            head_price: (1 << 96) - 1,
+            list_pos: u16::MAX,
+            head_price: Price {
+                fee: (1 << 96) - 1,
+                size: (1 << 48) - 1,
+            },
         };
         assert_eq!(QueueState::decode(q.encode()), q);
     }

@@ -1,7 +1,7 @@
 //! The contract's storage access: whole 32-byte words at computed slots.
 //!
 //! A record of kind `ns` and key `key` starts at slot keccak256(ns || key) and takes consecutive
-//! slots for its fields. The few global words live at slots 0..=4. Going through these few
+//! slots for its fields; the few global words live at slots 0..=7. Going through these few
 //! non-generic functions instead of the SDK's nested storage collections keeps the program small
 //! (each generic collection access otherwise inlines its own key hashing and caching code).
 
@@ -18,25 +18,29 @@ pub mod global {
     pub const CONFIG1: u64 = 1;
     pub const CONFIG2: u64 = 2;
     pub const STATS: u64 = 3;
-    /// Lengths of the lists: active classes u32 | queue partitions u32.
+    /// Lengths of the lists and the id counters (`config::Lists`).
     pub const LISTS: u64 = 4;
     /// The VRF verifier program's address (read only when validating).
     pub const VERIFIER: u64 = 5;
+    /// The account ownership is being transferred to (two-step transfer).
+    pub const PENDING_OWNER: u64 = 6;
+    /// The extension program (`extension.rs`) the cold methods are delegated to.
+    pub const EXTENSION: u64 = 7;
 }
 
 /// Record kinds (the first byte hashed into a record's base slot).
 pub mod ns {
-    /// commitment -> head, money, run, seed, nonce, requirement, group, group2, score bytes
+    /// commitment -> head, money, run, seed, nonce, params, group, group2, score words
     pub const TASK: u8 = 1;
-    /// nonce -> used flag
+    /// creator || nonce -> used flag (nonces are per creator)
     pub const NONCE: u8 = 2;
     /// sequence (u64) -> commitment of a queued task
     pub const QUEUED: u8 = 3;
-    /// requirement key -> spec, GPU name hash, queue state, model count, required GPU string
+    /// requirement id (u32) -> spec, GPU name hash, queue state, model count, required GPU string
     pub const REQUIREMENT: u8 = 4;
-    /// requirement key || index (u8) -> model ID string
+    /// requirement id (u32) || index (u8) -> model ID string
     pub const REQUIREMENT_MODEL: u8 = 5;
-    /// index (u32) -> requirement key of a non-empty queue partition
+    /// index (u32) -> requirement id of a non-empty queue partition
     pub const PARTITION: u8 = 6;
     /// address -> core, current task, public key X, public key Y
     pub const NODE: u8 = 7;
@@ -60,6 +64,10 @@ pub mod ns {
     pub const TREE_FREE: u8 = 16;
     /// address -> withdrawable credit
     pub const CREDIT: u8 = 17;
+    /// terms id (u32) -> deadlines, sampling rate, distance threshold
+    pub const TERMS: u8 = 18;
+    /// requirement key (hash of the whole requirement) -> requirement id
+    pub const REQUIREMENT_ID: u8 = 19;
 }
 
 /// A storage slot as its 32 big-endian bytes, the form the hostios take: record fields are
@@ -141,11 +149,23 @@ impl<H: Host> TaskContract<H> {
     }
 
     /// Byte strings: the length at `base`, the data in the words after it.
-    #[inline(never)]
     pub(crate) fn get_bytes(&self, base: Slot) -> Vec<u8> {
         let len = self.get(base).u64(24, 8) as usize;
+        self.get_data(base + 1, len)
+    }
+
+    pub(crate) fn put_bytes(&mut self, base: Slot, data: &[u8]) {
+        let mut len = Word::default();
+        len.set_uint(24, 8, data.len() as u128);
+        self.put(base, len);
+        self.put_data(base + 1, data);
+    }
+
+    /// `len` bytes kept in the words from `base` on (the length is stored elsewhere).
+    #[inline(never)]
+    pub(crate) fn get_data(&self, base: Slot, len: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(len);
-        let mut i = 1u64;
+        let mut i = 0u64;
         while out.len() < len {
             let w = self.get_at(base, i);
             let take = (len - out.len()).min(32);
@@ -156,14 +176,11 @@ impl<H: Host> TaskContract<H> {
     }
 
     #[inline(never)]
-    pub(crate) fn put_bytes(&mut self, base: Slot, data: &[u8]) {
-        let mut len = Word::default();
-        len.set_uint(24, 8, data.len() as u128);
-        self.put(base, len);
+    pub(crate) fn put_data(&mut self, base: Slot, data: &[u8]) {
         for (i, chunk) in data.chunks(32).enumerate() {
             let mut w = Word::default();
             w.0[..chunk.len()].copy_from_slice(chunk);
-            self.put_at(base, 1 + i as u64, w);
+            self.put_at(base, i as u64, w);
         }
     }
 }

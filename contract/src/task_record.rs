@@ -1,21 +1,28 @@
-//! How a task is stored: six packed words plus the score bytes.
+//! How a task is stored: nine packed words plus the score.
 //!
 //! ```text
-//! head:        creator (20) | status u8 | taskType u8 | abortReason u8 | taskError u8 | sequence u64
-//! money:       fee u96 (12) | taskSize u64 | timeout u32 | createTimestamp u48
-//! run:         while Queued:   prev sequence u48 | next sequence u48 | price u96   (queue links)
-//!              once started:   selectedNode (20) | startTimestamp u48 | scoreReadyTimestamp u48
+//! head:        creator (20) | status u8 | taskType u8 | abortReason u8 | taskError u8 |
+//!              state entered at u40 | terms id u24
+//! money:       fee u96 | taskSize u48 | createTimestamp u40 | sequence u40 | requirement id u32
+//! run:         while Queued:   prev sequence u40 | next sequence u40 | fee u96 | size u48
+//!              (queue links, with the price as an exact fraction)
+//!              once started:   selectedNode (20) | startTimestamp u40 | executionTime u32 |
+//!              score length u16
 //! seed:        samplingSeed
 //! nonce:       nonce
-//! requirement: hash of the shared requirement record (models, GPU, VRAM, version)
+//! params:      paramsCommitment
 //! group:       GroupValidated only: co-payee 1 (20) | reward parts u8 x3 (self, co-payee 1, co-payee 2)
 //! group2:      GroupValidated only: co-payee 2 (20)
-//! score:       bytes
+//! score:       the score's bytes, in as many words as it takes (its length is in `run`)
 //! ```
+//!
+//! Timestamps are u40 (good until the year 36812), sequences u40 (10^12 tasks: at the gas of a
+//! task, more than any chain will ever process), task sizes u48 (`createTask` refuses larger).
 
 use alloy_primitives::{Address, B256};
 
 use crate::packing::Word;
+use crate::price::Price;
 use crate::store::{ns, slot, Slot};
 use crate::{Host, TaskContract};
 
@@ -65,10 +72,10 @@ pub mod field {
     pub const RUN: u64 = 2;
     pub const SEED: u64 = 3;
     pub const NONCE: u64 = 4;
-    pub const REQUIREMENT: u64 = 5;
+    pub const PARAMS: u64 = 5;
     pub const GROUP: u64 = 6;
     pub const GROUP2: u64 = 7;
-    /// Byte string: length here, data in the following words.
+    /// The score's words (its length is in the `run` word).
     pub const SCORE: u64 = 8;
 }
 
@@ -79,7 +86,9 @@ pub struct TaskHead {
     pub task_type: u8,
     pub abort_reason: u8,
     pub error: u8,
-    pub sequence: u64,
+    /// When the task entered its current status: its deadline runs from here.
+    pub since: u64,
+    pub terms_id: u32,
 }
 
 impl TaskHead {
@@ -90,7 +99,8 @@ impl TaskHead {
             task_type: w.u8(21),
             abort_reason: w.u8(22),
             error: w.u8(23),
-            sequence: w.u64(24, 8),
+            since: w.u64(24, 5),
+            terms_id: w.uint(29, 3) as u32,
         }
     }
 
@@ -101,7 +111,8 @@ impl TaskHead {
         w.set_u8(21, self.task_type);
         w.set_u8(22, self.abort_reason);
         w.set_u8(23, self.error);
-        w.set_uint(24, 8, self.sequence as u128);
+        w.set_uint(24, 5, self.since as u128);
+        w.set_uint(29, 3, self.terms_id as u128);
         w
     }
 
@@ -109,38 +120,49 @@ impl TaskHead {
     pub fn exists(&self) -> bool {
         !self.creator.is_zero()
     }
+
+    /// Moves the task to `state` at `now`.
+    pub fn enter(&mut self, state: u8, now: u64) {
+        self.status = state;
+        self.since = now;
+    }
 }
 
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub struct TaskMoney {
     pub fee: u128,
     pub size: u64,
-    pub timeout: u32,
     pub created: u64,
+    pub sequence: u64,
+    pub requirement: u32,
 }
 
 impl TaskMoney {
     pub fn decode(w: Word) -> TaskMoney {
         TaskMoney {
             fee: w.uint(0, 12),
-            size: w.u64(12, 8),
-            timeout: w.uint(20, 4) as u32,
-            created: w.u64(24, 6),
+            size: w.u64(12, 6),
+            created: w.u64(18, 5),
+            sequence: w.u64(23, 5),
+            requirement: w.uint(28, 4) as u32,
         }
     }
 
     pub fn encode(&self) -> Word {
         let mut w = Word::default();
         w.set_uint(0, 12, self.fee);
-        w.set_uint(12, 8, self.size as u128);
-        w.set_uint(20, 4, self.timeout as u128);
-        w.set_uint(24, 6, self.created as u128);
+        w.set_uint(12, 6, self.size as u128);
+        w.set_uint(18, 5, self.created as u128);
+        w.set_uint(23, 5, self.sequence as u128);
+        w.set_uint(28, 4, self.requirement as u128);
         w
     }
 
-    /// Queue price: fee per unit of task size.
-    pub fn price(&self) -> u128 {
-        crate::math::div_u128(self.fee, self.size as u128)
+    pub fn price(&self) -> Price {
+        Price {
+            fee: self.fee,
+            size: self.size,
+        }
     }
 }
 
@@ -149,49 +171,54 @@ impl TaskMoney {
 pub struct Execution {
     pub node: Address,
     pub started: u64,
-    pub score_ready: u64,
+    /// Seconds from the parameters' upload to the score or error report: the node's speed.
+    pub time: u32,
+    pub score_len: u16,
 }
 
 impl Execution {
     pub fn decode(w: Word) -> Execution {
         Execution {
             node: w.address(0),
-            started: w.u64(20, 6),
-            score_ready: w.u64(26, 6),
+            started: w.u64(20, 5),
+            time: w.uint(25, 4) as u32,
+            score_len: w.uint(29, 2) as u16,
         }
     }
 
     pub fn encode(&self) -> Word {
         let mut w = Word::default();
         w.set_address(0, self.node);
-        w.set_uint(20, 6, self.started as u128);
-        w.set_uint(26, 6, self.score_ready as u128);
+        w.set_uint(20, 5, self.started as u128);
+        w.set_uint(25, 4, self.time as u128);
+        w.set_uint(29, 2, self.score_len as u128);
         w
     }
 }
 
-/// The `run` word of a queued task: its neighbours in its requirement's price-ordered list.
+/// The `run` word of a queued task: its neighbours in its requirement's price-ordered list, and
+/// its price.
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub struct QueueLinks {
     pub prev: u64,
     pub next: u64,
-    pub price: u128,
+    pub price: Price,
 }
 
 impl QueueLinks {
     pub fn decode(w: Word) -> QueueLinks {
         QueueLinks {
-            prev: w.u64(0, 6),
-            next: w.u64(6, 6),
-            price: w.uint(12, 12),
+            prev: w.u64(0, 5),
+            next: w.u64(5, 5),
+            price: Price::decode(w, 10),
         }
     }
 
     pub fn encode(&self) -> Word {
         let mut w = Word::default();
-        w.set_uint(0, 6, self.prev as u128);
-        w.set_uint(6, 6, self.next as u128);
-        w.set_uint(12, 12, self.price);
+        w.set_uint(0, 5, self.prev as u128);
+        w.set_uint(5, 5, self.next as u128);
+        self.price.encode(&mut w, 10);
         w
     }
 }
@@ -252,6 +279,16 @@ pub(crate) fn task_base(c: &B256) -> Slot {
     slot(ns::TASK, c.as_slice())
 }
 
+/// Saturating seconds between two timestamps, as a u32 field holds them.
+pub fn elapsed(from: u64, to: u64) -> u32 {
+    let d = to.saturating_sub(from);
+    if d > u32::MAX as u64 {
+        u32::MAX
+    } else {
+        d as u32
+    }
+}
+
 impl<H: Host> TaskContract<H> {
     pub(crate) fn task_word(&self, c: &B256, f: u64) -> Word {
         self.get_at(task_base(c), f)
@@ -302,12 +339,13 @@ impl<H: Host> TaskContract<H> {
         self.set_task_word(c, field::GROUP2, w2);
     }
 
-    pub(crate) fn task_score(&self, c: &B256) -> alloc::vec::Vec<u8> {
-        self.get_bytes(task_base(c) + field::SCORE)
+    /// The score of a task whose execution is `exe`.
+    pub(crate) fn task_score(&self, c: &B256, exe: &Execution) -> alloc::vec::Vec<u8> {
+        self.get_data(task_base(c) + field::SCORE, exe.score_len as usize)
     }
 
     pub(crate) fn set_task_score(&mut self, c: &B256, score: &[u8]) {
-        self.put_bytes(task_base(c) + field::SCORE, score)
+        self.put_data(task_base(c) + field::SCORE, score)
     }
 }
 
@@ -323,26 +361,32 @@ mod tests {
             task_type: task_type::LLM,
             abort_reason: abort_reason::TIMEOUT,
             error: task_error::PARAMETERS_VALIDATION_FAILED,
-            sequence: u64::MAX,
+            since: (1 << 40) - 1,
+            terms_id: (1 << 24) - 1,
         };
         assert_eq!(TaskHead::decode(head.encode()), head);
         let money = TaskMoney {
             fee: (1 << 96) - 1,
-            size: 77,
-            timeout: 180,
+            size: (1 << 48) - 1,
             created: 1_700_000_000,
+            sequence: (1 << 40) - 1,
+            requirement: u32::MAX,
         };
         assert_eq!(TaskMoney::decode(money.encode()), money);
         let exe = Execution {
             node: Address::repeat_byte(9),
             started: 5,
-            score_ready: 6,
+            time: u32::MAX,
+            score_len: 512,
         };
         assert_eq!(Execution::decode(exe.encode()), exe);
         let links = QueueLinks {
             prev: 3,
-            next: 4,
-            price: 99,
+            next: (1 << 40) - 1,
+            price: Price {
+                fee: (1 << 96) - 1,
+                size: (1 << 48) - 1,
+            },
         };
         assert_eq!(QueueLinks::decode(links.encode()), links);
         let g = GroupPayees {
@@ -351,6 +395,13 @@ mod tests {
         };
         let (a, b) = g.encode();
         assert_eq!(GroupPayees::decode(a, b), g);
+    }
+
+    #[test]
+    fn elapsed_saturates() {
+        assert_eq!(elapsed(10, 5), 0);
+        assert_eq!(elapsed(5, 10), 5);
+        assert_eq!(elapsed(0, u64::MAX), u32::MAX);
     }
 
     #[test]

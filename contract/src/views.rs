@@ -14,8 +14,10 @@ use crate::returndata::{bytes_array, word_array, Tuple};
 use crate::task_record::{field, status, Execution};
 use crate::{Host, TaskContract};
 
-/// Head words of `TaskInfo` (24 fields, `uint32[3]` inline).
-const TASK_INFO_WORDS: usize = 26;
+/// Head words of `TaskInfo` (23 fields; `uint32[3]`, `TaskTimes` and `TaskTerms` inline).
+const TASK_INFO_WORDS: usize = 33;
+/// Head words of `ContractConfig` (14 static fields).
+const CONFIG_WORDS: usize = 14;
 /// Head words of `NodeInfo` (11 fields, `uint32[3]` inline).
 const NODE_INFO_WORDS: usize = 13;
 
@@ -25,9 +27,8 @@ impl<H: Host> TaskContract<H> {
         let c = &commitment;
         let head = self.existing_task(c)?;
         let money = self.task_money(c);
-        let key = B256::new(self.task_word(c, field::REQUIREMENT).0);
-        let req = self.requirement(&key);
-        let (model_ids, required_gpu) = self.requirement_strings(&key);
+        let terms = self.terms(head.terms_id);
+        let req = self.requirement(money.requirement);
         let exe = if head.status == status::QUEUED {
             // While queued, the run word holds queue links.
             Execution::default()
@@ -44,22 +45,25 @@ impl<H: Host> TaskContract<H> {
                 }
             }
         }
+        let deadline = terms
+            .duration(head.status)
+            .map_or(0, |d| head.since + d as u64);
         let mut t = Tuple::new(TASK_INFO_WORDS);
         t.uint(head.task_type as u128)
             .address(&head.creator)
             .word(&commitment.0)
             .word(&self.task_word(c, field::SEED).0)
             .word(&self.task_word(c, field::NONCE).0)
-            .uint(head.sequence as u128)
+            .word(&self.task_word(c, field::PARAMS).0)
+            .uint(money.sequence as u128)
             .uint(head.status as u128)
             .address(&exe.node)
-            .uint(money.timeout as u128)
-            .bytes(&self.task_score(c))
+            .bytes(&self.task_score(c, &exe))
             .uint(money.fee)
             .uint(money.size as u128)
-            .dynamic(&bytes_array(&model_ids))
+            .dynamic(&bytes_array(&self.requirement_models(money.requirement)))
             .uint(req.min_vram as u128)
-            .bytes(&required_gpu)
+            .bytes(&self.requirement_gpu(money.requirement))
             .uint(req.gpu_vram as u128);
         for v in req.version {
             t.uint(v as u128);
@@ -68,10 +72,37 @@ impl<H: Host> TaskContract<H> {
             .uint(head.error as u128)
             .uint(money.created as u128)
             .uint(exe.started as u128)
-            .uint(exe.score_ready as u128)
+            .uint(head.since as u128)
+            .uint(deadline as u128)
+            .uint(exe.time as u128);
+        for d in [terms.queue, terms.upload, terms.execution, terms.validation] {
+            t.uint(d as u128);
+        }
+        t.uint(terms.sampling_rate as u128)
             .dynamic(&word_array(&payees))
             .dynamic(&word_array(&payments));
         Ok(wrap(t))
+    }
+
+    /// `getConfig`, ABI-encoded as `(ContractConfig)` (a static struct: inline).
+    pub(crate) fn config_info(&self) -> Vec<u8> {
+        let c = self.config();
+        let terms = self.terms(c.terms_id);
+        let mut t = Tuple::new(CONFIG_WORDS);
+        t.address(&c.owner)
+            .address(&self.pending_owner())
+            .address(&c.relay)
+            .address(&c.treasury)
+            .address(&self.verifier())
+            .uint(c.min_stake);
+        for d in [terms.queue, terms.upload, terms.execution, terms.validation] {
+            t.uint(d as u128);
+        }
+        t.uint(terms.threshold as u128)
+            .uint(terms.sampling_rate as u128)
+            .uint(c.queue_limit as u128)
+            .uint(c.max_classes as u128);
+        t.finish()
     }
 
     /// `getNodeInfo`, ABI-encoded as `(NodeInfo)`; a node that never joined or quit reads as

@@ -117,6 +117,11 @@ impl<H: Host> TaskContract<H> {
         (root.total(), root.count())
     }
 
+    /// Number of positions ever given out (freed ones included).
+    pub(crate) fn tree_len(&self, tree: &B256) -> u32 {
+        self.tree_meta(tree).len
+    }
+
     pub(crate) fn tree_member(&self, tree: &B256, pos: u32) -> Address {
         self.get(member_slot(tree, pos)).address(12)
     }

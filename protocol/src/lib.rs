@@ -4,6 +4,7 @@
 pub mod amount;
 pub mod bindings;
 pub mod canonical_json;
+pub mod contract_settings;
 pub mod image_params;
 pub mod image_score;
 pub mod key_file;

@@ -1,7 +1,9 @@
 //! Verifiable secret sampling on the application's side: the secret task GUID, per-task nonces,
-//! the commitments the contract sees, and the 10% rule on the VRF output.
+//! the commitments the contract sees (of the task and of its parameters), and the sampling rule on
+//! the VRF output.
 
 use alloy::primitives::{keccak256, B256, U256};
+use sha2::Digest;
 
 use crate::vrf::{VrfError, VrfSecretKey, PROOF_LEN};
 
@@ -14,9 +16,27 @@ pub fn task_id_commitment(task_guid: &B256, nonce: &B256) -> B256 {
     keccak256(preimage)
 }
 
-/// Whether a VRF output selects the task for group validation: `uint256(beta) % 10 == 0`.
-pub fn is_sampled(beta: &[u8; 32]) -> bool {
-    U256::from_be_bytes(*beta) % U256::from(10u8) == U256::ZERO
+/// Whether a VRF output selects the task for group validation: `uint256(beta) % rate == 0`
+/// (`rate` is the task's `samplingRate`, 10 by default).
+pub fn is_sampled(beta: &[u8; 32], rate: u32) -> bool {
+    U256::from_be_bytes(*beta) % U256::from(rate.max(1)) == U256::ZERO
+}
+
+/// `paramsHash`: sha256 of the exact parameter bytes the relay stores and serves.
+pub fn params_hash(params: &[u8]) -> B256 {
+    B256::new(sha2::Sha256::digest(params).into())
+}
+
+/// `paramsSalt = keccak256("params" || taskGUID || nonce)`: a task's own salt, so that the same
+/// parameters commit differently in every task of a group.
+pub fn params_salt(task_guid: &B256, nonce: &B256) -> B256 {
+    keccak256([b"params".as_slice(), task_guid.as_slice(), nonce.as_slice()].concat())
+}
+
+/// `paramsCommitment = keccak256(paramsHash || paramsSalt)`, what `createTask` records and the
+/// relay and the node check the parameters against.
+pub fn params_commitment(params_hash: &B256, params_salt: &B256) -> B256 {
+    keccak256([params_hash.as_slice(), params_salt.as_slice()].concat())
 }
 
 /// One task of an application's job: the GUID it shares with its group and its own nonce.
@@ -46,6 +66,15 @@ impl TaskSecret {
     pub fn commitment(&self) -> B256 {
         task_id_commitment(&self.task_guid, &self.nonce)
     }
+
+    pub fn params_salt(&self) -> B256 {
+        params_salt(&self.task_guid, &self.nonce)
+    }
+
+    /// The commitment of this task to `params` (the exact bytes given to the relay).
+    pub fn params_commitment(&self, params: &[u8]) -> B256 {
+        params_commitment(&params_hash(params), &self.params_salt())
+    }
 }
 
 /// The creator's sampling decision for one task: the proof the contract checks and the outcome.
@@ -56,13 +85,14 @@ pub struct SamplingProof {
     pub sampled: bool,
 }
 
-/// Runs the VRF on a task's sampling seed (alpha = the seed's 32 bytes).
-pub fn sample(key: &VrfSecretKey, sampling_seed: &B256) -> SamplingProof {
+/// Runs the VRF on a task's sampling seed (alpha = the seed's 32 bytes) and applies the task's
+/// sampling rate.
+pub fn sample(key: &VrfSecretKey, sampling_seed: &B256, rate: u32) -> SamplingProof {
     let (proof, beta) = key.prove(sampling_seed.as_slice());
     SamplingProof {
         proof,
         beta,
-        sampled: is_sampled(&beta),
+        sampled: is_sampled(&beta, rate),
     }
 }
 
@@ -71,8 +101,10 @@ pub fn check_sample(
     public_key: &[u8],
     sampling_seed: &B256,
     proof: &[u8],
+    rate: u32,
 ) -> Result<bool, VrfError> {
-    crate::vrf::verify(public_key, sampling_seed.as_slice(), proof).map(|beta| is_sampled(&beta))
+    crate::vrf::verify(public_key, sampling_seed.as_slice(), proof)
+        .map(|beta| is_sampled(&beta, rate))
 }
 
 #[cfg(test)]
@@ -90,27 +122,48 @@ mod tests {
     }
 
     #[test]
-    fn sampling_rule_is_modulo_ten_of_the_big_endian_integer() {
+    fn sampling_rule_is_the_rate_modulo_of_the_big_endian_integer() {
         let mut beta = [0u8; 32];
-        assert!(is_sampled(&beta));
+        assert!(is_sampled(&beta, 10));
         beta[31] = 10;
-        assert!(is_sampled(&beta));
+        assert!(is_sampled(&beta, 10));
         beta[31] = 11;
-        assert!(!is_sampled(&beta));
+        assert!(!is_sampled(&beta, 10));
+        assert!(is_sampled(&beta, 11));
         // 256 % 10 = 6: a high byte matters.
         let mut high = [0u8; 32];
         high[30] = 1;
         high[31] = 4;
-        assert!(is_sampled(&high));
+        assert!(is_sampled(&high, 10));
+        assert!(!is_sampled(&high, 100));
     }
 
     #[test]
     fn about_one_task_in_ten_is_sampled() {
         let key = VrfSecretKey::from_bytes(&[3u8; 32]).unwrap();
         let sampled = (0u64..400)
-            .filter(|i| sample(&key, &keccak256(i.to_be_bytes())).sampled)
+            .filter(|i| sample(&key, &keccak256(i.to_be_bytes()), 10).sampled)
             .count();
         assert!((20..=60).contains(&sampled), "{sampled} of 400 sampled");
+    }
+
+    #[test]
+    fn params_commitment_follows_the_protocol() {
+        let secret = TaskSecret::random();
+        let params = br#"{"version":"1.0"}"#;
+        let hash = B256::new(sha2::Sha256::digest(params).into());
+        let salt = keccak256(
+            [b"params".as_slice(), secret.task_guid.as_slice(), secret.nonce.as_slice()].concat(),
+        );
+        assert_eq!(
+            secret.params_commitment(params),
+            keccak256([hash.as_slice(), salt.as_slice()].concat())
+        );
+        // Siblings commit to the same parameters differently.
+        assert_ne!(
+            secret.params_commitment(params),
+            secret.sibling().params_commitment(params)
+        );
     }
 
     #[test]
