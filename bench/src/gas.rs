@@ -11,18 +11,19 @@ use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context, Result};
 use devnet::testnet::{public_key, TestConfig, Testnet, TEST_GPU};
 use protocol::bindings::{ITaskContractInstance, IVrfVerifier};
-use protocol::sampling::{sample, TaskSecret};
+use protocol::sampling::{params_hash, sample, TaskSecret};
 use protocol::task_status::{AbortReason, TaskStatus};
 use protocol::vrf::VrfSecretKey;
 use protocol::TaskType;
 
 /// The GPU of every node here.
 const GPU: &str = TEST_GPU;
-/// A GPU no node has: tasks that require it wait in the queue.
-const ABSENT_GPU: &str = "NVIDIA H100 80GB HBM3";
+/// The GPU of one paused node: tasks that require it wait in the queue.
+const PAUSED_GPU: &str = "NVIDIA GeForce RTX 3090";
 const MODEL: &str = "base:bench/model";
 const FEE: u64 = 1_000_000;
-const TIMEOUT: u64 = 600;
+/// The parameters every bench task commits to.
+const PARAMS: &[u8] = br#"{"bench":true}"#;
 
 /// One protocol call's measured gas (every sample) and the original Solidity contracts' figure.
 #[derive(Debug, Clone)]
@@ -134,6 +135,7 @@ impl Bench {
                     vram,
                     [1, 0, 0],
                     1,
+                    secret.params_commitment(PARAMS),
                 )
                 .value(U256::from(FEE))
         ))
@@ -200,7 +202,6 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
     let testnet = Testnet::spawn(&addresses).await?;
     let dev = testnet.signers.clone();
     let mut config = TestConfig::with_dev_accounts(&dev, U256::from(1u64));
-    config.task_timeout = TIMEOUT;
     config.queue_size_limit = 64;
     let contract = testnet.deploy_task_contract(&config).await?;
     let mut b = Bench {
@@ -247,8 +248,8 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         let c1 = first.commitment();
         let score = [7u8; 32];
         b.run_to_score(&first, score).await?;
-        let seed = b.creator.getTask(c1).call().await?.samplingSeed;
-        let proof = sample(&b.vrf, &seed);
+        let info = b.creator.getTask(c1).call().await?;
+        let proof = sample(&b.vrf, &info.samplingSeed, info.terms.samplingRate);
         let proof_bytes: Bytes = proof.proof.to_vec().into();
         if !proof.sampled {
             let g = gas!(
@@ -274,6 +275,7 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
                 tasks[1],
                 tasks[2],
                 first.task_guid,
+                params_hash(PARAMS),
                 proof_bytes,
                 b.creator_key.clone(),
             )
@@ -306,11 +308,11 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
     }
 
     // The VRF verification alone: a transaction calling the verifier program directly.
-    let verifier = b.creator.getConfig().call().await?._3;
+    let verifier = b.creator.getConfig().call().await?.vrfVerifier;
     let verifier = IVrfVerifier::new(verifier, b.creator.provider().clone());
     for _ in 0..3 {
         let alpha = B256::random();
-        let proof = sample(&b.vrf, &alpha);
+        let proof = sample(&b.vrf, &alpha, 10);
         let g = gas!(
             "verify",
             verifier.verify(
@@ -322,17 +324,39 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         b.record("VRF verify", g);
     }
 
-    // Queued: no node has the required GPU.
+    // Queued: the only node with the required GPU is paused.
+    let paused = b
+        .nodes
+        .get(b.joined)
+        .context("no more node accounts")?
+        .clone();
+    b.joined += 1;
+    b.removed += 1;
+    let as_paused = b.testnet.contract_as(&paused, b.contract).await?;
+    gas!(
+        "join",
+        as_paused
+            .join(
+                PAUSED_GPU.into(),
+                24,
+                [1, 0, 0],
+                public_key(&paused).into(),
+                vec![MODEL.into()],
+            )
+            .value(U256::from(1u64))
+    );
+    gas!("pause", as_paused.pause());
     for _ in 0..3 {
         let secret = TaskSecret::random();
-        let g = b.create(&secret, ABSENT_GPU, 80).await?;
+        let g = b.create(&secret, PAUSED_GPU, 24).await?;
         if b.status(secret.commitment()).await? != TaskStatus::Queued {
-            bail!("a task for an absent GPU was not queued");
+            bail!("a task for a paused node's GPU was not queued");
         }
         b.record("createTask queued", g);
     }
 
-    // Abort after the timeout, by the creator, of tasks whose parameters were uploaded.
+    // Abort after the execution deadline, by the creator, of tasks whose parameters were
+    // uploaded.
     b.ensure_available(3).await?;
     let mut running = Vec::new();
     for _ in 0..3 {
@@ -346,7 +370,10 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
     }
     let provider = b.creator.provider().clone();
     provider
-        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (TIMEOUT + 1,))
+        .raw_request::<_, serde_json::Value>(
+            "evm_increaseTime".into(),
+            (config.execution_timeout + 1,),
+        )
         .await?;
     provider
         .raw_request::<_, serde_json::Value>("evm_mine".into(), ())

@@ -125,6 +125,10 @@ pub async fn measure(exe: &Path, tasks: usize) -> Result<WorkerOverhead> {
     for i in 0..tasks {
         let secret = TaskSecret::random();
         let c = secret.commitment();
+        let params = serde_json::json!({"version": "1.0", "model": MODEL,
+            "messages": [{"role": "user", "content": format!("Task number {i}?")}],
+            "generation_config": {"max_new_tokens": 16}, "seed": i})
+        .to_string();
         app.createTask(
             1,
             c,
@@ -135,18 +139,18 @@ pub async fn measure(exe: &Path, tasks: usize) -> Result<WorkerOverhead> {
             24,
             [1, 0, 0],
             1,
+            secret.params_commitment(params.as_bytes()),
         )
         .value(U256::from(500u64))
         .send()
         .await?
         .get_receipt()
         .await?;
-        let params = serde_json::json!({"version": "1.0", "model": MODEL,
-            "messages": [{"role": "user", "content": format!("Task number {i}?")}],
-            "generation_config": {"max_new_tokens": 16}, "seed": i})
-        .to_string();
         loop {
-            match app_relay.upload_params(c, &params).await {
+            match app_relay
+                .upload_params(c, &params, secret.params_salt())
+                .await
+            {
                 Ok(()) => break,
                 Err(e) if e.is_retryable() => tokio::time::sleep(Duration::from_millis(20)).await,
                 Err(e) => bail!("uploading parameters: {e}"),
@@ -155,11 +159,13 @@ pub async fn measure(exe: &Path, tasks: usize) -> Result<WorkerOverhead> {
         loop {
             let info = app.getTask(c).call().await?;
             if info.status == TaskStatus::ScoreReady.as_u8() {
-                let proof = sample(&vrf, &info.samplingSeed);
+                let proof = sample(&vrf, &info.samplingSeed, info.terms.samplingRate);
                 if proof.sampled {
-                    // A sampled task needs a group; for the measurement, end it by timeout.
+                    // A sampled task needs a group; for the measurement, end it once its
+                    // validation deadline has passed.
+                    let wait = info.terms.validationTimeout + 1;
                     provider
-                        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (601u64,))
+                        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (wait,))
                         .await?;
                     provider
                         .raw_request::<_, serde_json::Value>("evm_mine".into(), ())

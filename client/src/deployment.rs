@@ -1,69 +1,100 @@
-//! After `cargo stylus deploy`: initialising the task contract and recording the deployment where
-//! the node worker, the relay and `taskctl` read it (`scripts/deploy.sh` runs this step through
-//! `taskctl contract initialize`).
+//! After `cargo stylus deploy`: checking that the task contract was constructed as intended and
+//! recording the deployment where the node worker, the relay and `taskctl` read it
+//! (`scripts/deploy.sh` runs this step through `taskctl contract record`).
+//!
+//! The contract is configured by its constructor, which cargo-stylus's deployer runs in the
+//! deployment transaction: nobody can configure it first. What is left to check is that the
+//! deployed contract holds the settings the deployer meant.
 
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
 use protocol::bindings::{ITaskContract, ITaskContractErrors};
+use protocol::contract_settings::ContractSettings;
 use serde_json::json;
 
-/// What `initialize` sets.
+/// What `getConfig` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContractSettings {
+pub struct DeployedConfig {
     pub owner: Address,
-    pub relay: Address,
-    pub treasury: Address,
-    pub vrf_verifier: Address,
-    pub min_stake: U256,
-    pub task_timeout: u64,
-    pub distance_threshold: u8,
-    pub queue_size_limit: u32,
+    pub pending_owner: Address,
+    pub settings: ContractSettings,
 }
 
-impl ContractSettings {
-    /// The settings `getConfig` reports; None while the contract is not initialised.
+impl DeployedConfig {
+    /// The contract's configuration; None while it is not constructed.
     pub async fn read(
         contract: &ITaskContract::ITaskContractInstance<DynProvider>,
-    ) -> Result<Option<ContractSettings>, DeploymentError> {
-        let c = contract.getConfig().call().await.map_err(refused)?;
-        let settings = ContractSettings {
-            owner: c._0,
-            relay: c._1,
-            treasury: c._2,
-            vrf_verifier: c._3,
-            min_stake: c._4,
-            task_timeout: c._5,
-            distance_threshold: c._6,
-            queue_size_limit: c._7,
-        };
-        Ok((!settings.owner.is_zero()).then_some(settings))
+    ) -> Result<Option<DeployedConfig>, DeploymentError> {
+        match contract.getConfig().call().await {
+            Ok(c) => Ok(Some(DeployedConfig {
+                owner: c.owner,
+                pending_owner: c.pendingOwner,
+                settings: ContractSettings::from_config(&c),
+            })),
+            Err(e) => match e.as_decoded_interface_error::<ITaskContractErrors>() {
+                Some(ITaskContractErrors::NotInitialized(_)) => Ok(None),
+                _ => Err(refused(e)),
+            },
+        }
     }
 
     pub fn to_json(&self) -> serde_json::Value {
+        let s = &self.settings;
         json!({
             "owner": self.owner,
-            "relay": self.relay,
-            "treasury": self.treasury,
-            "vrf_verifier": self.vrf_verifier,
-            "min_stake_wei": self.min_stake.to_string(),
-            "task_timeout_s": self.task_timeout,
-            "distance_threshold": self.distance_threshold,
-            "queue_size_limit": self.queue_size_limit,
+            "pending_owner": self.pending_owner,
+            "relay": s.relay,
+            "treasury": s.treasury,
+            "vrf_verifier": s.vrf_verifier,
+            "min_stake_wei": s.min_stake.to_string(),
+            "queue_timeout_s": s.queue_timeout,
+            "upload_timeout_s": s.upload_timeout,
+            "execution_timeout_s": s.execution_timeout,
+            "validation_timeout_s": s.validation_timeout,
+            "distance_threshold": s.distance_threshold,
+            "sampling_rate": s.sampling_rate,
+            "queue_size_limit": s.queue_size_limit,
+            "max_gpu_classes": s.max_gpu_classes,
         })
+    }
+
+    /// One setting per line, for people.
+    pub fn to_text(&self) -> String {
+        let s = &self.settings;
+        format!(
+            "owner              {}\npending owner      {}\nrelay              {}\n\
+             treasury           {}\nvrf verifier       {}\nmin stake          {} wei\n\
+             queue timeout      {} s\nupload timeout     {} s\nexecution timeout  {} s\n\
+             validation timeout {} s\ndistance threshold {}\nsampling rate      1 in {}\n\
+             queue size limit   {}\nmax GPU classes    {}",
+            self.owner,
+            self.pending_owner,
+            s.relay,
+            s.treasury,
+            s.vrf_verifier,
+            s.min_stake,
+            s.queue_timeout,
+            s.upload_timeout,
+            s.execution_timeout,
+            s.validation_timeout,
+            s.distance_threshold,
+            s.sampling_rate,
+            s.queue_size_limit,
+            s.max_gpu_classes
+        )
     }
 }
 
-/// A deployed and initialised task contract.
+/// A deployed and constructed task contract.
 #[derive(Debug, Clone)]
 pub struct Deployment {
     pub chain_id: u64,
     pub rpc_url: String,
     pub task_contract: Address,
-    pub settings: ContractSettings,
-    /// The `initialize` transaction; None when the contract already held these settings.
-    pub initialize_tx: Option<B256>,
+    pub extension: Address,
+    pub config: DeployedConfig,
     pub block_number: u64,
 }
 
@@ -75,16 +106,24 @@ pub enum DeploymentError {
         address: Address,
     },
     #[error(
-        "the task contract at {address} is already initialised with other settings ({current}); \
-         its owner can change them with setConfig"
+        "the task contract at {address} is not constructed: deploy it with cargo stylus deploy \
+         --constructor-args (scripts/deploy.sh), which runs the constructor in the deployment \
+         transaction"
     )]
-    InitialisedDifferently { address: Address, current: String },
+    NotConstructed { address: Address },
+    #[error(
+        "the task contract at {address} holds other settings ({current}) than expected \
+         ({expected}): redeploy, or have its owner call setConfig"
+    )]
+    ConstructedDifferently {
+        address: Address,
+        current: String,
+        expected: String,
+    },
     #[error("chain: {0}")]
     Chain(String),
     #[error("the contract refused: {0}")]
     Refused(String),
-    #[error("initialize transaction {0} reverted")]
-    Reverted(B256),
     #[error("writing {path}: {source}")]
     Write {
         path: PathBuf,
@@ -103,20 +142,21 @@ fn refused(e: alloy::contract::Error) -> DeploymentError {
     }
 }
 
-/// Initialises the task contract at `task_contract` with `settings`, sent from the provider's
-/// wallet (`initialize` is one-time and names the owner). Running it again with the same settings
-/// sends nothing, so an interrupted deployment can be completed; different settings are refused,
-/// which also reveals anyone who initialised the contract first.
-pub async fn initialize(
+/// Checks the deployment of the task contract at `task_contract` (its extension and verifier
+/// deployed, the contract constructed with `expected` and `owner`) and returns what to record.
+pub async fn record(
     provider: DynProvider,
     rpc_url: &str,
     task_contract: Address,
-    settings: &ContractSettings,
+    extension: Address,
+    owner: Address,
+    expected: &ContractSettings,
 ) -> Result<Deployment, DeploymentError> {
     let chain_id = provider.get_chain_id().await.map_err(chain)?;
     for (what, address) in [
         ("task contract", task_contract),
-        ("VRF verifier", settings.vrf_verifier),
+        ("task contract extension", extension),
+        ("VRF verifier", expected.vrf_verifier),
     ] {
         let code = provider.get_code_at(address).await.map_err(chain)?;
         if code.is_empty() {
@@ -124,47 +164,54 @@ pub async fn initialize(
         }
     }
     let contract = ITaskContract::new(task_contract, provider.clone());
-    let initialize_tx = match ContractSettings::read(&contract).await? {
-        Some(current) if current == *settings => None,
-        Some(current) => {
-            return Err(DeploymentError::InitialisedDifferently {
-                address: task_contract,
-                current: current.to_json().to_string(),
-            })
-        }
-        None => {
-            let receipt = contract
-                .initialize(
-                    settings.owner,
-                    settings.relay,
-                    settings.treasury,
-                    settings.vrf_verifier,
-                    settings.min_stake,
-                    settings.task_timeout,
-                    settings.distance_threshold,
-                    settings.queue_size_limit,
-                )
-                .send()
-                .await
-                .map_err(refused)?
-                .get_receipt()
-                .await
-                .map_err(chain)?;
-            if !receipt.status() {
-                return Err(DeploymentError::Reverted(receipt.transaction_hash));
-            }
-            Some(receipt.transaction_hash)
-        }
+    let Some(config) = DeployedConfig::read(&contract).await? else {
+        return Err(DeploymentError::NotConstructed {
+            address: task_contract,
+        });
     };
+    let wanted = DeployedConfig {
+        owner,
+        pending_owner: config.pending_owner,
+        settings: expected.clone(),
+    };
+    if config != wanted {
+        return Err(DeploymentError::ConstructedDifferently {
+            address: task_contract,
+            current: config.to_json().to_string(),
+            expected: wanted.to_json().to_string(),
+        });
+    }
     let block_number = provider.get_block_number().await.map_err(chain)?;
     Ok(Deployment {
         chain_id,
         rpc_url: rpc_url.to_string(),
         task_contract,
-        settings: settings.clone(),
-        initialize_tx,
+        extension,
+        config,
         block_number,
     })
+}
+
+/// The constructor's arguments as `cargo stylus deploy --constructor-args` takes them (one
+/// string per argument, in the constructor's order).
+pub fn constructor_args(extension: Address, owner: Address, s: &ContractSettings) -> Vec<String> {
+    let u = |v: U256| v.to_string();
+    vec![
+        extension.to_string(),
+        owner.to_string(),
+        s.relay.to_string(),
+        s.treasury.to_string(),
+        s.vrf_verifier.to_string(),
+        u(s.min_stake),
+        s.queue_timeout.to_string(),
+        s.upload_timeout.to_string(),
+        s.execution_timeout.to_string(),
+        s.validation_timeout.to_string(),
+        s.distance_threshold.to_string(),
+        s.sampling_rate.to_string(),
+        s.queue_size_limit.to_string(),
+        s.max_gpu_classes.to_string(),
+    ]
 }
 
 impl Deployment {
@@ -173,8 +220,8 @@ impl Deployment {
             "chain_id": self.chain_id,
             "rpc_url": self.rpc_url,
             "task_contract": self.task_contract,
-            "settings": self.settings.to_json(),
-            "initialize_tx": self.initialize_tx,
+            "extension": self.extension,
+            "settings": self.config.to_json(),
             "block_number": self.block_number,
         })
     }

@@ -102,26 +102,44 @@ impl RelayClient {
         .await
     }
 
-    pub async fn upload_params(&self, commitment: B256, task_args: &str) -> Result<(), RelayError> {
+    /// Uploads a task's parameters with the task's paramsSalt: the relay refuses them unless they
+    /// open the task's paramsCommitment on chain.
+    pub async fn upload_params(
+        &self,
+        commitment: B256,
+        task_args: &str,
+        params_salt: B256,
+    ) -> Result<(), RelayError> {
         self.post_signed(
             "/v1/params/upload",
-            json!({"task_id_commitment": commitment, "task_args": task_args}),
+            json!({
+                "task_id_commitment": commitment,
+                "task_args": task_args,
+                "params_salt": params_salt,
+            }),
         )
         .await
         .map(|_| ())
     }
 
-    pub async fn download_params(&self, commitment: B256) -> Result<String, RelayError> {
+    /// A task's parameters and salt, as the selected node downloads them (it checks them against
+    /// the task's paramsCommitment before running them).
+    pub async fn download_params(&self, commitment: B256) -> Result<(String, B256), RelayError> {
         let answer = self
             .post_signed(
                 "/v1/params/download",
                 json!({"task_id_commitment": commitment}),
             )
             .await?;
-        answer["task_args"]
+        let args = answer["task_args"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| RelayError::Protocol(format!("no task_args in {answer}")))
+            .ok_or_else(|| RelayError::Protocol(format!("no task_args in {answer}")))?;
+        let salt = answer["params_salt"]
+            .as_str()
+            .and_then(|s| s.parse::<B256>().ok())
+            .ok_or_else(|| RelayError::Protocol(format!("no params_salt in {answer}")))?;
+        Ok((args, salt))
     }
 
     pub async fn upload_result(

@@ -8,7 +8,7 @@ use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use protocol::bindings::{ITaskContract, ITaskContractErrors, ITaskContractInstance};
 use protocol::result_score::score_result;
-use protocol::sampling::{sample, TaskSecret};
+use protocol::sampling::{params_hash, sample, TaskSecret};
 use protocol::task_status::{AbortReason, TaskStatus};
 use protocol::vrf::VrfSecretKey;
 use protocol::{TaskParams, TaskType};
@@ -115,6 +115,7 @@ impl TaskClient {
                 spec.required_gpu_vram,
                 spec.task_version,
                 spec.task_size,
+                secret.params_commitment(spec.params.as_bytes()),
             )
             .value(spec.fee)
             .send()
@@ -176,7 +177,11 @@ impl TaskClient {
         });
         let deadline = tokio::time::Instant::now() + self.patience;
         loop {
-            match self.relay.upload_params(c, &spec.params).await {
+            match self
+                .relay
+                .upload_params(c, &spec.params, secret.params_salt())
+                .await
+            {
                 Ok(()) => break,
                 Err(e) if e.is_retryable() && tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(self.poll_interval).await
@@ -205,8 +210,8 @@ impl TaskClient {
                 result: None,
             });
         }
-        let seed = self.task(c1).await?.samplingSeed;
-        let sampling = sample(&self.vrf_key, &seed);
+        let info = self.task(c1).await?;
+        let sampling = sample(&self.vrf_key, &info.samplingSeed, info.terms.samplingRate);
         progress(Progress::Sampled {
             task: c1,
             sampled: sampling.sampled,
@@ -237,6 +242,7 @@ impl TaskClient {
                     tasks[1],
                     tasks[2],
                     first.task_guid,
+                    params_hash(spec.params.as_bytes()),
                     proof,
                     public_key,
                 )

@@ -14,6 +14,7 @@ use devnet::testnet::{public_key, TestConfig, Testnet};
 use protocol::bindings::ITaskContractInstance;
 use protocol::image_params::ImageParams;
 use protocol::image_score::score_pngs;
+use protocol::sampling::{params_commitment, params_hash};
 use protocol::task_status::TaskStatus;
 use protocol::text_params::{ChatMessage, Role, TextParams};
 use protocol::text_result::{text_score, Choice, TextResult, Usage};
@@ -102,9 +103,15 @@ async fn scripted_node(
         };
         match TaskStatus::from_u8(info.status) {
             Some(TaskStatus::ParametersUploaded) if !results.contains_key(&task) => {
-                let Ok(args) = relay.download_params(task).await else {
+                let Ok((args, salt)) = relay.download_params(task).await else {
                     continue;
                 };
+                // As the worker does: only the parameters the task committed to are run.
+                assert_eq!(
+                    params_commitment(&params_hash(args.as_bytes()), &salt),
+                    info.paramsCommitment,
+                    "the relay served parameters the task did not commit to"
+                );
                 let (files, score) = if info.taskType == TaskType::TextGeneration.as_u8() {
                     let params = TextParams::from_json(&args).expect("valid parameters");
                     let bytes = answer(&params).canonical_bytes();
@@ -138,7 +145,10 @@ async fn scripted_node(
     }
 }
 
-/// A devnet with the contract, a relay and three scripted nodes.
+/// The GPU of a node that joins paused: tasks that require it wait in the queue.
+const PAUSED_GPU: &str = "NVIDIA GeForce RTX 3090";
+
+/// A devnet with the contract, a relay, three scripted nodes and a paused one.
 struct Net {
     testnet: Testnet,
     relay_url: String,
@@ -189,6 +199,33 @@ async fn start_network() -> Net {
             .status());
         tokio::spawn(scripted_node(c, relay_url.clone(), node.clone()));
     }
+    let paused = &signers[6];
+    let c = testnet.contract_as(paused, contract).await.unwrap();
+    assert!(c
+        .join(
+            PAUSED_GPU.into(),
+            24,
+            [1, 0, 0],
+            public_key(paused).into(),
+            vec![format!("base:{MODEL}")]
+        )
+        .value(U256::from(1000u64))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+    assert!(c
+        .pause()
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
 
     Net {
         testnet,
@@ -337,7 +374,8 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
     let again = std::fs::read(answer["result_files"][0].as_str().unwrap()).unwrap();
     assert_eq!(again, files[0]);
 
-    // A task no node can run waits in the queue; `taskctl abort` ends it and refunds the fee.
+    // A task only the paused node could run waits in the queue; `taskctl abort` ends it and
+    // refunds the fee.
     let queued = protocol::sampling::TaskSecret::random();
     let as_app = net
         .testnet
@@ -351,10 +389,11 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
             queued.nonce,
             vec![format!("base:{MODEL}")],
             0,
-            "Some Other GPU".into(),
-            80,
+            PAUSED_GPU.into(),
+            24,
             [1, 0, 0],
-            1
+            1,
+            queued.params_commitment(b"{}")
         )
         .value(U256::from(300u64))
         .send()

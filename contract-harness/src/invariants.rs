@@ -444,11 +444,7 @@ fn validate_group<C: ProtocolChain>(
 }
 
 /// The next step of `t`'s lifecycle by whoever's turn it is.
-fn progress<C: ProtocolChain>(
-    net: &mut Net<C>,
-    run: &mut Run,
-    t: &Created,
-) -> Result<(), Revert> {
+fn progress<C: ProtocolChain>(net: &mut Net<C>, run: &mut Run, t: &Created) -> Result<(), Revert> {
     let c = t.task.commitment;
     match net.status(c) {
         status::STARTED => net.upload_params(c),
@@ -527,7 +523,8 @@ pub fn apply<C: ProtocolChain>(
             None => Ok(()),
         },
         Op::ValidateGroup { task, order } => match run.pick(net, *task, |r, net, t| {
-            r.group_of(t).is_some_and(|g| g.iter().all(|m| validatable(net, m)))
+            r.group_of(t)
+                .is_some_and(|g| g.iter().all(|m| validatable(net, m)))
         }) {
             Some(t) => validate_group(net, run, &t, *order),
             None => Ok(()),

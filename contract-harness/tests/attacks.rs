@@ -80,7 +80,10 @@ fn a_mismatched_group_cannot_slash_the_honest_node<C: ProtocolChain>(mut net: Ne
     for claimed in [other_params, PARAMS_HASH] {
         let call = net.group_call_with(group, &first, claimed);
         let r = net.call_as(net.app.address, call);
-        assert!(matches!(err(r), E::ParamsMismatch(_)), "paramsHash {claimed}");
+        assert!(
+            matches!(err(r), E::ParamsMismatch(_)),
+            "paramsHash {claimed}"
+        );
     }
     // Free their nodes for the next attempts.
     net.chain.advance(VALIDATION_TIMEOUT + 1);
@@ -258,26 +261,17 @@ fn many_gpu_names_cannot_make_create_task_expensive<C: ProtocolChain>(net: Net<C
             .unwrap();
     }
     // A fourth name is refused; a known class still takes members.
-    assert!(matches!(
-        err(join(3, "GPU 3")),
-        E::TooManyGPUClasses(_)
-    ));
+    assert!(matches!(err(join(3, "GPU 3")), E::TooManyGPUClasses(_)));
     join(3, "GPU 0").unwrap();
     // The last member of a class leaves: the class is gone and its place is free.
     net.call_as(net.nodes[1].address, ITaskContract::quitCall {})
         .unwrap();
     join(4, "GPU 3").unwrap();
-    assert!(matches!(
-        err(join(5, "GPU 4")),
-        E::TooManyGPUClasses(_)
-    ));
+    assert!(matches!(err(join(5, "GPU 4")), E::TooManyGPUClasses(_)));
     // Lowering the maximum stops new classes until enough have emptied.
     s.max_gpu_classes = 1;
     net.set_config(net.owner.address, &s).unwrap();
-    assert!(matches!(
-        err(join(5, "GPU 5")),
-        E::TooManyGPUClasses(_)
-    ));
+    assert!(matches!(err(join(5, "GPU 5")), E::TooManyGPUClasses(_)));
 }
 
 /// Attack 6: the queue is filled for free with tasks no node can run, crowding out paying
@@ -306,10 +300,7 @@ fn the_queue_cannot_be_filled_for_free<C: ProtocolChain>(mut net: Net<C>) {
     let app_before = net.chain.balance(net.app.address);
     net.abort(stranger, waiting.commitment, 1).unwrap();
     assert_eq!(net.status(waiting.commitment), status::END_ABORTED);
-    assert_eq!(
-        net.chain.balance(net.app.address),
-        app_before + wei(FEE)
-    );
+    assert_eq!(net.chain.balance(net.app.address), app_before + wei(FEE));
     assert_eq!(net.chain.view(ITaskContract::queueSizeCall {}).unwrap(), 0);
 }
 
@@ -449,10 +440,7 @@ fn a_disagreeing_member_takes_no_rank<C: ProtocolChain>(mut net: Net<C>) {
         .position(|a| *a == nodes[1])
         .unwrap();
     assert_eq!(info.payments[k], wei(FEE) * U256::from(10) / U256::from(19));
-    assert_eq!(
-        net.node_info(nodes[1]).recentTaskScores.first(),
-        Some(&10)
-    );
+    assert_eq!(net.node_info(nodes[1]).recentTaskScores.first(), Some(&10));
     net.upload_result(ts[0].commitment).unwrap();
     assert_eq!(net.node_info(nodes[0]).recentTaskScores.first(), Some(&9));
 }

@@ -30,15 +30,36 @@ fn random_sequences_reach_every_outcome() {
             let logs = net.chain.last_logs();
             for (name, signature) in [
                 ("EndSuccess", ITaskContract::TaskEndSuccess::SIGNATURE_HASH),
-                ("EndGroupSuccess", ITaskContract::TaskEndGroupSuccess::SIGNATURE_HASH),
-                ("EndGroupRefund", ITaskContract::TaskEndGroupRefund::SIGNATURE_HASH),
-                ("EndInvalidated", ITaskContract::TaskEndInvalidated::SIGNATURE_HASH),
+                (
+                    "EndGroupSuccess",
+                    ITaskContract::TaskEndGroupSuccess::SIGNATURE_HASH,
+                ),
+                (
+                    "EndGroupRefund",
+                    ITaskContract::TaskEndGroupRefund::SIGNATURE_HASH,
+                ),
+                (
+                    "EndInvalidated",
+                    ITaskContract::TaskEndInvalidated::SIGNATURE_HASH,
+                ),
                 ("NodeSlashed", ITaskContract::NodeSlashed::SIGNATURE_HASH),
                 ("TaskQueued", ITaskContract::TaskQueued::SIGNATURE_HASH),
-                ("DownloadModel", ITaskContract::DownloadModel::SIGNATURE_HASH),
-                ("PaymentCredited", ITaskContract::PaymentCredited::SIGNATURE_HASH),
-                ("CreditWithdrawn", ITaskContract::CreditWithdrawn::SIGNATURE_HASH),
-                ("TaskErrorReported", ITaskContract::TaskErrorReported::SIGNATURE_HASH),
+                (
+                    "DownloadModel",
+                    ITaskContract::DownloadModel::SIGNATURE_HASH,
+                ),
+                (
+                    "PaymentCredited",
+                    ITaskContract::PaymentCredited::SIGNATURE_HASH,
+                ),
+                (
+                    "CreditWithdrawn",
+                    ITaskContract::CreditWithdrawn::SIGNATURE_HASH,
+                ),
+                (
+                    "TaskErrorReported",
+                    ITaskContract::TaskErrorReported::SIGNATURE_HASH,
+                ),
             ] {
                 count(
                     name.to_string(),

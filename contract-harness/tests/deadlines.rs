@@ -21,13 +21,14 @@ fn abort_right_after_the_deadline<C: ProtocolChain>(
     expected_deadline: u64,
 ) {
     let info = net.task(c);
-    assert_eq!(info.times.deadline, expected_deadline, "status {}", info.status);
+    assert_eq!(
+        info.times.deadline, expected_deadline,
+        "status {}",
+        info.status
+    );
     let stranger = net.nodes[4].address;
     net.chain.advance(expected_deadline - net.chain.now());
-    assert!(matches!(
-        err(net.abort(by, c, 1)),
-        E::DeadlineNotReached(_)
-    ));
+    assert!(matches!(err(net.abort(by, c, 1)), E::DeadlineNotReached(_)));
     net.chain.advance(1);
     assert!(matches!(
         err(net.abort(stranger, c, 1)),

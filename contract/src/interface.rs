@@ -170,7 +170,8 @@ impl TaskContract {
     }
 
     pub fn get_config(&self) -> ContractConfig {
-        <ContractConfig>::abi_decode(&self.c().config_info()).expect("the contract encodes ContractConfig")
+        <ContractConfig>::abi_decode(&self.c().config_info())
+            .expect("the contract encodes ContractConfig")
     }
 
     /// Owner only: names the next owner, who takes over with `acceptOwnership` (the zero

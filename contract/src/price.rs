@@ -70,7 +70,15 @@ mod tests {
 
     #[test]
     fn wide_products_match_u256() {
-        let values = [0u128, 1, 7, u64::MAX as u128, 1 << 64, (1 << 96) - 1, 12345678901234567890];
+        let values = [
+            0u128,
+            1,
+            7,
+            u64::MAX as u128,
+            1 << 64,
+            (1 << 96) - 1,
+            12345678901234567890,
+        ];
         let sizes = [0u64, 1, 3, (1 << 48) - 1, u64::MAX];
         for &a in &values {
             for &b in &sizes {

@@ -87,10 +87,7 @@ pub fn dispatch<H: Host>(
         REPORT_TASK_PARAMETERS_UPLOADED => {
             unit(a.b256(0).and_then(|t| c.report_parameters_uploaded_impl(t)))
         }
-        SUBMIT_TASK_SCORE => unit(
-            a.b256(0)
-                .and_then(|t| c.submit_score_impl(t, a.bytes(1)?)),
-        ),
+        SUBMIT_TASK_SCORE => unit(a.b256(0).and_then(|t| c.submit_score_impl(t, a.bytes(1)?))),
         REPORT_TASK_ERROR => unit(a.b256(0).and_then(|t| c.report_error_impl(t, a.u8(1)?))),
         VALIDATE_SINGLE_TASK => unit(
             a.b256(0)

@@ -131,8 +131,14 @@ mod tests {
         };
         assert!(!short.is_valid());
         for bad in [
-            Terms { queue: 0, ..terms() },
-            Terms { upload: 0, ..terms() },
+            Terms {
+                queue: 0,
+                ..terms()
+            },
+            Terms {
+                upload: 0,
+                ..terms()
+            },
             Terms {
                 execution: 0,
                 ..terms()

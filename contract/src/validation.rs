@@ -11,7 +11,9 @@ use crate::abi::{fail, Result, TaskEndGroupRefund, TaskEndInvalidated, TaskValid
 use crate::group::{self, Member};
 use crate::lifecycle::NodeOutcome;
 use crate::qos::GROUP_RANK_SCORES;
-use crate::task_record::{abort_reason, field, status, Execution, GroupPayees, TaskHead, TaskMoney};
+use crate::task_record::{
+    abort_reason, field, status, Execution, GroupPayees, TaskHead, TaskMoney,
+};
 use crate::{Host, TaskContract};
 
 /// Verifiable secret sampling: a task is selected for group validation iff
@@ -153,7 +155,8 @@ impl<H: Host> TaskContract<H> {
                     taskIDCommitment: *c
                 });
             }
-            if params_commitment(&params_hash, &guid, &nonce).0 != self.task_word(c, field::PARAMS).0
+            if params_commitment(&params_hash, &guid, &nonce).0
+                != self.task_word(c, field::PARAMS).0
             {
                 return fail!(ParamsMismatch {
                     taskIDCommitment: *c
@@ -256,8 +259,12 @@ impl<H: Host> TaskContract<H> {
 /// QoS rewards by speed among the agreeing members (GroupValidated and EndGroupRefund): the
 /// fastest (execution time; ties by sequence) gets 10, then 9, then 6; everyone else 0.
 fn speed_rewards(outcome: &[u8; 3], executions: &[Execution; 3]) -> [u8; 3] {
-    let agreeing =
-        |i: usize| matches!(outcome[i], status::GROUP_VALIDATED | status::END_GROUP_REFUND);
+    let agreeing = |i: usize| {
+        matches!(
+            outcome[i],
+            status::GROUP_VALIDATED | status::END_GROUP_REFUND
+        )
+    };
     // The members are in sequence order and the sort is stable: equal times keep that order.
     let by_time = sort3(|i| {
         if agreeing(i) {
@@ -316,8 +323,8 @@ mod tests {
         for rate in [2u32, 3, 10, 100, 7919, u32::MAX] {
             for fill in [0xABu8, 0xFF, 0x01] {
                 let big = [fill; 32];
-                let expected = alloy_primitives::U256::from_be_bytes(big)
-                    % alloy_primitives::U256::from(rate);
+                let expected =
+                    alloy_primitives::U256::from_be_bytes(big) % alloy_primitives::U256::from(rate);
                 assert_eq!(is_selected(&big, rate), expected.is_zero(), "{rate} {fill}");
             }
         }

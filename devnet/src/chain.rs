@@ -225,7 +225,9 @@ impl Chain {
         self.time_offset += seconds;
     }
 
-    fn now(&self) -> u64 {
+    /// The timestamp the next block gets: the wall clock plus the time moved on by
+    /// `evm_increaseTime`, never before the latest block.
+    pub fn now(&self) -> u64 {
         let wall = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())

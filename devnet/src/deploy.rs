@@ -7,11 +7,12 @@ use alloy::primitives::{keccak256, Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolCall;
+use alloy::sol_types::{SolCall, SolEvent};
 use anyhow::{bail, Context, Result};
 
 use crate::precompiles::{ArbWasm, ARB_WASM};
 use crate::program::{compress, init_code};
+use crate::stylus_deployer::{StylusDeployer, STYLUS_DEPLOYER};
 
 /// Deploys and activates `wasm`; the program's address.
 pub async fn deploy_wasm(rpc_url: &str, signer: PrivateKeySigner, wasm: &[u8]) -> Result<Address> {
@@ -46,6 +47,39 @@ pub async fn deploy_wasm(rpc_url: &str, signer: PrivateKeySigner, wasm: &[u8]) -
         .await
         .with_context(|| format!("activating {address}"))?;
     Ok(address)
+}
+
+/// Deploys `wasm` through the StylusDeployer with `constructor` as its init data (deploy,
+/// activate and construct in one transaction, as `cargo stylus deploy` does for a program with a
+/// constructor); the program's address, from the deployer's `ContractDeployed` event.
+pub async fn deploy_with_constructor(
+    rpc_url: &str,
+    signer: PrivateKeySigner,
+    wasm: &[u8],
+    constructor: &[u8],
+) -> Result<Address> {
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect(rpc_url)
+        .await
+        .with_context(|| format!("connecting to {rpc_url}"))?;
+    let call = StylusDeployer::deployCall {
+        bytecode: init_code(&compress(wasm)).into(),
+        initData: constructor.to_vec().into(),
+        initValue: U256::ZERO,
+        salt: Default::default(),
+    };
+    let tx = TransactionRequest::default()
+        .with_to(STYLUS_DEPLOYER)
+        .with_input(call.abi_encode());
+    let receipt = confirm(&provider, tx, "deployment").await?;
+    receipt
+        .logs()
+        .iter()
+        .find(|l| l.topics().first() == Some(&StylusDeployer::ContractDeployed::SIGNATURE_HASH))
+        .and_then(|l| StylusDeployer::ContractDeployed::decode_log_data(l.data()).ok())
+        .map(|e| e.deployedContract)
+        .context("the deployment emitted no ContractDeployed event")
 }
 
 /// Sends `tx` and waits for a successful receipt.

@@ -36,8 +36,9 @@ pub struct Exec {
     pub origin: Address,
     pub gas_price: U256,
     pub programs: Arc<ProgramCache>,
-    /// Addresses of the programs on the call stack (reentrancy detection).
-    pub stack: Vec<Address>,
+    /// The programs on the call stack: the address they act for, and whether they run by
+    /// delegate call (reentrancy detection).
+    pub stack: Vec<(Address, bool)>,
     /// WASM pages held by the programs on the call stack, and the most held at once in this
     /// transaction: what Nitro's memory price depends on.
     pub pages_open: u16,
@@ -178,9 +179,19 @@ fn run_activated(
             gas_used: msg.gas,
         };
     }
+    // Nitro (`arbos/tx_processor.go`, ExecuteWASM): reentrant when another frame acts for the
+    // same address, counting only frames that are not delegate calls (a program delegating to
+    // a library program is not reentered by it).
+    let delegate = msg.code_address != msg.to;
     let (programs, reentrant) = {
         let e = exec.borrow();
-        (e.programs.clone(), e.stack.contains(&msg.to))
+        let same_actor = e
+            .stack
+            .iter()
+            .filter(|(a, delegated)| *a == msg.to && !delegated)
+            .count();
+        let open = same_actor + usize::from(!delegate);
+        (e.programs.clone(), open > 1)
     };
     let frame = Frame::new(exec.clone(), msg.clone(), reentrant);
     let mut store = Store::new(programs.engine(), frame);
@@ -188,7 +199,7 @@ fn run_activated(
     if store.set_fuel(fuel).is_err() {
         return CallResult::failure("fuel metering is off", msg.gas);
     }
-    exec.borrow_mut().stack.push(msg.to);
+    exec.borrow_mut().stack.push((msg.to, delegate));
     let run = (|| -> wasmtime::Result<i32> {
         let instance = programs.linker().instantiate(&mut store, &program.module)?;
         let entry = instance.get_typed_func::<i32, i32>(&mut store, "user_entrypoint")?;

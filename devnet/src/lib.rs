@@ -13,6 +13,7 @@ pub mod precompiles;
 pub mod program;
 pub mod rpc;
 pub mod state;
+pub mod stylus_deployer;
 pub mod testnet;
 
 pub use chain::{CallRequest, Chain, TxError};

@@ -59,6 +59,9 @@ pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
         IDENTITY => Ok((data.to_vec(), gas_of(data.len().div_ceil(32), 15, 3))),
         ARB_SYS => arb_sys(exec, data).map(|out| (out, 100)),
         ARB_WASM => arb_wasm(exec, msg).map(|out| (out, 100)),
+        crate::stylus_deployer::STYLUS_DEPLOYER => {
+            return Some(crate::stylus_deployer::run(exec, msg))
+        }
         _ => return None,
     };
     Some(match result {

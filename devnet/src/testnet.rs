@@ -1,6 +1,6 @@
 //! A whole chain for tests, benchmarks and examples in one call: the programs' release WASM built as
 //! cargo-stylus builds it, a devnet serving JSON-RPC on a free port with the development accounts
-//! (and any extra ones) funded, and the task contract deployed, activated and initialised.
+//! (and any extra ones) funded, and the task contract deployed, activated and constructed.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,6 +14,7 @@ use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context, Result};
 use protocol::bindings::{ITaskContract, ITaskContractInstance};
+use protocol::contract_settings::ContractSettings;
 use tokio::sync::Mutex;
 
 use crate::accounts::{dev_balance, dev_signers};
@@ -22,25 +23,40 @@ use crate::chain::Chain;
 /// Chain id of the devnet (Arbitrum's local dev node's).
 pub const CHAIN_ID: u64 = 412_346;
 
-/// The release WASM of the task contract and of the VRF verifier, built with a nested cargo in the
-/// workspace (honouring `CARGO_TARGET_DIR`).
-pub fn build_programs() -> Result<(Vec<u8>, Vec<u8>)> {
+/// The release WASM of the programs, built as cargo-stylus builds them.
+pub struct Programs {
+    /// The task contract (its core program).
+    pub contract: Vec<u8>,
+    /// The task contract's extension program (contract/extension).
+    pub extension: Vec<u8>,
+    pub verifier: Vec<u8>,
+}
+
+/// Builds the programs with a nested cargo in the workspace (honouring `CARGO_TARGET_DIR`). The
+/// extension is the task-contract library built with its `extension` feature, so it needs a cargo
+/// command of its own (features unify within one).
+pub fn build_programs() -> Result<Programs> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .args(["-p", "task-contract", "-p", "vrf-verifier"])
-        .status()
-        .context("running cargo")?;
-    if !status.success() {
-        bail!("building the programs failed");
+    for packages in [
+        &["-p", "task-contract", "-p", "vrf-verifier"][..],
+        &["-p", "task-contract-extension"],
+    ] {
+        let status = Command::new(&cargo)
+            .current_dir(&root)
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .args(packages)
+            .status()
+            .context("running cargo")?;
+        if !status.success() {
+            bail!("building the programs ({}) failed", packages.join(" "));
+        }
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -50,7 +66,11 @@ pub fn build_programs() -> Result<(Vec<u8>, Vec<u8>)> {
         let path = dir.join(name);
         std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
     };
-    Ok((read("task_contract.wasm")?, read("vrf_verifier.wasm")?))
+    Ok(Programs {
+        contract: read("task_contract.wasm")?,
+        extension: read("task_contract_extension.wasm")?,
+        verifier: read("vrf_verifier.wasm")?,
+    })
 }
 
 /// A running devnet.
@@ -93,34 +113,21 @@ impl Testnet {
         Ok(ITaskContract::new(contract, provider))
     }
 
-    /// Deploys both programs with the first development account as owner and initialises the task
-    /// contract with `config`; the contract's address.
+    /// Deploys the programs with the first development account as owner: the verifier and the
+    /// extension by CREATE + activation, the task contract through the StylusDeployer, which
+    /// deploys, activates and runs its constructor with `settings` in one transaction. The task
+    /// contract's address.
     pub async fn deploy_task_contract(&self, config: &TestConfig) -> Result<Address> {
-        let (contract_wasm, verifier_wasm) = build_programs()?;
+        let programs = build_programs()?;
         let owner = self.signers[0].clone();
-        let verifier = crate::deploy::deploy_wasm(&self.url, owner.clone(), &verifier_wasm).await?;
-        let contract = crate::deploy::deploy_wasm(&self.url, owner.clone(), &contract_wasm).await?;
-        let receipt = self
-            .contract_as(&owner, contract)
-            .await?
-            .initialize(
-                owner.address(),
-                config.relay,
-                config.treasury,
-                verifier,
-                config.min_stake,
-                config.task_timeout,
-                config.distance_threshold,
-                config.queue_size_limit,
-            )
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        if !receipt.status() {
-            bail!("initialize reverted");
-        }
-        Ok(contract)
+        let verifier =
+            crate::deploy::deploy_wasm(&self.url, owner.clone(), &programs.verifier).await?;
+        let extension =
+            crate::deploy::deploy_wasm(&self.url, owner.clone(), &programs.extension).await?;
+        let settings = config.settings(verifier);
+        let constructor = settings.constructor_calldata(extension, owner.address());
+        crate::deploy::deploy_with_constructor(&self.url, owner, &programs.contract, &constructor)
+            .await
     }
 }
 
@@ -174,27 +181,61 @@ pub async fn sign_raw(signer: &PrivateKeySigner, mut tx: TransactionRequest) -> 
     Ok(envelope.encoded_2718())
 }
 
-/// `initialize`'s settings other than the owner and the verifier.
+/// The constructor's settings other than the owner, the verifier and the extension.
 #[derive(Debug, Clone)]
 pub struct TestConfig {
     pub relay: Address,
     pub treasury: Address,
     pub min_stake: U256,
-    pub task_timeout: u64,
+    pub queue_timeout: u64,
+    pub upload_timeout: u64,
+    pub execution_timeout: u64,
+    pub validation_timeout: u64,
     pub distance_threshold: u8,
-    pub queue_size_limit: u32,
+    pub sampling_rate: u32,
+    pub queue_size_limit: u16,
+    pub max_gpu_classes: u32,
 }
 
 impl TestConfig {
-    /// Development accounts 8 and 9 as relay and treasury.
+    /// Development accounts 8 and 9 as relay and treasury, the protocol's defaults otherwise.
     pub fn with_dev_accounts(signers: &[PrivateKeySigner], min_stake: U256) -> TestConfig {
-        TestConfig {
-            relay: signers[8].address(),
-            treasury: signers[9].address(),
+        let d = ContractSettings::with_defaults(
+            signers[8].address(),
+            signers[9].address(),
+            Address::ZERO,
             min_stake,
-            task_timeout: 600,
-            distance_threshold: 24,
+        );
+        TestConfig {
+            relay: d.relay,
+            treasury: d.treasury,
+            min_stake,
+            queue_timeout: d.queue_timeout,
+            upload_timeout: d.upload_timeout,
+            execution_timeout: d.execution_timeout,
+            validation_timeout: d.validation_timeout,
+            distance_threshold: d.distance_threshold,
+            sampling_rate: d.sampling_rate,
             queue_size_limit: 16,
+            max_gpu_classes: d.max_gpu_classes,
+        }
+    }
+
+    /// The contract settings with `verifier`.
+    pub fn settings(&self, verifier: Address) -> ContractSettings {
+        ContractSettings {
+            relay: self.relay,
+            treasury: self.treasury,
+            vrf_verifier: verifier,
+            min_stake: self.min_stake,
+            queue_timeout: self.queue_timeout,
+            upload_timeout: self.upload_timeout,
+            execution_timeout: self.execution_timeout,
+            validation_timeout: self.validation_timeout,
+            distance_threshold: self.distance_threshold,
+            sampling_rate: self.sampling_rate,
+            queue_size_limit: self.queue_size_limit,
+            max_gpu_classes: self.max_gpu_classes,
         }
     }
 }

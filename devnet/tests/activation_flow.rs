@@ -25,7 +25,7 @@ fn revert_data(e: &alloy::transports::RpcError<alloy::transports::TransportError
 
 #[tokio::test(flavor = "multi_thread")]
 async fn check_and_deploy_flow_of_cargo_stylus() {
-    let (_, verifier_wasm) = build_programs().unwrap();
+    let verifier_wasm = build_programs().unwrap().verifier;
     let net = Testnet::spawn(&[]).await.unwrap();
     let (url, signers) = (net.url.clone(), net.signers.clone());
     let provider = ProviderBuilder::new()
@@ -131,7 +131,7 @@ async fn check_and_deploy_flow_of_cargo_stylus() {
     let owner_of = |out: &[u8]| {
         ITaskContract::getConfigCall::abi_decode_returns(out)
             .unwrap()
-            ._0
+            .owner
     };
     let wiped: StateOverride = [(
         contract,
@@ -142,12 +142,16 @@ async fn check_and_deploy_flow_of_cargo_stylus() {
     )]
     .into_iter()
     .collect();
-    let out = provider
+    let err = provider
         .call(get_config.clone())
         .overrides(wiped)
         .await
-        .unwrap();
-    assert_eq!(owner_of(&out), Address::ZERO, "storage replaced by nothing");
+        .unwrap_err();
+    assert_eq!(
+        revert_data(&err),
+        ITaskContract::NotInitialized {}.abi_encode(),
+        "storage replaced by nothing: not constructed"
+    );
     let out = provider.call(get_config).await.unwrap();
     assert_eq!(
         owner_of(&out),

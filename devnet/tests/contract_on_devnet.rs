@@ -4,64 +4,85 @@
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
+use alloy::sol_types::{SolError, SolInterface};
 use protocol::bindings::ITaskContract;
+use protocol::contract_settings::ContractSettings;
 
 use devnet::testnet::{build_programs, public_key, Testnet};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn deploys_initializes_and_runs_the_real_contract() {
-    let (contract_wasm, verifier_wasm) = build_programs().unwrap();
+async fn deploys_constructs_and_runs_the_real_contract() {
+    let programs = build_programs().unwrap();
     let Testnet { url, signers } = Testnet::spawn(&[]).await.unwrap();
     let owner = signers[0].clone();
 
-    let verifier = devnet::deploy::deploy_wasm(&url, owner.clone(), &verifier_wasm)
+    let verifier = devnet::deploy::deploy_wasm(&url, owner.clone(), &programs.verifier)
         .await
         .expect("verifier deploys");
-    let contract = devnet::deploy::deploy_wasm(&url, owner.clone(), &contract_wasm)
+    let extension = devnet::deploy::deploy_wasm(&url, owner.clone(), &programs.extension)
         .await
-        .expect("contract deploys");
-
+        .expect("extension deploys");
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(owner.clone()))
         .connect(&url)
         .await
         .unwrap();
     assert_eq!(provider.get_chain_id().await.unwrap(), 412_346);
-    let c = ITaskContract::new(contract, &provider);
     let relay = signers[8].address();
     let treasury = signers[9].address();
     let min_stake = U256::from(10u64).pow(U256::from(18));
-    let initialize = c.initialize(
-        owner.address(),
-        relay,
-        treasury,
-        verifier,
-        min_stake,
-        600,
-        5,
-        16,
-    );
-    let receipt = initialize
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status());
-    assert!(receipt.gas_used > 21_000, "gas {}", receipt.gas_used);
-    eprintln!("initialize: {} gas", receipt.gas_used);
-    let config = c.getConfig().call().await.unwrap();
-    assert_eq!(config._0, owner.address());
-    assert_eq!(config._1, relay);
-    assert_eq!(config._3, verifier);
-    assert_eq!(config._4, min_stake);
+    let settings = ContractSettings::with_defaults(relay, treasury, verifier, min_stake);
+    let constructor = settings.constructor_calldata(extension, owner.address());
 
-    // A second initialize reverts with the contract's custom error, decoded by alloy.
-    let err = initialize.call().await.err().expect("the call reverts");
-    let decoded = err
-        .as_decoded_interface_error::<ITaskContract::ITaskContractErrors>()
-        .expect("a custom error");
+    // A constructor that reverts (an invalid setting) fails the whole deployment.
+    let mut bad = settings.clone();
+    bad.sampling_rate = 0;
+    let err = devnet::deploy::deploy_with_constructor(
+        &url,
+        owner.clone(),
+        &programs.contract,
+        &bad.constructor_calldata(extension, owner.address()),
+    )
+    .await
+    .unwrap_err();
+    // The deployer's ContractInitializationError(address), found by gas estimation already.
+    let selector = alloy::hex::encode(
+        devnet::stylus_deployer::StylusDeployer::ContractInitializationError::SELECTOR,
+    );
+    assert!(format!("{err:#}").contains(&selector), "{err:#}");
+
+    // Deployed, activated and constructed by the StylusDeployer in one transaction.
+    let blocks_before = provider.get_block_number().await.unwrap();
+    let contract = devnet::deploy::deploy_with_constructor(
+        &url,
+        owner.clone(),
+        &programs.contract,
+        &constructor,
+    )
+    .await
+    .expect("the contract deploys through the StylusDeployer");
+    assert_eq!(
+        provider.get_block_number().await.unwrap(),
+        blocks_before + 1
+    );
+    let c = ITaskContract::new(contract, &provider);
+    let config = c.getConfig().call().await.unwrap();
+    assert_eq!(config.owner, owner.address());
+    assert_eq!(config.relay, relay);
+    assert_eq!(config.vrfVerifier, verifier);
+    assert_eq!(config.minStake, min_stake);
+    assert_eq!(config.samplingRate, settings.sampling_rate);
+
+    // Nobody can run the constructor afterwards, through the deployer's selector or otherwise.
+    let again = alloy::rpc::types::TransactionRequest::default()
+        .to(contract)
+        .input(constructor.clone().into());
+    let err = provider.call(again).await.unwrap_err();
+    let data = err
+        .as_error_resp()
+        .and_then(|e| e.as_revert_data())
+        .expect("revert data");
+    let decoded = ITaskContract::ITaskContractErrors::abi_decode(&data).unwrap();
     assert!(matches!(
         decoded,
         ITaskContract::ITaskContractErrors::AlreadyInitialized(_)

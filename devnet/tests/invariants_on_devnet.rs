@@ -1,6 +1,7 @@
 //! The contract's property test (`contract_harness::invariants`) on the devnet: the release WASM
-//! of both programs deployed by CREATE + activation and run in wasmtime, every call a signed
-//! transaction with real balances. After every step the contract's real balance must equal the
+//! of the programs run in wasmtime (the verifier and the extension deployed by CREATE +
+//! activation, the task contract through the StylusDeployer with its constructor), every call a
+//! signed transaction with real balances. After every step the contract's real balance must equal the
 //! stakes plus the fees of live tasks plus the credits, and a reverted transaction must leave the
 //! contract's storage and balance as they were. Accounts that refuse payments get code that always
 //! reverts.
@@ -13,24 +14,30 @@ use alloy::eips::eip2718::Encodable2718;
 use alloy::network::TxSignerSync;
 use alloy::primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolCall;
+use alloy::sol_types::{SolCall, SolEvent};
 use contract_harness::invariants::{op, run};
 use contract_harness::net::{sender_keys, Net};
 use contract_harness::{state_digest, ProtocolChain, Revert};
 use devnet::exec::Outcome;
 use devnet::precompiles::{ArbWasm, ARB_WASM};
 use devnet::program::{compress, init_code};
+use devnet::stylus_deployer::{StylusDeployer, STYLUS_DEPLOYER};
+use devnet::testnet::Programs;
 use devnet::{CallRequest, Chain};
 use proptest::prelude::*;
 
 const CHAIN_ID: u64 = devnet::testnet::CHAIN_ID;
 const GAS: u64 = 20_000_000;
 
-/// The devnet chain (in process, no HTTP) with both programs deployed.
+/// The devnet chain (in process, no HTTP) with the programs deployed.
 struct Devnet {
     chain: RefCell<Chain>,
-    contract: Address,
+    /// The task contract, once constructed.
+    contract: Cell<Address>,
     verifier: Address,
+    extension: Address,
+    /// The task contract's release WASM, deployed by `construct`.
+    contract_wasm: Vec<u8>,
     signers: HashMap<Address, PrivateKeySigner>,
     /// Activated code of a program whose every call reverts: what a refusing account gets.
     refusing_code: Bytes,
@@ -41,7 +48,7 @@ struct Devnet {
 }
 
 impl Devnet {
-    fn new(contract_wasm: &[u8], verifier_wasm: &[u8]) -> Devnet {
+    fn new(programs: &Programs) -> Devnet {
         let deployer = PrivateKeySigner::random();
         let mut signers: HashMap<Address, PrivateKeySigner> = sender_keys()
             .iter()
@@ -55,8 +62,10 @@ impl Devnet {
         let funded = [(deployer.address(), U256::from(10u128.pow(21)))];
         let mut net = Devnet {
             chain: RefCell::new(Chain::new(CHAIN_ID, &funded).unwrap()),
-            contract: Address::ZERO,
+            contract: Cell::new(Address::ZERO),
             verifier: Address::ZERO,
+            extension: Address::ZERO,
+            contract_wasm: programs.contract.clone(),
             signers,
             refusing_code: Bytes::new(),
             last_fee: Cell::new(U256::ZERO),
@@ -71,8 +80,8 @@ impl Devnet {
         .unwrap();
         let refusing = net.deploy(deployer.address(), &refusing);
         net.refusing_code = net.chain.borrow().code(&refusing);
-        net.verifier = net.deploy(deployer.address(), verifier_wasm);
-        net.contract = net.deploy(deployer.address(), contract_wasm);
+        net.verifier = net.deploy(deployer.address(), &programs.verifier);
+        net.extension = net.deploy(deployer.address(), &programs.extension);
         net
     }
 
@@ -127,11 +136,53 @@ impl Devnet {
 
 impl ProtocolChain for Devnet {
     fn contract(&self) -> Address {
-        self.contract
+        self.contract.get()
     }
 
     fn verifier(&self) -> Address {
         self.verifier
+    }
+
+    fn extension(&self) -> Address {
+        self.extension
+    }
+
+    /// `cargo stylus deploy`'s path for a program with a constructor: one transaction to the
+    /// StylusDeployer, which deploys, activates and constructs.
+    fn construct(&self, deployer: Address, calldata: &[u8]) -> Result<(), Revert> {
+        let call = StylusDeployer::deployCall {
+            bytecode: init_code(&compress(&self.contract_wasm)).into(),
+            initData: calldata.to_vec().into(),
+            initValue: U256::ZERO,
+            salt: B256::ZERO,
+        };
+        let hash = self
+            .transact(
+                deployer,
+                TxKind::Call(STYLUS_DEPLOYER),
+                U256::ZERO,
+                call.abi_encode(),
+            )
+            .expect("the deployment transaction is accepted");
+        let chain = self.chain.borrow();
+        let tx = chain.transaction(&hash).unwrap();
+        if !tx.success {
+            return Err(Revert {
+                data: tx.output.to_vec(),
+            });
+        }
+        let deployed = tx
+            .logs
+            .iter()
+            .find(|l| l.topics.first() == Some(&StylusDeployer::ContractDeployed::SIGNATURE_HASH))
+            .and_then(|l| StylusDeployer::ContractDeployed::abi_decode_data(&l.data).ok())
+            .expect("ContractDeployed");
+        self.contract.set(deployed.0);
+        Ok(())
+    }
+
+    fn now(&self) -> u64 {
+        self.chain.borrow().now()
     }
 
     fn set_balance(&self, account: Address, wei: U256) {
@@ -157,7 +208,12 @@ impl ProtocolChain for Devnet {
 
     fn send_raw(&self, from: Address, value: U256, calldata: &[u8]) -> Result<Vec<u8>, Revert> {
         let hash = self
-            .transact(from, TxKind::Call(self.contract), value, calldata.to_vec())
+            .transact(
+                from,
+                TxKind::Call(self.contract()),
+                value,
+                calldata.to_vec(),
+            )
             .unwrap_or_else(|e| panic!("the devnet refused a transaction: {e}"));
         let chain = self.chain.borrow();
         let tx = chain.transaction(&hash).unwrap();
@@ -183,7 +239,7 @@ impl ProtocolChain for Devnet {
 
     fn view_raw(&self, calldata: &[u8]) -> Result<Vec<u8>, Revert> {
         let request = CallRequest {
-            to: Some(self.contract),
+            to: Some(self.contract()),
             data: Bytes::copy_from_slice(calldata),
             ..Default::default()
         };
@@ -203,24 +259,23 @@ impl ProtocolChain for Devnet {
     fn contract_state(&self) -> B256 {
         let chain = self.chain.borrow();
         let slots: Vec<(U256, B256)> = chain
-            .storage_of(&self.contract)
+            .storage_of(&self.contract())
             .into_iter()
             .map(|(slot, value)| (U256::from_be_bytes(slot.0), value))
             .collect();
-        state_digest(&slots, chain.balance(&self.contract))
+        state_digest(&slots, chain.balance(&self.contract()))
     }
 }
 
-fn programs() -> &'static (Vec<u8>, Vec<u8>) {
-    static PROGRAMS: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+fn programs() -> &'static Programs {
+    static PROGRAMS: std::sync::OnceLock<Programs> = std::sync::OnceLock::new();
     PROGRAMS.get_or_init(|| devnet::testnet::build_programs().expect("release WASM builds"))
 }
 
 #[test]
 fn a_refusing_account_gets_a_credit_on_the_devnet() {
     // The mechanism the property test relies on, checked once directly.
-    let (contract, verifier) = programs();
-    let mut net = Net::on(Devnet::new(contract, verifier));
+    let mut net = Net::on(Devnet::new(programs()));
     let (t, node) = net.validated_single_task(2 * contract_harness::net::ETH);
     net.chain.reject_payments(node, true);
     let before = net.chain.balance(node);
@@ -246,7 +301,9 @@ proptest! {
 
     #[test]
     fn ether_is_never_stuck_on_the_real_wasm(ops in proptest::collection::vec(op(), 1..60)) {
-        let (contract, verifier) = programs();
-        run(Net::on(Devnet::new(contract, verifier)), &ops)?;
+        run(
+            Net::with_settings(Devnet::new(programs()), |s| s.sampling_rate = 2),
+            &ops,
+        )?;
     }
 }

@@ -17,6 +17,7 @@ use alloy::sol_types::{SolCall, SolEvent};
 use client::relay_client::{RelayClient, RelayError};
 use protocol::bindings::ITaskContract::{self, TaskInfo};
 use protocol::params_error::ParamsError;
+use protocol::sampling::{params_commitment, params_hash};
 use protocol::task_params::TaskParams;
 use protocol::task_status::{AbortReason, TaskStatus};
 use protocol::TaskType;
@@ -313,16 +314,20 @@ impl TaskLoop {
             }
             _ => {}
         }
-        let waiting_on_others = matches!(
+        // Past its state's deadline (PROTOCOL.md "Deadlines"), a task the node is waiting on is
+        // ended: Started (the creator never uploaded the parameters), ScoreReady / ErrorReported
+        // (never validated) leave the node's QoS as it was; ParametersUploaded is the node's own
+        // timeout, ended so that it can take new work. A validated task is not abandoned: the
+        // upload is retried until the creator ends it.
+        let waiting = matches!(
             status,
-            TaskStatus::Queued
-                | TaskStatus::Started
+            TaskStatus::Started
                 | TaskStatus::ParametersUploaded
                 | TaskStatus::ScoreReady
                 | TaskStatus::ErrorReported
         );
-        if waiting_on_others && self.chain_time().await? >= info.startTimestamp + info.timeout {
-            self.abort_timed_out(c).await?;
+        if waiting && self.chain_time().await? > info.times.deadline {
+            self.abort_timed_out(c, status).await?;
         }
         Ok(())
     }
@@ -352,18 +357,28 @@ impl TaskLoop {
         let Some(task_type) = TaskType::from_u8(info.taskType) else {
             return Err(rpc(format!("task {c} has unknown type {}", info.taskType)));
         };
-        let args = match self.relay.download_params(c).await {
-            Ok(args) => args,
+        let (args, salt) = match self.relay.download_params(c).await {
+            Ok(downloaded) => downloaded,
             Err(e) => return self.relay_failure(c, "downloading parameters", e),
         };
+        // Only the parameters the task committed to are run: other ones would give a score that
+        // a validation group could hold against this node.
+        let committed = params_commitment(&params_hash(args.as_bytes()), &salt);
+        if committed != info.paramsCommitment {
+            tracing::error!(
+                "task {c}: the relay served parameters that do not open the task's commitment \
+                 ({committed} != {}); not running them, will retry",
+                info.paramsCommitment
+            );
+            return Ok(());
+        }
         if let Err(e) = TaskParams::parse_for_task(task_type, &info.modelIDs, &args) {
             return self.params_error(c, e).await;
         }
 
         self.node.record.begin_execution(&c, info.taskType)?;
         let now = self.chain_time().await?;
-        let deadline = info.startTimestamp + info.timeout;
-        let budget = Duration::from_secs(deadline.saturating_sub(now).max(1));
+        let budget = Duration::from_secs(info.times.deadline.saturating_sub(now).max(1));
         let job = Job {
             task_type: info.taskType,
             params: args,
@@ -442,8 +457,8 @@ impl TaskLoop {
             .await
     }
 
-    async fn abort_timed_out(&mut self, c: B256) -> Result<(), LoopError> {
-        tracing::warn!("task {c} passed its timeout without progress; aborting it");
+    async fn abort_timed_out(&mut self, c: B256, status: TaskStatus) -> Result<(), LoopError> {
+        tracing::warn!("task {c} passed its {status} deadline; ending it");
         let call = ITaskContract::abortTaskCall {
             task_id_commitment: c,
             abort_reason: AbortReason::Timeout.as_u8(),

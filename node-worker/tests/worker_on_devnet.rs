@@ -163,23 +163,33 @@ async fn wait_status(
     );
 }
 
-/// Creates queued text tasks until one is not sampled for group validation (aborting the others),
-/// so that the test can validate it on its own.
+/// A task the application created, with what it needs to upload the parameters.
+#[derive(Clone)]
+struct Created {
+    commitment: B256,
+    secret: TaskSecret,
+    params: String,
+}
+
+/// Creates queued text tasks with `params` until one is not sampled for group validation
+/// (aborting the others), so that the test can validate it on its own.
 async fn create_unsampled_task(
     app: &ITaskContractInstance<DynProvider>,
     vrf: &VrfSecretKey,
     fee: u64,
-) -> B256 {
-    create_unsampled(app, vrf, fee, 1, &format!("base:{MODEL}")).await
+    params: &str,
+) -> Created {
+    create_unsampled(app, vrf, fee, 1, &format!("base:{MODEL}"), params).await
 }
 
-/// Creates a task as the application; its commitment.
+/// Creates a task as the application, committed to `params`.
 async fn create_task(
     app: &ITaskContractInstance<DynProvider>,
     fee: u64,
     task_type: u8,
     model_id: &str,
-) -> B256 {
+    params: &str,
+) -> Created {
     let secret = TaskSecret::random();
     let receipt = app
         .createTask(
@@ -192,6 +202,7 @@ async fn create_task(
             24,
             [1, 0, 0],
             1,
+            secret.params_commitment(params.as_bytes()),
         )
         .value(U256::from(fee))
         .send()
@@ -201,7 +212,11 @@ async fn create_task(
         .await
         .unwrap();
     assert!(receipt.status());
-    secret.commitment()
+    Created {
+        commitment: secret.commitment(),
+        secret,
+        params: params.to_string(),
+    }
 }
 
 async fn create_unsampled(
@@ -210,20 +225,21 @@ async fn create_unsampled(
     fee: u64,
     task_type: u8,
     model_id: &str,
-) -> B256 {
+    params: &str,
+) -> Created {
     loop {
-        let c = create_task(app, fee, task_type, model_id).await;
-        let info = app.getTask(c).call().await.unwrap();
+        let t = create_task(app, fee, task_type, model_id, params).await;
+        let info = app.getTask(t.commitment).call().await.unwrap();
         assert_eq!(
             info.status,
             TaskStatus::Queued.as_u8(),
             "no node is available yet"
         );
-        if !sample(vrf, &info.samplingSeed).sampled {
-            return c;
+        if !sample(vrf, &info.samplingSeed, info.terms.samplingRate).sampled {
+            return t;
         }
         assert!(app
-            .abortTask(c, 1)
+            .abortTask(t.commitment, 1)
             .send()
             .await
             .unwrap()
@@ -241,7 +257,7 @@ async fn validate_single(
     app_signer: &PrivateKeySigner,
 ) -> U256 {
     let info = app.getTask(c).call().await.unwrap();
-    let proof = sample(vrf, &info.samplingSeed);
+    let proof = sample(vrf, &info.samplingSeed, info.terms.samplingRate);
     let receipt = app
         .validateSingleTask(
             c,
@@ -258,9 +274,12 @@ async fn validate_single(
     U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price)
 }
 
-async fn upload_params(relay: &RelayClient, c: B256, params: &str) {
+async fn upload_params(relay: &RelayClient, t: &Created) {
     for _ in 0..600 {
-        match relay.upload_params(c, params).await {
+        match relay
+            .upload_params(t.commitment, &t.params, t.secret.params_salt())
+            .await
+        {
             Ok(()) => return,
             Err(e) if e.is_retryable() => tokio::time::sleep(Duration::from_millis(100)).await,
             Err(e) => panic!("uploading parameters: {e}"),
@@ -333,6 +352,24 @@ async fn network() -> Net {
     let app = testnet.contract_as(&app_signer, contract).await.unwrap();
     let provider = app.provider().clone();
     let vrf = VrfSecretKey::from_bytes(&app_signer.credential().to_bytes()).unwrap();
+
+    // A paused node of the same GPU: tasks created before the worker joins wait in the queue
+    // (a task that no joined node could run is refused).
+    let placeholder = testnet.contract_as(&signers[4], contract).await.unwrap();
+    let receipt = testnet
+        .join(&signers[4], contract, &[], U256::from(STAKE))
+        .await
+        .unwrap();
+    assert!(receipt.status());
+    assert!(placeholder
+        .pause()
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
 
     let relay_data = tempfile::tempdir().unwrap();
     let as_relay = testnet.contract_as(&signers[8], contract).await.unwrap();
@@ -427,7 +464,13 @@ async fn a_worker_runs_a_task_survives_a_kill_and_a_relay_outage_and_is_paid() {
 
     // A task waits in the queue; the node joins and takes it.
     let fee = 600u64;
-    let task = create_unsampled_task(&app, &vrf, fee).await;
+    let params = serde_json::json!({
+        "version": "1.0", "model": MODEL,
+        "messages": [{"role": "user", "content": "What is the capital of France?"}],
+        "generation_config": {"max_new_tokens": 12}, "seed": 3})
+    .to_string();
+    let created = create_unsampled_task(&app, &vrf, fee, &params).await;
+    let task = created.commitment;
     let node_before_join = provider.get_balance(node_signer.address()).await.unwrap();
     let out = cli.run_once(&["join"]).await;
     assert!(out.contains("joined"), "{out}");
@@ -441,12 +484,7 @@ async fn a_worker_runs_a_task_survives_a_kill_and_a_relay_outage_and_is_paid() {
     assert_eq!(status["current_task"], task.to_string());
 
     let mut worker = cli.spawn_run("run-1.log");
-    let params = serde_json::json!({
-        "version": "1.0", "model": MODEL,
-        "messages": [{"role": "user", "content": "What is the capital of France?"}],
-        "generation_config": {"max_new_tokens": 12}, "seed": 3})
-    .to_string();
-    upload_params(&app_relay, task, &params).await;
+    upload_params(&app_relay, &created).await;
     wait_status(&app, task, TaskStatus::ScoreReady, &cli).await;
 
     // Killed after its score is on chain, and restarted while both the RPC endpoint and the
@@ -511,15 +549,16 @@ async fn a_worker_runs_a_task_survives_a_kill_and_a_relay_outage_and_is_paid() {
     // refunded. The node is paused while the task is created, so it waits in the queue.
     let out = cli.run_once(&["pause"]).await;
     assert!(out.contains("paused"), "{out}");
-    let bad = create_unsampled_task(&app, &vrf, 500).await;
-    cli.run_once(&["resume"]).await;
-    wait_status(&app, bad, TaskStatus::Started, &cli).await;
     let too_long = serde_json::json!({
         "version": "1.0", "model": MODEL,
         "messages": [{"role": "user", "content": "Hello"}],
         "generation_config": {"max_new_tokens": 600}, "seed": 1})
     .to_string();
-    upload_params(&app_relay, bad, &too_long).await;
+    let bad_task = create_unsampled_task(&app, &vrf, 500, &too_long).await;
+    let bad = bad_task.commitment;
+    cli.run_once(&["resume"]).await;
+    wait_status(&app, bad, TaskStatus::Started, &cli).await;
+    upload_params(&app_relay, &bad_task).await;
     wait_status(&app, bad, TaskStatus::ErrorReported, &cli).await;
     let info = app.getTask(bad).call().await.unwrap();
     assert_eq!(info.taskError, 1);
@@ -558,7 +597,15 @@ async fn a_worker_runs_an_image_task_with_stable_diffusion() {
     let _rpc = RpcProxy::start(net.proxy_addr, net.devnet_addr).await;
     let relay = start_relay(net.addr, net.relay_data.path(), net.as_relay.clone()).await;
     let fee = 700u64;
-    let task = create_unsampled(&net.app, &net.vrf, fee, 0, &format!("base:{IMAGE_MODEL}")).await;
+    let params = serde_json::json!({
+        "version": "1.0", "base_model": {"name": IMAGE_MODEL},
+        "prompt": "a lighthouse at dusk",
+        "task_config": {"steps": 2, "cfg": 0, "seed": 4, "image_width": 64,
+                        "image_height": 64, "num_images": 2}})
+    .to_string();
+    let image_model = format!("base:{IMAGE_MODEL}");
+    let created = create_unsampled(&net.app, &net.vrf, fee, 0, &image_model, &params).await;
+    let task = created.commitment;
     let out = net.cli.run_once(&["join"]).await;
     assert!(out.contains("joined"), "{out}");
     let node = net
@@ -573,13 +620,7 @@ async fn a_worker_runs_an_image_task_with_stable_diffusion() {
         "both tiny models are reported"
     );
     let mut worker = net.cli.spawn_run("run-1.log");
-    let params = serde_json::json!({
-        "version": "1.0", "base_model": {"name": IMAGE_MODEL},
-        "prompt": "a lighthouse at dusk",
-        "task_config": {"steps": 2, "cfg": 0, "seed": 4, "image_width": 64,
-                        "image_height": 64, "num_images": 2}})
-    .to_string();
-    upload_params(&net.app_relay, task, &params).await;
+    upload_params(&net.app_relay, &created).await;
     wait_status(&net.app, task, TaskStatus::ScoreReady, &net.cli).await;
     validate_single(&net.app, &net.vrf, task, &net.app_signer).await;
     wait_status(&net.app, task, TaskStatus::EndSuccess, &net.cli).await;
@@ -593,15 +634,33 @@ async fn a_worker_runs_an_image_task_with_stable_diffusion() {
     let record = Record::open(&net.data_dir.join("worker.sqlite")).unwrap();
     assert_eq!(record.task(&task).unwrap().unwrap().executions, 1);
 
-    // A task the application never validates: once the timeout has passed, the worker aborts it
-    // itself (reason Timeout) and is free again; the fee goes back to the application.
-    let stuck = create_task(&net.app, fee, 0, &format!("base:{IMAGE_MODEL}")).await;
+    // A task the application never validates: once its validation deadline has passed, the
+    // worker ends it itself (reason Timeout, its QoS untouched) and is free again; the fee goes
+    // back to the application.
+    let stuck_task = create_task(&net.app, fee, 0, &image_model, &params).await;
+    let stuck = stuck_task.commitment;
     wait_status(&net.app, stuck, TaskStatus::Started, &net.cli).await;
-    upload_params(&net.app_relay, stuck, &params).await;
+    upload_params(&net.app_relay, &stuck_task).await;
     wait_status(&net.app, stuck, TaskStatus::ScoreReady, &net.cli).await;
+    let scores_before = net
+        .app
+        .getNodeInfo(net.node_signer.address())
+        .call()
+        .await
+        .unwrap()
+        .recentTaskScores;
     let provider = net.app.provider();
+    let wait = net
+        .app
+        .getTask(stuck)
+        .call()
+        .await
+        .unwrap()
+        .terms
+        .validationTimeout
+        + 1;
     provider
-        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (601u64,))
+        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (wait,))
         .await
         .unwrap();
     provider
@@ -624,6 +683,7 @@ async fn a_worker_runs_an_image_task_with_stable_diffusion() {
         .await
         .unwrap();
     assert_eq!(node.currentTask, B256::ZERO);
+    assert_eq!(node.recentTaskScores, scores_before);
     worker.kill().unwrap();
     worker.wait().unwrap();
     relay.stop().await;

@@ -153,7 +153,12 @@ mod tests {
         let params = br#"{"version":"1.0"}"#;
         let hash = B256::new(sha2::Sha256::digest(params).into());
         let salt = keccak256(
-            [b"params".as_slice(), secret.task_guid.as_slice(), secret.nonce.as_slice()].concat(),
+            [
+                b"params".as_slice(),
+                secret.task_guid.as_slice(),
+                secret.nonce.as_slice(),
+            ]
+            .concat(),
         );
         assert_eq!(
             secret.params_commitment(params),

@@ -13,6 +13,7 @@ use base64::Engine;
 use protocol::bindings::ITaskContractInstance;
 use protocol::relay_signature::MAX_CLOCK_SKEW_SECS;
 use protocol::result_score::{score_result, ResultScoreError};
+use protocol::sampling::{params_commitment, params_hash};
 use protocol::task_status::TaskStatus;
 use protocol::TaskParams;
 use serde_json::{json, Value};
@@ -20,7 +21,7 @@ use serde_json::{json, Value};
 use crate::api_error::ApiError;
 use crate::auth::{Authenticated, SignedRequest};
 use crate::chain_view::{read_task, TaskView};
-use crate::store::Store;
+use crate::store::{Store, StoredParams};
 
 /// Largest request body: results of up to 9 images travel base64-encoded.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -191,12 +192,35 @@ async fn upload_params(
     reject_replay(&state, &req.auth)?;
     require_status(&req.task, &[TaskStatus::Started], "upload parameters")?;
     let task_args = string_field(&req.auth, "task_args")?;
+    let salt = string_field(&req.auth, "params_salt")?
+        .parse::<B256>()
+        .map_err(|_| {
+            ApiError::bad_request(
+                "malformed_request",
+                "params_salt: expected 32 bytes of 0x hex",
+            )
+        })?;
+    // The parameters must be the ones the task committed to on chain: the node's work (and a
+    // validation group's comparison) is only meaningful for them.
+    let committed = params_commitment(&params_hash(task_args.as_bytes()), &salt);
+    if committed != req.task.params_commitment {
+        return Err(ApiError::bad_request(
+            "params_mismatch",
+            format!(
+                "these parameters and salt commit to {committed}, the task's paramsCommitment \
+                 is {}",
+                req.task.params_commitment
+            ),
+        ));
+    }
     TaskParams::parse_for_task(req.task.task_type, &req.task.model_ids, task_args)
         .map_err(|e| ApiError::bad_request("invalid_parameters", e.to_string()))?;
     claim(&state, &req.auth)?;
-    state
-        .store
-        .put_params(&req.commitment, task_args, (state.clock)())?;
+    state.store.put_params(
+        &req.commitment,
+        &StoredParams::new(task_args, salt),
+        (state.clock)(),
+    )?;
     tracing::info!(task = %req.commitment, "parameters uploaded");
     Ok(Json(json!({ "ok": true })))
 }
@@ -207,14 +231,17 @@ async fn download_params(
 ) -> Result<Json<Value>, ApiError> {
     let req = authenticate(&state, body).await?;
     require_signer(req.auth.signer, req.task.selected_node, "selected node")?;
-    let task_args = state.store.params(&req.commitment)?.ok_or_else(|| {
+    let params = state.store.params(&req.commitment)?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not_ready",
             "the creator has not uploaded the parameters yet; retry",
         )
     })?;
-    Ok(Json(json!({ "task_args": task_args })))
+    // With the salt, the node checks the parameters against the commitment on chain itself.
+    Ok(Json(
+        json!({ "task_args": params.body, "params_salt": params.salt }),
+    ))
 }
 
 async fn upload_result(
@@ -278,6 +305,24 @@ async fn download_result(
 ) -> Result<Json<Value>, ApiError> {
     let req = authenticate(&state, body).await?;
     require_signer(req.auth.signer, req.task.creator, "creator")?;
+    // A result is the creator's once the task is paid for: served only after the relay's report
+    // has settled the task on chain, never while the creator could still abort it.
+    match req.task.status {
+        TaskStatus::EndSuccess | TaskStatus::EndGroupSuccess => {}
+        TaskStatus::Validated | TaskStatus::GroupValidated => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_ready",
+                "the result is served once the task is settled on chain; retry",
+            ))
+        }
+        other => {
+            return Err(ApiError::conflict(
+                "illegal_task_state",
+                format!("the task is {other}: it has no result to serve"),
+            ))
+        }
+    }
     let files = state.store.result_files(&req.commitment)?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -1,5 +1,5 @@
 //! What the relay reads from the contract to decide a request: the task's creator, selected node,
-//! status, type, models and score.
+//! status, type, models, score and parameters commitment.
 
 use alloy::primitives::{Address, Bytes, B256};
 use alloy::providers::Provider;
@@ -15,6 +15,7 @@ pub struct TaskView {
     pub task_type: TaskType,
     pub model_ids: Vec<String>,
     pub score: Bytes,
+    pub params_commitment: B256,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,5 +54,6 @@ pub async fn read_task<P: Provider>(
         })?,
         model_ids: task.modelIDs,
         score: task.score,
+        params_commitment: task.paramsCommitment,
     }))
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use alloy::primitives::B256;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::store::{PendingReport, ReportKind, StoreError};
+use crate::store::{PendingReport, ReportKind, StoreError, StoredParams};
 
 /// Where the relay keeps everything but the result files. Inserts report whether the row was new,
 /// so a second upload is detected atomically.
@@ -16,8 +16,13 @@ pub trait MetadataStore: Send + Sync {
     fn claim_request(&self, hash: &B256, expires_at: u64, now: u64) -> Result<bool, StoreError>;
     /// Whether a request hash is recorded as used and not expired.
     fn request_used(&self, hash: &B256, now: u64) -> Result<bool, StoreError>;
-    fn insert_params(&self, commitment: &B256, body: &str, now: u64) -> Result<bool, StoreError>;
-    fn params(&self, commitment: &B256) -> Result<Option<String>, StoreError>;
+    fn insert_params(
+        &self,
+        commitment: &B256,
+        params: &StoredParams,
+        now: u64,
+    ) -> Result<bool, StoreError>;
+    fn params(&self, commitment: &B256) -> Result<Option<StoredParams>, StoreError>;
     fn insert_result(
         &self,
         commitment: &B256,
@@ -43,6 +48,7 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS params (
     commitment BLOB PRIMARY KEY,
     body TEXT NOT NULL,
+    salt BLOB NOT NULL,
     uploaded_at INTEGER NOT NULL,
     report_tx BLOB,
     reported INTEGER NOT NULL DEFAULT 0
@@ -71,6 +77,11 @@ impl SqliteMetadata {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        // A database from before parameter commitments: its rows belong to tasks of the first
+        // contract version, whose salts are unknown (empty).
+        if conn.prepare("SELECT salt FROM params LIMIT 0").is_err() {
+            conn.execute_batch("ALTER TABLE params ADD COLUMN salt BLOB NOT NULL DEFAULT x''")?;
+        }
         Ok(SqliteMetadata {
             conn: Mutex::new(conn),
         })
@@ -108,21 +119,33 @@ impl MetadataStore for SqliteMetadata {
         Ok(inserted == 1)
     }
 
-    fn insert_params(&self, commitment: &B256, body: &str, now: u64) -> Result<bool, StoreError> {
+    fn insert_params(
+        &self,
+        commitment: &B256,
+        p: &StoredParams,
+        now: u64,
+    ) -> Result<bool, StoreError> {
         let inserted = self.conn().execute(
-            "INSERT OR IGNORE INTO params (commitment, body, uploaded_at) VALUES (?1, ?2, ?3)",
-            params![commitment.as_slice(), body, now as i64],
+            "INSERT OR IGNORE INTO params (commitment, body, salt, uploaded_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+            params![commitment.as_slice(), p.body, p.salt.as_slice(), now as i64],
         )?;
         Ok(inserted == 1)
     }
 
-    fn params(&self, commitment: &B256) -> Result<Option<String>, StoreError> {
+    fn params(&self, commitment: &B256) -> Result<Option<StoredParams>, StoreError> {
         Ok(self
             .conn()
             .query_row(
-                "SELECT body FROM params WHERE commitment = ?1",
+                "SELECT body, salt FROM params WHERE commitment = ?1",
                 params![commitment.as_slice()],
-                |row| row.get(0),
+                |row| {
+                    let salt: Vec<u8> = row.get(1)?;
+                    Ok(StoredParams {
+                        body: row.get(0)?,
+                        salt: B256::try_from(salt.as_slice()).unwrap_or_default(),
+                    })
+                },
             )
             .optional()?)
     }

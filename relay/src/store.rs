@@ -41,6 +41,23 @@ pub enum ReportKind {
     Result,
 }
 
+/// A task's parameters as uploaded: the document and the salt that opens the task's
+/// paramsCommitment with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredParams {
+    pub body: String,
+    pub salt: B256,
+}
+
+impl StoredParams {
+    pub fn new(body: &str, salt: B256) -> StoredParams {
+        StoredParams {
+            body: body.to_string(),
+            salt,
+        }
+    }
+}
+
 /// An upload whose on-chain report is not confirmed yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingReport {
@@ -91,8 +108,13 @@ impl Store {
     }
 
     /// Stores a task's parameters; refuses a second upload.
-    pub fn put_params(&self, commitment: &B256, body: &str, now: u64) -> Result<(), StoreError> {
-        if !self.meta.insert_params(commitment, body, now)? {
+    pub fn put_params(
+        &self,
+        commitment: &B256,
+        params: &StoredParams,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        if !self.meta.insert_params(commitment, params, now)? {
             return Err(StoreError::AlreadyUploaded {
                 what: "parameters",
                 commitment: *commitment,
@@ -101,7 +123,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn params(&self, commitment: &B256) -> Result<Option<String>, StoreError> {
+    pub fn params(&self, commitment: &B256) -> Result<Option<StoredParams>, StoreError> {
         self.meta.params(commitment)
     }
 
@@ -173,12 +195,16 @@ mod tests {
         B256::repeat_byte(n)
     }
 
+    fn p(body: &str) -> StoredParams {
+        StoredParams::new(body, B256::repeat_byte(0x5A))
+    }
+
     #[test]
     fn opening_creates_the_data_directory() {
         let dir = tempfile::tempdir().unwrap();
         let nested = dir.path().join("a/b");
         let store = Store::open(&nested).unwrap();
-        store.put_params(&c(1), "{}", 1).unwrap();
+        store.put_params(&c(1), &p("{}"), 1).unwrap();
         assert!(nested.join("relay.sqlite3").exists());
     }
 
@@ -187,10 +213,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.params(&c(1)).unwrap(), None);
-        store.put_params(&c(1), "{\"a\":1}", 10).unwrap();
-        assert_eq!(store.params(&c(1)).unwrap().as_deref(), Some("{\"a\":1}"));
+        store.put_params(&c(1), &p("{\"a\":1}"), 10).unwrap();
+        assert_eq!(store.params(&c(1)).unwrap(), Some(p("{\"a\":1}")));
         assert!(matches!(
-            store.put_params(&c(1), "{}", 11),
+            store.put_params(&c(1), &p("{}"), 11),
             Err(StoreError::AlreadyUploaded { .. })
         ));
     }
@@ -200,7 +226,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            store.put_params(&c(1), "{}", 10).unwrap();
+            store.put_params(&c(1), &p("{}"), 10).unwrap();
             store
                 .put_result(&c(2), &[vec![1, 2, 3], vec![]], &[9; 8], 11)
                 .unwrap();

@@ -13,7 +13,7 @@ use base64::Engine;
 use devnet::testnet::{public_key, TestConfig, Testnet};
 use protocol::bindings::{ITaskContract, ITaskContractInstance};
 use protocol::relay_signature::signed_body;
-use protocol::sampling::{sample, TaskSecret};
+use protocol::sampling::{params_hash, sample, TaskSecret};
 use protocol::task_status::TaskStatus;
 use protocol::text_params::{ChatMessage, Role};
 use protocol::text_result::{Choice, TextResult, Usage};
@@ -38,6 +38,11 @@ struct Network {
 
 impl Network {
     async fn start() -> Network {
+        Network::with_report_interval(Duration::from_millis(100)).await
+    }
+
+    /// The relay's reporter passes once at start, then every `interval`.
+    async fn with_report_interval(interval: Duration) -> Network {
         let testnet = Testnet::spawn(&[]).await.unwrap();
         let signers = testnet.signers.clone();
         let config = TestConfig::with_dev_accounts(&signers, U256::from(1000u64));
@@ -49,7 +54,6 @@ impl Network {
         let as_relay = testnet.contract_as(&signers[8], contract).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let relay_url = format!("http://{}", listener.local_addr().unwrap());
-        let interval = Duration::from_millis(100);
         tokio::spawn(serve(
             listener,
             store.clone(),
@@ -96,6 +100,11 @@ impl Network {
     }
 
     async fn create(&self, creator: &PrivateKeySigner, secret: &TaskSecret) {
+        self.create_with(creator, secret, &params_json()).await
+    }
+
+    /// Creates a task committed to the parameters `params`.
+    async fn create_with(&self, creator: &PrivateKeySigner, secret: &TaskSecret, params: &str) {
         let c = self.as_account(creator).await;
         let r = c
             .createTask(
@@ -108,6 +117,7 @@ impl Network {
                 24,
                 [1, 0, 0],
                 1,
+                secret.params_commitment(params.as_bytes()),
             )
             .value(U256::from(500u64))
             .send()
@@ -212,7 +222,8 @@ fn error_code(answer: &Value) -> &str {
 #[tokio::test(flavor = "multi_thread")]
 async fn parameters_and_results_flow_through_the_relay_with_every_check() {
     let net = Network::start().await;
-    let (creator, nodes) = (net.signers[2].clone(), net.signers[3..6].to_vec());
+    // Four nodes: the first task, a task with invalid parameters, and a group's two siblings.
+    let (creator, nodes) = (net.signers[2].clone(), net.signers[3..7].to_vec());
     for node in &nodes {
         net.join(node).await;
     }
@@ -231,7 +242,8 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
         .post_raw("/v1/params/upload", &json!({"task_id_commitment": c1}))
         .await;
     assert_eq!((code, error_code(&answer)), (401, "malformed_request"));
-    let upload = json!({"task_id_commitment": c1, "task_args": params_json()});
+    let upload = json!({"task_id_commitment": c1, "task_args": params_json(),
+                        "params_salt": first.params_salt()});
     // Signed by the node instead of the creator.
     let (code, answer) = net
         .post("/v1/params/upload", &node1, upload.clone(), now())
@@ -255,7 +267,11 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
     let (code, answer) = net.post_raw("/v1/params/upload", &tampered).await;
     assert_eq!((code, error_code(&answer)), (403, "wrong_role"), "{answer}");
     // Invalid parameters name the field.
-    let bad = json!({"task_id_commitment": c1, "task_args": params_json().replace("\"max_new_tokens\":8", "\"max_new_tokens\":0")});
+    let bad_args = params_json().replace("\"max_new_tokens\":8", "\"max_new_tokens\":0");
+    let bad_task = TaskSecret::random();
+    net.create_with(&creator, &bad_task, &bad_args).await;
+    let bad = json!({"task_id_commitment": bad_task.commitment(), "task_args": bad_args,
+                     "params_salt": bad_task.params_salt()});
     let (code, answer) = net.post("/v1/params/upload", &creator, bad, now()).await;
     assert_eq!(
         (code, error_code(&answer)),
@@ -266,6 +282,28 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
         .as_str()
         .unwrap()
         .contains("generation_config.max_new_tokens"));
+    // Parameters the task did not commit to, or the right ones with another salt, are refused:
+    // a validation group can only compare nodes that ran the very same parameters.
+    for (args, salt) in [
+        (
+            params_json().replace("France", "Spain"),
+            first.params_salt(),
+        ),
+        (params_json(), first.sibling().params_salt()),
+    ] {
+        let other = json!({"task_id_commitment": c1, "task_args": args, "params_salt": salt});
+        let (code, answer) = net.post("/v1/params/upload", &creator, other, now()).await;
+        assert_eq!(
+            (code, error_code(&answer)),
+            (400, "params_mismatch"),
+            "{answer}"
+        );
+    }
+    let no_salt = json!({"task_id_commitment": c1, "task_args": params_json()});
+    let (code, answer) = net
+        .post("/v1/params/upload", &creator, no_salt, now())
+        .await;
+    assert_eq!((code, error_code(&answer)), (400, "malformed_request"));
     // Oversized bodies are refused before anything else.
     let huge = json!({"task_id_commitment": c1, "task_args": "x".repeat(600 * 1024)});
     let (code, _) = net.post("/v1/params/upload", &creator, huge, now()).await;
@@ -313,6 +351,7 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
         .await;
     assert_eq!(code, 200);
     assert_eq!(answer["task_args"], params_json());
+    assert_eq!(answer["params_salt"], first.params_salt().to_string());
 
     // The node executes and submits its score; no result upload before validation.
     let result = text_result("Paris.");
@@ -339,7 +378,8 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
 
     // The creator validates: alone, or with two siblings when the VRF samples the task.
     let vrf_key = VrfSecretKey::from_bytes(&creator.credential().to_bytes()).unwrap();
-    let sampling = sample(&vrf_key, &net.task(c1).await.samplingSeed);
+    let info = net.task(c1).await;
+    let sampling = sample(&vrf_key, &info.samplingSeed, info.terms.samplingRate);
     let as_creator = net.as_account(&creator).await;
     eprintln!("task sampled for group validation: {}", sampling.sampled);
     if sampling.sampled {
@@ -357,7 +397,8 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
                 .post(
                     "/v1/params/upload",
                     &creator,
-                    json!({"task_id_commitment": c, "task_args": params_json()}),
+                    json!({"task_id_commitment": c, "task_args": params_json(),
+                           "params_salt": s.params_salt()}),
                     now(),
                 )
                 .await;
@@ -380,6 +421,7 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
                 siblings[0].commitment(),
                 siblings[1].commitment(),
                 first.task_guid,
+                params_hash(params_json().as_bytes()),
                 sampling.proof.to_vec().into(),
                 public_key(&creator).into(),
             )
@@ -471,4 +513,154 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
     assert_eq!(status["parameters_uploaded"], true);
     assert_eq!(status["result_uploaded"], true);
     assert_eq!(status["on_chain_status"], success.to_string());
+}
+
+/// Attack 2, the relay's half: a creator who validated a task must not get the result before the
+/// relay's report has paid the node (it could abort in between). The result is served only once
+/// the task is EndSuccess / EndGroupSuccess, and never after an abort.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_result_is_served_only_once_the_task_is_settled() {
+    // The relay's reporter stays idle: the test sends the relay's reports itself, so that the
+    // window between the upload and the report stays open.
+    let net = Network::with_report_interval(Duration::from_secs(3600)).await;
+    let creator = net.signers[2].clone();
+    let node = net.signers[3].clone();
+    net.join(&node).await;
+    let vrf_key = VrfSecretKey::from_bytes(&creator.credential().to_bytes()).unwrap();
+    let as_creator = net.as_account(&creator).await;
+    let as_node = net.as_account(&node).await;
+    let as_relay = net.as_account(&net.signers[8]).await;
+    let result = text_result("Paris.");
+    let files = json!([base64::engine::general_purpose::STANDARD.encode(result.canonical_bytes())]);
+
+    // Two validated tasks with their results on the relay, the reports not sent yet.
+    let mut tasks = Vec::new();
+    while tasks.len() < 2 {
+        let secret = TaskSecret::random();
+        net.create(&creator, &secret).await;
+        let c = secret.commitment();
+        let upload = json!({"task_id_commitment": c, "task_args": params_json(),
+                            "params_salt": secret.params_salt()});
+        let (code, answer) = net.post("/v1/params/upload", &creator, upload, now()).await;
+        assert_eq!(code, 200, "{answer}");
+        for call in [as_relay.reportTaskParametersUploaded(c)] {
+            assert!(call
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap()
+                .status());
+        }
+        let r = as_node
+            .submitTaskScore(c, result.score().to_vec().into())
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(r.status());
+        let info = net.task(c).await;
+        let sampling = sample(&vrf_key, &info.samplingSeed, info.terms.samplingRate);
+        if sampling.sampled {
+            // Not the case under test: end it once its validation deadline has passed.
+            let wait = info.terms.validationTimeout + 1;
+            increase_time(&net, wait).await;
+            assert!(as_creator
+                .abortTask(c, 1)
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap()
+                .status());
+            continue;
+        }
+        let r = as_creator
+            .validateSingleTask(
+                c,
+                sampling.proof.to_vec().into(),
+                public_key(&creator).into(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(r.status());
+        let upload = json!({"task_id_commitment": c, "files": files});
+        let (code, answer) = net.post("/v1/result/upload", &node, upload, now()).await;
+        assert_eq!(code, 200, "{answer}");
+        tasks.push(c);
+        // One task at a time on the only node: settle this one before the next, below.
+        if tasks.len() == 1 {
+            let ask = json!({"task_id_commitment": c});
+            // Uploaded, not yet settled: not served, and the creator cannot abort meanwhile.
+            let (code, answer) = net
+                .post("/v1/result/download", &creator, ask.clone(), now())
+                .await;
+            assert_eq!((code, error_code(&answer)), (404, "not_ready"), "{answer}");
+            let Err(abort) = as_creator.abortTask(c, 1).call().await else {
+                panic!("the creator aborted an uploaded task before its report");
+            };
+            assert!(matches!(
+                abort.as_decoded_interface_error::<ITaskContract::ITaskContractErrors>(),
+                Some(ITaskContract::ITaskContractErrors::DeadlineNotReached(_))
+            ));
+            // The report lands: the node is paid and the result is served.
+            let r = as_relay
+                .reportTaskResultUploaded(c)
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
+            assert!(r.status());
+            assert_eq!(net.task(c).await.status, TaskStatus::EndSuccess.as_u8());
+            let (code, answer) = net.post("/v1/result/download", &creator, ask, now()).await;
+            assert_eq!(code, 200, "{answer}");
+        }
+    }
+
+    // The second task's report never lands; once the upload deadline passes the creator aborts
+    // it and gets the fee back, but not the result.
+    let c = tasks[1];
+    let wait = net.task(c).await.terms.uploadTimeout + 1;
+    increase_time(&net, wait).await;
+    assert!(as_creator
+        .abortTask(c, 1)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+    let ask = json!({"task_id_commitment": c});
+    let (code, answer) = net.post("/v1/result/download", &creator, ask, now()).await;
+    assert_eq!(
+        (code, error_code(&answer)),
+        (409, "illegal_task_state"),
+        "{answer}"
+    );
+}
+
+/// Moves the devnet's clock on and mines a block.
+async fn increase_time(net: &Network, seconds: u64) {
+    use alloy::providers::Provider;
+    let c = net.as_account(&net.signers[0]).await;
+    let provider = c.provider();
+    provider
+        .raw_request::<_, Value>("evm_increaseTime".into(), (seconds,))
+        .await
+        .unwrap();
+    provider
+        .raw_request::<_, Value>("evm_mine".into(), ())
+        .await
+        .unwrap();
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::primitives::U256;
+use alloy::primitives::{B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use devnet::testnet::{public_key, TestConfig, Testnet};
@@ -13,7 +13,7 @@ use protocol::bindings::ITaskContract;
 use protocol::sampling::TaskSecret;
 use protocol::task_status::TaskStatus;
 use relay::reporter::{ReportOutcome, Reporter};
-use relay::store::{ReportKind, Store};
+use relay::store::{ReportKind, Store, StoredParams};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
@@ -64,7 +64,8 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
             String::new(),
             0,
             [1, 0, 0],
-            1
+            1,
+            B256::repeat_byte(0x5A)
         )
         .value(U256::from(100u64))
         .send()
@@ -88,7 +89,9 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
     // An RPC outage: the pass fails, the upload stays in the outbox.
     {
         let store = Arc::new(Store::open(data.path()).unwrap());
-        store.put_params(&c, "{}", 1).unwrap();
+        store
+            .put_params(&c, &StoredParams::new("{}", task.params_salt()), 1)
+            .unwrap();
         let dead = ProviderBuilder::new()
             .connect_http("http://127.0.0.1:9".parse().unwrap())
             .erased();
@@ -146,7 +149,8 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
             String::new(),
             0,
             [1, 0, 0],
-            1
+            1,
+            B256::repeat_byte(0x5A)
         )
         .value(U256::from(100u64))
         .send()
@@ -166,7 +170,13 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
             .status,
         TaskStatus::Queued.as_u8()
     );
-    store.put_params(&other.commitment(), "{}", 2).unwrap();
+    store
+        .put_params(
+            &other.commitment(),
+            &StoredParams::new("{}", other.params_salt()),
+            2,
+        )
+        .unwrap();
     let outcomes = reporter.pass().await.unwrap();
     assert_eq!(outcomes[0].1, ReportOutcome::NotApplicable);
     assert_eq!(nonce().await, after_send);

@@ -8,11 +8,12 @@ use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use client::deployment::{self, ContractSettings};
+use client::deployment::{self, DeployedConfig};
 use client::relay_client::RelayClient;
 use client::task_flow::{Outcome, Progress, TaskClient, TaskSpec};
 use client::tools;
 use protocol::bindings::ITaskContract;
+use protocol::contract_settings::{self as defaults, ContractSettings};
 use protocol::task_status::{AbortReason, TaskStatus};
 use protocol::vrf::VrfSecretKey;
 use protocol::TaskType;
@@ -76,7 +77,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The task contract itself: initialise a deployment, show its settings, print its ABI.
+    /// The task contract itself: its constructor's arguments, recording a deployment, its
+    /// settings, its ABI.
     Contract {
         #[command(subcommand)]
         command: ContractCommand,
@@ -85,10 +87,27 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ContractCommand {
-    /// Initialises a freshly deployed task contract (owner: this key's account unless --owner) and
+    /// Prints the constructor's arguments for `cargo stylus deploy --constructor-args`, one per
+    /// line, from the settings given (the protocol's defaults for the rest). scripts/deploy.sh
+    /// runs it.
+    ConstructorArgs(SettingsArgs),
+    /// Checks that the deployed task contract was constructed with the settings given and
     /// writes deployment.json and deployment.env (the variables the worker, relay and taskctl
     /// read) into --out. scripts/deploy.sh runs it after `cargo stylus deploy`.
-    Initialize(InitializeArgs),
+    Record {
+        #[arg(long, env = "TASKCTL_RPC_URL", default_value = "http://127.0.0.1:8547")]
+        rpc_url: String,
+        /// The deployed task contract.
+        #[arg(long, env = "TASKCTL_CONTRACT")]
+        contract: Address,
+        #[command(flatten)]
+        settings: SettingsArgs,
+        /// Folder for deployment.json and deployment.env.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints the contract's settings (getConfig).
     Config {
         #[arg(long, env = "TASKCTL_RPC_URL", default_value = "http://127.0.0.1:8547")]
@@ -107,45 +126,70 @@ enum ContractCommand {
     },
 }
 
+/// The task contract's constructor settings.
 #[derive(Args)]
-struct InitializeArgs {
-    #[arg(long, env = "TASKCTL_RPC_URL", default_value = "http://127.0.0.1:8547")]
-    rpc_url: String,
-    /// The deployed task contract.
-    #[arg(long, env = "TASKCTL_CONTRACT")]
-    contract: Address,
-    /// File holding the deployer's private key (hex); it sends `initialize`.
-    #[arg(long, env = "TASKCTL_PRIVATE_KEY_FILE")]
-    private_key_file: PathBuf,
+struct SettingsArgs {
+    /// The deployed extension program (contract/extension).
+    #[arg(long)]
+    extension: Address,
     /// The deployed VRF verifier program.
     #[arg(long)]
     vrf_verifier: Address,
-    /// The owner (may change the settings later); the key's account by default.
+    /// The owner (may change the settings later and hand ownership on).
     #[arg(long)]
-    owner: Option<Address>,
-    /// The relay's account (the only caller of the relay's calls); the key's account by default.
+    owner: Address,
+    /// The relay's account (the only caller of the relay's reports); the owner by default.
     #[arg(long)]
     relay: Option<Address>,
-    /// Where slashed stakes go; the key's account by default.
+    /// Where slashed stakes go; the owner by default.
     #[arg(long)]
     treasury: Option<Address>,
     /// Minimum stake: wei, or ether with an `eth` suffix.
     #[arg(long, value_parser = parse_wei)]
     min_stake: U256,
-    /// Seconds after a task's start from which it may be aborted.
-    #[arg(long, default_value_t = 600)]
-    task_timeout: u64,
+    /// Seconds a queued task waits before anyone may abort it.
+    #[arg(long, default_value_t = defaults::DEFAULT_QUEUE_TIMEOUT)]
+    queue_timeout: u64,
+    /// Seconds the creator has to upload parameters, and a node its result.
+    #[arg(long, default_value_t = defaults::DEFAULT_UPLOAD_TIMEOUT)]
+    upload_timeout: u64,
+    /// Seconds a node has to score a task once its parameters are uploaded.
+    #[arg(long, default_value_t = defaults::DEFAULT_EXECUTION_TIMEOUT)]
+    execution_timeout: u64,
+    /// Seconds the creator has to validate a scored task (at least 2 x (execution + upload)).
+    #[arg(long, default_value_t = defaults::DEFAULT_VALIDATION_TIMEOUT)]
+    validation_timeout: u64,
     /// pHash distance (per 64-bit hash) under which two image results agree.
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = defaults::DEFAULT_DISTANCE_THRESHOLD)]
     distance_threshold: u8,
+    /// One task in this many is validated by a group of three.
+    #[arg(long, default_value_t = defaults::DEFAULT_SAMPLING_RATE)]
+    sampling_rate: u32,
     /// Most tasks the queue holds.
-    #[arg(long, default_value_t = 64)]
-    queue_size: u32,
-    /// Folder for deployment.json and deployment.env.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[arg(long)]
-    json: bool,
+    #[arg(long, default_value_t = defaults::DEFAULT_QUEUE_SIZE_LIMIT)]
+    queue_size: u16,
+    /// Most GPU classes (name, VRAM, version) with joined nodes.
+    #[arg(long, default_value_t = defaults::DEFAULT_MAX_GPU_CLASSES)]
+    max_gpu_classes: u32,
+}
+
+impl SettingsArgs {
+    fn settings(&self) -> ContractSettings {
+        ContractSettings {
+            relay: self.relay.unwrap_or(self.owner),
+            treasury: self.treasury.unwrap_or(self.owner),
+            vrf_verifier: self.vrf_verifier,
+            min_stake: self.min_stake,
+            queue_timeout: self.queue_timeout,
+            upload_timeout: self.upload_timeout,
+            execution_timeout: self.execution_timeout,
+            validation_timeout: self.validation_timeout,
+            distance_threshold: self.distance_threshold,
+            sampling_rate: self.sampling_rate,
+            queue_size_limit: self.queue_size,
+            max_gpu_classes: self.max_gpu_classes,
+        }
+    }
 }
 
 fn parse_wei(text: &str) -> Result<U256, String> {
@@ -354,36 +398,40 @@ async fn status(conn: &Connection, task: B256, json: bool) -> anyhow::Result<Str
     ))
 }
 
-async fn initialize(args: &InitializeArgs) -> anyhow::Result<String> {
-    let signer = protocol::key_file::read_signer(&args.private_key_file)?;
-    let settings = ContractSettings {
-        owner: args.owner.unwrap_or(signer.address()),
-        relay: args.relay.unwrap_or(signer.address()),
-        treasury: args.treasury.unwrap_or(signer.address()),
-        vrf_verifier: args.vrf_verifier,
-        min_stake: args.min_stake,
-        task_timeout: args.task_timeout,
-        distance_threshold: args.distance_threshold,
-        queue_size_limit: args.queue_size,
-    };
-    let provider = wallet_provider(&args.rpc_url, signer).await?;
-    let d = deployment::initialize(provider, &args.rpc_url, args.contract, &settings).await?;
+async fn record(
+    rpc_url: &str,
+    contract: Address,
+    args: &SettingsArgs,
+    out: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<String> {
+    let provider = ProviderBuilder::new()
+        .connect(rpc_url)
+        .await
+        .with_context(|| format!("connecting to {rpc_url}"))?
+        .erased();
+    let d = deployment::record(
+        provider,
+        rpc_url,
+        contract,
+        args.extension,
+        args.owner,
+        &args.settings(),
+    )
+    .await?;
     let mut written = Vec::new();
-    if let Some(out) = &args.out {
+    if let Some(out) = out {
         written = d.write(out)?;
     }
-    if args.json {
+    if json {
         let mut v = d.to_json();
         v["files"] = serde_json::json!(written);
         return Ok(v.to_string());
     }
-    let mut text = match d.initialize_tx {
-        Some(tx) => format!("initialised {} in transaction {tx}", d.task_contract),
-        None => format!(
-            "{} was already initialised with these settings",
-            d.task_contract
-        ),
-    };
+    let mut text = format!(
+        "{} on chain {} holds the expected settings",
+        d.task_contract, d.chain_id
+    );
     for path in written {
         text.push_str(&format!("\nwrote {}", path.display()));
     }
@@ -396,31 +444,19 @@ async fn config(rpc_url: &str, contract: Address, json: bool) -> anyhow::Result<
         .await
         .with_context(|| format!("connecting to {rpc_url}"))?
         .erased();
-    let settings = ContractSettings::read(&ITaskContract::new(contract, provider)).await?;
-    let Some(s) = settings else {
+    let config = DeployedConfig::read(&ITaskContract::new(contract, provider)).await?;
+    let Some(c) = config else {
         if json {
-            return Ok(serde_json::json!({ "initialized": false }).to_string());
+            return Ok(serde_json::json!({ "constructed": false }).to_string());
         }
-        return Ok(format!("{contract} is not initialised"));
+        return Ok(format!("{contract} is not constructed"));
     };
     if json {
-        let mut v = s.to_json();
-        v["initialized"] = serde_json::json!(true);
+        let mut v = c.to_json();
+        v["constructed"] = serde_json::json!(true);
         return Ok(v.to_string());
     }
-    Ok(format!(
-        "owner              {}\nrelay              {}\ntreasury           {}\nvrf verifier       {}\n\
-         min stake          {} wei\ntask timeout       {} s\ndistance threshold {}\n\
-         queue size limit   {}",
-        s.owner,
-        s.relay,
-        s.treasury,
-        s.vrf_verifier,
-        s.min_stake,
-        s.task_timeout,
-        s.distance_threshold,
-        s.queue_size_limit
-    ))
+    Ok(c.to_text())
 }
 
 async fn run_async(command: &Command) -> anyhow::Result<String> {
@@ -461,8 +497,15 @@ async fn run_async(command: &Command) -> anyhow::Result<String> {
             Ok(format!("aborted {task}"))
         }
         Command::Contract {
-            command: ContractCommand::Initialize(args),
-        } => initialize(args).await,
+            command:
+                ContractCommand::Record {
+                    rpc_url,
+                    contract,
+                    settings,
+                    out,
+                    json,
+                },
+        } => record(rpc_url, *contract, settings, out.as_deref(), *json).await,
         Command::Contract {
             command:
                 ContractCommand::Config {
@@ -532,6 +575,11 @@ fn main() -> std::process::ExitCode {
         Command::Contract {
             command: ContractCommand::Abi,
         } => tools::contract_abi_json(),
+        Command::Contract {
+            command: ContractCommand::ConstructorArgs(args),
+        } => Ok(
+            deployment::constructor_args(args.extension, args.owner, &args.settings()).join("\n"),
+        ),
         online => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(r) => r,
