@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs scripts/deploy.sh against a fresh local devnet (the flow used for Arbitrum Sepolia, with the
-# devnet's endpoint and a development key), then checks what it left behind: the contract's
-# settings on chain, that re-initialising is refused or idempotent, and that a node worker
-# configured only from the written deployment.env joins the deployed contract.
+# devnet's endpoint and a development key; the task contract goes through cargo-stylus's
+# StylusDeployer with its constructor), then checks what it left behind: the contract's settings
+# on chain, that nobody can run the constructor again, that recording other settings is refused,
+# and that a node worker configured only from the written deployment.env joins the contract.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -38,7 +39,8 @@ treasury=0xa0Ee7A142d267C1f36714E4a8F75612F20a79720
 out="$work/deployment"
 
 RPC_URL=$rpc_url PRIVATE_KEY=$deployer_key RELAY_ADDRESS=$relay TREASURY_ADDRESS=$treasury \
-  MIN_STAKE=0.05eth TASK_TIMEOUT=900 QUEUE_SIZE=32 DEPLOYMENT_DIR=$out scripts/deploy.sh
+  MIN_STAKE=0.05eth EXECUTION_TIMEOUT=900 VALIDATION_TIMEOUT=4000 QUEUE_SIZE=32 SAMPLING_RATE=20 \
+  DEPLOYMENT_DIR=$out scripts/deploy.sh
 
 for f in deployment.json deployment.env ITaskContract.sol ITaskContract.json; do
   [ -s "$out/$f" ] || fail "deploy.sh did not write $f"
@@ -54,14 +56,18 @@ python3 - "$config" "$relay" "$treasury" <<'EOF'
 import json, sys
 c = json.loads(sys.argv[1])
 expected = {
-    "initialized": True,
+    "constructed": True,
     "owner": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
     "relay": sys.argv[2],
     "treasury": sys.argv[3],
     "min_stake_wei": "50000000000000000",
-    "task_timeout_s": 900,
+    "upload_timeout_s": 300,
+    "execution_timeout_s": 900,
+    "validation_timeout_s": 4000,
     "distance_threshold": 24,
+    "sampling_rate": 20,
     "queue_size_limit": 32,
+    "max_gpu_classes": 32,
 }
 norm = lambda v: v.lower() if isinstance(v, str) else v  # addresses: any checksum case
 wrong = {k: (c.get(k), v) for k, v in expected.items() if norm(c.get(k)) != norm(v)}
@@ -69,17 +75,37 @@ if wrong:
     sys.exit(f"deploy-check: settings on chain differ (got, expected): {wrong}")
 EOF
 
-# Re-initialising with the same settings sends nothing; with others it is refused.
+# Recording the deployment again with the same settings confirms them; with other settings it is
+# refused.
 printf '%s\n' "$deployer_key" > "$work/deployer.key"
-verifier=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["settings"]["vrf_verifier"])' "$out/deployment.json")
-same=(--private-key-file "$work/deployer.key" --vrf-verifier "$verifier" --relay "$relay"
-  --treasury "$treasury" --min-stake 0.05eth --queue-size 32)
-"$bin/taskctl" contract initialize "${same[@]}" --task-timeout 900 | grep -q "already initialised" \
-  || fail "re-running initialize with the same settings did not report them as already set"
-if "$bin/taskctl" contract initialize "${same[@]}" --task-timeout 60 2> "$work/err"; then
-  fail "initialize with other settings was accepted"
+read -r extension verifier < <(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["extension"], d["settings"]["vrf_verifier"])' "$out/deployment.json")
+same=(--private-key-file "$work/deployer.key" --extension "$extension" --vrf-verifier "$verifier"
+  --relay "$relay" --treasury "$treasury" --min-stake 0.05eth --execution-timeout 900
+  --validation-timeout 4000 --queue-size 32 --sampling-rate 20)
+"$bin/taskctl" contract record "${same[@]}" | grep -q "holds the expected settings" \
+  || fail "recording the same settings again did not confirm them"
+if "$bin/taskctl" contract record "${same[@]/0.05eth/1eth}" 2> "$work/err"; then
+  fail "recording other settings than those on chain was accepted"
 fi
-grep -q "already initialised with other settings" "$work/err" || fail "unexpected error: $(cat "$work/err")"
+grep -q "holds other settings" "$work/err" || fail "unexpected error: $(cat "$work/err")"
+
+# Nobody can run the constructor again: the deployment transaction ran it.
+constructor=$(python3 -c '
+import sys
+# keccak256("stylus_constructor()")[:4], then each argument as a 32-byte word.
+selector = "5585258d"
+words = []
+for a in sys.argv[1:]:
+    v = int(a, 16) if a.startswith("0x") else int(a)
+    words.append("%064x" % v)
+print("0x" + selector + "".join(words))' $("$bin/taskctl" contract constructor-args "${same[@]}"))
+answer=$(curl -s -X POST -H 'Content-Type: application/json' "$rpc_url" \
+  --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_call\",\"params\":[{\"to\":\"$TASKCTL_CONTRACT\",\"data\":\"$constructor\"},\"latest\"]}")
+# AlreadyInitialized() = 0x0dc149f0
+grep -q '0x0dc149f0' <<<"$answer" || fail "a second constructor call was not refused: $answer"
 
 # A node configured by deployment.env alone joins the deployed contract.
 printf '%s\n' "$node_key" > "$work/node.key"
@@ -94,4 +120,4 @@ text = json.dumps(s)
 if "Available" not in text or "50000000000000000" not in text:
     sys.exit(f"deploy-check: the node did not join with its stake: {text}")
 EOF
-echo "deploy-check: deploy.sh deployed, initialised and recorded a working contract on the devnet"
+echo "deploy-check: deploy.sh deployed, constructed and recorded a working contract on the devnet"

@@ -14,6 +14,7 @@ cargo fmt --all --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 # The program as deployed (no_std, own entry point) and the ABI export build are other cfgs.
 cargo clippy --quiet -p task-contract --release --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet -p task-contract-extension --release --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --quiet -p task-contract --features export-abi -- -D warnings
 cargo test --workspace
 # The real small model (SmolLM2-135M GGUF from PyPI) through the worker's GGUF path.

@@ -40,10 +40,12 @@ const CLASSES: [(&str, u64, [u32; 3], &[&str]); 3] = [
     ("RTX 4090", 24, [1, 1, 0], &["sd15", "sdxl"]),
 ];
 
-/// Requirement partitions tasks are created with: task type, models, minimum VRAM, required GPU
-/// and its VRAM, version. Partition 0 fits every class, 1 and 3 only the A100s, 2 only the newer
-/// RTX 4090s.
-const REQUIREMENTS: [(u8, &str, u64, &str, u64, [u32; 3]); 4] = [
+/// A requirement partition: task type, model, minimum VRAM, required GPU and its VRAM, version.
+type Partition = (u8, &'static str, u64, &'static str, u64, [u32; 3]);
+
+/// Requirement partitions tasks are created with. Partition 0 fits every class, 1 and 3 only the
+/// A100s, 2 only the newer RTX 4090s.
+const REQUIREMENTS: [Partition; 4] = [
     (0, "sd15", 8, "", 0, [1, 0, 0]),
     (1, "llama", 0, "A100", 80, [1, 0, 0]),
     (0, "sd15", 24, "", 0, [1, 1, 0]),

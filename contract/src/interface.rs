@@ -294,6 +294,7 @@ impl TaskContract {
             .validate_single_impl(task_id_commitment, &vrf_proof, &public_key)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn validate_task_group(
         &mut self,
         task_id_commitment1: B256,

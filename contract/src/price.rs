@@ -29,12 +29,12 @@ impl Price {
 
     /// Orders prices exactly; an empty price (size 0, nothing queued) is below every other.
     #[inline(never)]
-    pub fn cmp(&self, other: &Price) -> Ordering {
+    pub fn compare(&self, other: &Price) -> Ordering {
         wide_mul(self.fee, other.size).cmp(&wide_mul(other.fee, self.size))
     }
 
     pub fn above(&self, other: &Price) -> bool {
-        self.cmp(other) == Ordering::Greater
+        self.compare(other) == Ordering::Greater
     }
 }
 
@@ -60,7 +60,7 @@ mod tests {
         // 10/3 > 13/4 although both floor to 3.
         assert!(p(10, 3).above(&p(13, 4)));
         assert!(!p(13, 4).above(&p(10, 3)));
-        assert_eq!(p(6, 3).cmp(&p(4, 2)), Ordering::Equal);
+        assert_eq!(p(6, 3).compare(&p(4, 2)), Ordering::Equal);
         let max_fee = (1u128 << 96) - 1;
         let max_size = (1u64 << 48) - 1;
         assert!(p(max_fee, max_size).above(&p(max_fee - 1, max_size)));

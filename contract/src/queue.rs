@@ -183,7 +183,7 @@ impl<H: Host> TaskContract<H> {
             let q = self.queue_state(requirement);
             let better = match &best {
                 None => true,
-                Some((_, b)) => match q.head_price.cmp(&b.head_price) {
+                Some((_, b)) => match q.head_price.compare(&b.head_price) {
                     Ordering::Greater => true,
                     Ordering::Equal => q.head < b.head,
                     Ordering::Less => false,
@@ -208,7 +208,7 @@ impl<H: Host> TaskContract<H> {
             let price = self.queued_task(q.tail).links.price;
             let cheaper = match best {
                 None => true,
-                Some((_, seq, p)) => match price.cmp(&p) {
+                Some((_, seq, p)) => match price.compare(&p) {
                     Ordering::Less => true,
                     Ordering::Equal => q.tail > seq,
                     Ordering::Greater => false,

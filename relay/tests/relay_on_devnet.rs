@@ -527,7 +527,6 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
     let node = net.signers[3].clone();
     net.join(&node).await;
     let vrf_key = VrfSecretKey::from_bytes(&creator.credential().to_bytes()).unwrap();
-    let as_creator = net.as_account(&creator).await;
     let as_node = net.as_account(&node).await;
     let as_relay = net.as_account(&net.signers[8]).await;
     let result = text_result("Paris.");
@@ -568,7 +567,9 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
             // Not the case under test: end it once its validation deadline has passed.
             let wait = info.terms.validationTimeout + 1;
             increase_time(&net, wait).await;
-            assert!(as_creator
+            assert!(net
+                .as_account(&creator)
+                .await
                 .abortTask(c, 1)
                 .send()
                 .await
@@ -579,7 +580,9 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
                 .status());
             continue;
         }
-        let r = as_creator
+        let r = net
+            .as_account(&creator)
+            .await
             .validateSingleTask(
                 c,
                 sampling.proof.to_vec().into(),
@@ -604,7 +607,7 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
                 .post("/v1/result/download", &creator, ask.clone(), now())
                 .await;
             assert_eq!((code, error_code(&answer)), (404, "not_ready"), "{answer}");
-            let Err(abort) = as_creator.abortTask(c, 1).call().await else {
+            let Err(abort) = net.as_account(&creator).await.abortTask(c, 1).call().await else {
                 panic!("the creator aborted an uploaded task before its report");
             };
             assert!(matches!(
@@ -632,7 +635,9 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
     let c = tasks[1];
     let wait = net.task(c).await.terms.uploadTimeout + 1;
     increase_time(&net, wait).await;
-    assert!(as_creator
+    assert!(net
+        .as_account(&creator)
+        .await
         .abortTask(c, 1)
         .send()
         .await

@@ -135,9 +135,13 @@ struct SettingsArgs {
     /// The deployed VRF verifier program.
     #[arg(long)]
     vrf_verifier: Address,
-    /// The owner (may change the settings later and hand ownership on).
+    /// The owner (may change the settings later and hand ownership on); the account of
+    /// --private-key-file by default.
     #[arg(long)]
-    owner: Address,
+    owner: Option<Address>,
+    /// File holding the deployer's private key (hex), whose account is the default owner.
+    #[arg(long, env = "TASKCTL_PRIVATE_KEY_FILE")]
+    private_key_file: Option<PathBuf>,
     /// The relay's account (the only caller of the relay's reports); the owner by default.
     #[arg(long)]
     relay: Option<Address>,
@@ -174,10 +178,22 @@ struct SettingsArgs {
 }
 
 impl SettingsArgs {
-    fn settings(&self) -> ContractSettings {
-        ContractSettings {
-            relay: self.relay.unwrap_or(self.owner),
-            treasury: self.treasury.unwrap_or(self.owner),
+    /// --owner, else the account of --private-key-file.
+    fn owner(&self) -> anyhow::Result<Address> {
+        if let Some(owner) = self.owner {
+            return Ok(owner);
+        }
+        let Some(file) = &self.private_key_file else {
+            bail!("give --owner, or --private-key-file for the deployer's account");
+        };
+        Ok(protocol::key_file::read_signer(file)?.address())
+    }
+
+    fn settings(&self) -> anyhow::Result<ContractSettings> {
+        let owner = self.owner()?;
+        Ok(ContractSettings {
+            relay: self.relay.unwrap_or(owner),
+            treasury: self.treasury.unwrap_or(owner),
             vrf_verifier: self.vrf_verifier,
             min_stake: self.min_stake,
             queue_timeout: self.queue_timeout,
@@ -188,7 +204,7 @@ impl SettingsArgs {
             sampling_rate: self.sampling_rate,
             queue_size_limit: self.queue_size,
             max_gpu_classes: self.max_gpu_classes,
-        }
+        })
     }
 }
 
@@ -415,8 +431,8 @@ async fn record(
         rpc_url,
         contract,
         args.extension,
-        args.owner,
-        &args.settings(),
+        args.owner()?,
+        &args.settings()?,
     )
     .await?;
     let mut written = Vec::new();
@@ -515,6 +531,12 @@ async fn run_async(command: &Command) -> anyhow::Result<String> {
                 },
         } => config(rpc_url, *contract, *json).await,
         Command::Contract {
+            command: ContractCommand::ConstructorArgs(args),
+        } => Ok(
+            deployment::constructor_args(args.extension, args.owner()?, &args.settings()?)
+                .join("\n"),
+        ),
+        Command::Contract {
             command: ContractCommand::ChainId { rpc_url },
         } => {
             let provider = ProviderBuilder::new()
@@ -575,11 +597,6 @@ fn main() -> std::process::ExitCode {
         Command::Contract {
             command: ContractCommand::Abi,
         } => tools::contract_abi_json(),
-        Command::Contract {
-            command: ContractCommand::ConstructorArgs(args),
-        } => Ok(
-            deployment::constructor_args(args.extension, args.owner, &args.settings()).join("\n"),
-        ),
         online => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(r) => r,
