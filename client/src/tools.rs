@@ -52,6 +52,21 @@ pub fn vrf_verify(
     Ok(hex::encode(vrf::verify(&public_key, &alpha, &proof)?))
 }
 
+/// `taskctl vrf witness`: the hints of the contract's cheap check for a valid proof, as hex (empty
+/// for the rare proof the check does not cover: the contract verifies it in full).
+pub fn vrf_witness(
+    public_key_hex: &str,
+    alpha_hex: &str,
+    proof_hex: &str,
+) -> Result<String, ToolError> {
+    let public_key = parse_hex_exact("--public-key", public_key_hex, 64)?;
+    let alpha = parse_hex("--alpha", alpha_hex)?;
+    let proof = parse_hex_exact("--proof", proof_hex, vrf::PROOF_LEN)?;
+    Ok(protocol::vrf_witness::hints(&public_key, &alpha, &proof)?
+        .map(hex::encode)
+        .unwrap_or_default())
+}
+
 /// `taskctl sign`: the relay signature of a JSON object of fields at a timestamp.
 pub fn relay_sign(
     private_key_hex: &str,

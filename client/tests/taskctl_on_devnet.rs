@@ -374,6 +374,46 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
     let again = std::fs::read(answer["result_files"][0].as_str().unwrap()).unwrap();
     assert_eq!(again, files[0]);
 
+    // `taskctl vrf verify --on-chain` asks the deployed contract (its cheap check, witnesses
+    // computed by taskctl): beta for a valid proof, a failure for a tampered one.
+    let doc: Value = serde_json::from_str(include_str!(
+        "../../../shared/test-vectors/ecvrf-secp256k1-sha256-tai.json"
+    ))
+    .unwrap();
+    let v = &doc["vectors"][2];
+    let field = |k: &str| v[k].as_str().unwrap().to_string();
+    let public_key = format!("{}{}", field("public_key_x"), field("public_key_y"));
+    let verify = |proof: String| {
+        let args: Vec<String> = [
+            "vrf",
+            "verify",
+            "--on-chain",
+            "--public-key",
+            &public_key,
+            "--alpha",
+            &field("alpha"),
+            "--proof",
+            &proof,
+        ]
+        .map(String::from)
+        .to_vec();
+        taskctl(&net, dir.path(), args)
+    };
+    let output = verify(field("pi")).await;
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+        field("beta")
+    );
+    let mut tampered = field("pi");
+    tampered.replace_range(70..71, if &tampered[70..71] == "a" { "b" } else { "a" });
+    let output = verify(tampered).await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("InvalidVRFProof"));
+
     // A task only the paused node could run waits in the queue; `taskctl abort` ends it and
     // refunds the fee.
     let queued = protocol::sampling::TaskSecret::random();

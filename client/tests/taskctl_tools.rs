@@ -139,3 +139,47 @@ fn phash_prints_imagehash_values() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.png"));
 }
+
+#[test]
+fn vrf_witness_prints_the_hints_of_the_contracts_cheap_check() {
+    let doc = vectors("ecvrf-secp256k1-sha256-tai.json");
+    for v in doc["vectors"].as_array().unwrap() {
+        let s = |k: &str| v[k].as_str().unwrap().to_string();
+        let public_key = format!("{}{}", s("public_key_x"), s("public_key_y"));
+        let hints = last_line(&taskctl(&[
+            "vrf",
+            "witness",
+            "--public-key",
+            &public_key,
+            "--alpha",
+            &s("alpha"),
+            "--proof",
+            &s("pi"),
+        ]));
+        let expected = protocol::vrf_witness::hints(
+            &hex::decode(&public_key).unwrap(),
+            &hex::decode(s("alpha")).unwrap(),
+            &hex::decode(s("pi")).unwrap(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(hints, hex::encode(expected));
+    }
+    // A tampered proof has no witnesses: refused with a message.
+    let v = &doc["vectors"][0];
+    let s = |k: &str| v[k].as_str().unwrap().to_string();
+    let mut pi = s("pi");
+    pi.replace_range(100..101, if &pi[100..101] == "0" { "1" } else { "0" });
+    let out = taskctl(&[
+        "vrf",
+        "witness",
+        "--public-key",
+        &format!("{}{}", s("public_key_x"), s("public_key_y")),
+        "--alpha",
+        &s("alpha"),
+        "--proof",
+        &pi,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify"));
+}

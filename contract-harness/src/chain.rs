@@ -10,7 +10,7 @@ use alloy_sol_types::SolInterface as _;
 use crate::host::Frame;
 use crate::ITaskContract::ITaskContractErrors;
 use crate::ProtocolChain;
-use task_contract::chain::{ARB_BLOCK_HASH, ARB_BLOCK_NUMBER};
+use task_contract::chain::{ARB_BLOCK_HASH, ARB_BLOCK_NUMBER, ARB_SYS};
 
 /// An emitted log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +83,27 @@ impl World {
             .map(U256::from_be_slice)?;
         (n < current && current - n <= U256::from(256))
             .then(|| World::block_hash(n.to::<u64>()).to_vec())
+    }
+
+    /// The precompiles the contract calls, as static calls in block `block_number`: ArbSys, sha256
+    /// and ecrecover (geth's rules, `protocol::ecrecover`). `None` when `to` is none of them; the
+    /// answer's `Err` is a revert.
+    pub fn precompile(
+        block_number: u64,
+        to: Address,
+        data: &[u8],
+    ) -> Option<Result<Vec<u8>, Vec<u8>>> {
+        use sha2::Digest;
+        if to == ARB_SYS {
+            return Some(World::arb_sys(block_number, data).ok_or_else(Vec::new));
+        }
+        if to == alloy_primitives::address!("0000000000000000000000000000000000000002") {
+            return Some(Ok(sha2::Sha256::digest(data).to_vec()));
+        }
+        if to == alloy_primitives::address!("0000000000000000000000000000000000000001") {
+            return Some(Ok(protocol::ecrecover::ecrecover(data)));
+        }
+        None
     }
 
     /// The hash of block `n`, a fixed function of the number.

@@ -5,14 +5,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use alloy_primitives::{keccak256, Address, B256, U256};
-use sha2::Digest;
 use stylus_sdk::host::VM;
 use stylus_sdk::stylus_core::host::*;
 
 use crate::chain::World;
-
-use task_contract::chain::ARB_SYS;
-use vrf_verifier::SHA256_PRECOMPILE;
 
 #[derive(Clone)]
 pub struct Frame {
@@ -50,13 +46,11 @@ impl Frame {
         status
     }
 
-    /// A static call: ArbSys, the sha256 precompile, or the VRF verifier program.
+    /// A static call: ArbSys, the sha256 and ecrecover precompiles, or the VRF verifier program.
     fn static_call(&self, to: Address, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
-        if to == ARB_SYS {
-            return World::arb_sys(self.world.borrow().block_number, data).ok_or_else(Vec::new);
-        }
-        if to == SHA256_PRECOMPILE {
-            return Ok(sha2::Sha256::digest(data).to_vec());
+        let block = self.world.borrow().block_number;
+        if let Some(answer) = World::precompile(block, to, data) {
+            return answer;
         }
         let verifier = self.world.borrow().verifier;
         if to == verifier {
@@ -312,6 +306,12 @@ impl task_contract::Host for Frame {
     }
     fn static_call(&self, to: &Address, calldata: &[u8]) -> Option<Vec<u8>> {
         Frame::static_call(self, *to, calldata).ok()
+    }
+    fn mul_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+        task_contract::host::native_mul_mod(a, b, m)
+    }
+    fn add_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+        task_contract::host::native_add_mod(a, b, m)
     }
     /// The extension program runs in this frame (same storage, sender and value).
     fn delegate_call(&self, to: &Address, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>> {

@@ -14,6 +14,7 @@ pub mod net;
 mod protocol_chain;
 mod test_vm;
 pub mod vrf;
+pub mod vrf_check;
 
 pub use chain::{state_digest, Chain, Log, Revert};
 pub use protocol_chain::ProtocolChain;

@@ -315,7 +315,9 @@ impl<C: ProtocolChain> Net<C> {
     }
 
     pub fn validate_single(&self, c: B256) -> Result<(), Revert> {
-        let (proof, _) = self.app.prove(self.task(c).samplingSeed.as_slice());
+        let proof = self
+            .app
+            .prove_with_hints(self.task(c).samplingSeed.as_slice());
         self.chain
             .send(
                 self.app.address,
@@ -349,9 +351,9 @@ impl<C: ProtocolChain> Net<C> {
         sampled: &Task,
         params_hash: B256,
     ) -> ITaskContract::validateTaskGroupCall {
-        let (proof, _) = self
+        let proof = self
             .app
-            .prove(self.task(sampled.commitment).samplingSeed.as_slice());
+            .prove_with_hints(self.task(sampled.commitment).samplingSeed.as_slice());
         ITaskContract::validateTaskGroupCall {
             task_id_commitment1: ts[0].commitment,
             task_id_commitment2: ts[1].commitment,

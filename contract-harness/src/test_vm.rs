@@ -7,8 +7,9 @@
 //! returning an error keeps its writes, value moves nowhere, and a mocked call hands back the data
 //! of the call mocked last rather than of the call made. So this host snapshots the VM before each
 //! transaction and restores it when the call reverts, moves `msg.value` and payments in the VM's
-//! balance table itself, and answers ArbSys and the VRF verifier directly: ArbSys from the VM's
-//! block number, the verifier with the protocol crate's ECVRF verifier.
+//! balance table itself, and answers the precompiles and the VRF verifier directly: ArbSys from the
+//! VM's block number, sha256 and ecrecover as Ethereum computes them, the verifier with the
+//! protocol crate's ECVRF verifier.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -20,7 +21,6 @@ use stylus_sdk::stylus_core::host::{
     AccountAccess, BlockAccess, MessageAccess, StorageAccess, UnsafeCallAccess,
 };
 use stylus_sdk::testing::TestVM;
-use task_contract::chain::ARB_SYS;
 
 use crate::chain::{state_digest, World};
 use crate::{Log, ProtocolChain, Revert};
@@ -180,8 +180,8 @@ impl task_contract::Host for VmHost<'_> {
         status == 0 && self.chain.transfer(self.chain.contract, *to, *value)
     }
     fn static_call(&self, to: &Address, calldata: &[u8]) -> Option<Vec<u8>> {
-        if *to == ARB_SYS {
-            return World::arb_sys(self.chain.vm.block_number(), calldata);
+        if let Some(answer) = World::precompile(self.chain.vm.block_number(), *to, calldata) {
+            return answer.ok();
         }
         if *to == self.chain.verifier {
             let call = IVrfVerifier::verifyCall::abi_decode(calldata).ok()?;
@@ -189,6 +189,12 @@ impl task_contract::Host for VmHost<'_> {
             return Some(beta.to_vec());
         }
         None
+    }
+    fn mul_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+        task_contract::host::native_mul_mod(a, b, m)
+    }
+    fn add_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+        task_contract::host::native_add_mod(a, b, m)
     }
     /// The extension program runs on the VM's storage, message and block, as a delegate call
     /// does.

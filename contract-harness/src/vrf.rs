@@ -41,6 +41,14 @@ impl Key {
         (proof.to_vec(), beta)
     }
 
+    /// The proof for `alpha` followed by the hints of the contract's cheap check
+    /// (`protocol::vrf_witness`), as applications send it.
+    pub fn prove_with_hints(&self, alpha: &[u8]) -> Vec<u8> {
+        let (proof, _) = self.vrf.prove(alpha);
+        protocol::vrf_witness::proof_with_hints(&self.public_key, alpha, &proof)
+            .expect("a fresh proof verifies")
+    }
+
     /// Whether the beta of `alpha` samples a task for group validation at `rate`.
     pub fn samples(&self, alpha: &[u8], rate: u32) -> bool {
         task_contract::is_selected(&self.prove(alpha).1, rate)

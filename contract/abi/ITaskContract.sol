@@ -47,6 +47,8 @@ interface ITaskContract {
 
     function queueSize() external view returns (uint64);
 
+    function verifyVRF(bytes calldata public_key, bytes calldata alpha, bytes calldata proof) external view returns (bytes32);
+
     function withdraw() external;
 
     function creditOf(address account) external view returns (uint256);

@@ -1,5 +1,6 @@
 //! What the contract asks other programs: the previous block's hash (Stylus has no BLOCKHASH
-//! hostio, so it comes from the ArbSys precompile) and the VRF verifier's judgement of a proof.
+//! hostio, so it comes from the ArbSys precompile) and, for the rare proof the witness check does
+//! not cover (`ecvrf.rs`), the VRF verifier program's full verification.
 
 use alloy_primitives::{address, Address, B256};
 
@@ -44,27 +45,27 @@ impl<H: Host> TaskContract<H> {
         self.static_call_word(ARB_SYS, &calldata)
     }
 
-    /// Beta of a valid VRF proof, `None` when the verifier rejects it (a revert).
-    pub(crate) fn vrf_beta(
+    /// Beta of a VRF proof by the verifier program's full verification, `None` when it rejects
+    /// the proof (a revert).
+    pub(crate) fn vrf_in_full(
         &self,
         public_key: &[u8; 64],
-        alpha: &[u8; 32],
+        alpha: &[u8],
         proof: &[u8],
     ) -> Option<B256> {
         // verify(bytes publicKey, bytes alpha, bytes proof): three heads, then the tails.
-        let mut calldata = Vec::with_capacity(4 + 32 * 9 + 96 + proof.len());
+        let mut calldata = Vec::with_capacity(4 + 32 * 9 + 96 + alpha.len() + proof.len());
         calldata.extend_from_slice(&VRF_VERIFY);
-        let proof_words = proof.len().div_ceil(32);
-        for offset in [96, 96 + 96, 96 + 96 + 64] {
+        let alpha_words = alpha.len().div_ceil(32) as u128;
+        for offset in [96, 96 + 96, 96 + 96 + 32 + 32 * alpha_words] {
             calldata.extend_from_slice(&uint_word(offset));
         }
-        calldata.extend_from_slice(&uint_word(64));
-        calldata.extend_from_slice(public_key);
-        calldata.extend_from_slice(&uint_word(32));
-        calldata.extend_from_slice(alpha);
-        calldata.extend_from_slice(&uint_word(proof.len() as u128));
-        calldata.extend_from_slice(proof);
-        calldata.resize(calldata.len() + proof_words * 32 - proof.len(), 0);
+        for bytes in [&public_key[..], alpha, proof] {
+            calldata.extend_from_slice(&uint_word(bytes.len() as u128));
+            calldata.extend_from_slice(bytes);
+            // Whole words after the 4-byte selector.
+            calldata.resize(4 + (calldata.len() - 4).div_ceil(32) * 32, 0);
+        }
         self.static_call_word(self.verifier(), &calldata).ok()
     }
 }

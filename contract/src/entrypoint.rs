@@ -49,6 +49,8 @@ extern "C" {
     ) -> u8;
     fn read_return_data(dest: *mut u8, offset: usize, size: usize) -> usize;
     fn pay_for_memory_grow(pages: u16);
+    fn math_mul_mod(a: *mut u8, b: *const u8, m: *const u8);
+    fn math_add_mod(a: *mut u8, b: *const u8, m: *const u8);
 }
 
 /// The host of a deployed program: every method is one hostio.
@@ -124,6 +126,18 @@ impl Host for Stylus {
             return None;
         }
         Some(return_data(return_len))
+    }
+
+    fn mul_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+        let mut out = *a;
+        unsafe { math_mul_mod(out.as_mut_ptr(), b.as_ptr(), m.as_ptr()) };
+        out
+    }
+
+    fn add_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+        let mut out = *a;
+        unsafe { math_add_mod(out.as_mut_ptr(), b.as_ptr(), m.as_ptr()) };
+        out
     }
 
     fn delegate_call(&self, to: &Address, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>> {

@@ -27,7 +27,23 @@ pub trait Host {
     fn send_value(&self, to: &Address, value: &U256, gas: Option<u64>) -> bool;
     /// STATICCALL: the return data, or `None` if the callee reverted.
     fn static_call(&self, to: &Address, calldata: &[u8]) -> Option<Vec<u8>>;
+    /// (a * b) mod m over 256-bit big-endian words (0 when m is 0), as `math_mul_mod`.
+    fn mul_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32];
+    /// (a + b) mod m without overflow (0 when m is 0), as `math_add_mod`.
+    fn add_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32];
     /// DELEGATECALL with all gas (the callee's code runs on this contract's storage, sender and
     /// value): `Ok` with its return data, or `Err` with its revert data.
     fn delegate_call(&self, to: &Address, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>>;
+}
+
+/// `math_mul_mod` for hosts that run the contract natively.
+pub fn native_mul_mod(a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+    let [a, b, m] = [a, b, m].map(|w| U256::from_be_bytes(*w));
+    a.mul_mod(b, m).to_be_bytes()
+}
+
+/// `math_add_mod` for hosts that run the contract natively.
+pub fn native_add_mod(a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+    let [a, b, m] = [a, b, m].map(|w| U256::from_be_bytes(*w));
+    a.add_mod(b, m).to_be_bytes()
 }

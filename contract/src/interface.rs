@@ -69,6 +69,12 @@ impl Host for SdkHost {
         // SAFETY: no storage references are held across the call.
         unsafe { stylus_sdk::call::RawCall::new_static(&self.0).call(*to, calldata) }.ok()
     }
+    fn mul_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+        crate::host::native_mul_mod(a, b, m)
+    }
+    fn add_mod(&self, a: &[u8; 32], b: &[u8; 32], m: &[u8; 32]) -> [u8; 32] {
+        crate::host::native_add_mod(a, b, m)
+    }
     fn delegate_call(&self, to: &Address, calldata: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
         // SAFETY: no storage references are held across the call.
         unsafe {
@@ -340,6 +346,23 @@ impl TaskContract {
     /// Number of queued tasks.
     pub fn queue_size(&self) -> u64 {
         self.c().stats().queued as u64
+    }
+
+    /// The contract's own ECVRF check (the one validation runs): `proof` is the 81-byte draft-04
+    /// proof, optionally followed by the hints of `protocol::vrf_witness`. Returns beta; reverts
+    /// with `InvalidVRFProof` when draft-04's verification rejects the proof.
+    #[selector(name = "verifyVRF")]
+    pub fn verify_vrf(&self, public_key: Bytes, alpha: Bytes, proof: Bytes) -> Result<B256> {
+        let Ok(key) = <[u8; 64]>::try_from(public_key.as_ref()) else {
+            return Err(ContractError::InvalidPublicKey(
+                crate::abi::InvalidPublicKey {},
+            ));
+        };
+        self.c()
+            .vrf_beta(&key, &alpha, &proof)
+            .ok_or(ContractError::InvalidVRFProof(
+                crate::abi::InvalidVRFProof {},
+            ))
     }
 
     // ---------------------------------------------------------------- payments

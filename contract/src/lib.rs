@@ -22,6 +22,7 @@ mod availability;
 pub mod calldata;
 pub mod chain;
 mod config;
+mod ecvrf;
 #[cfg(all(target_arch = "wasm32", not(feature = "export-abi")))]
 mod entrypoint;
 mod events;

@@ -66,6 +66,7 @@ selectors! {
     QUEUE_SIZE = "queueSize()";
     WITHDRAW = "withdraw()";
     CREDIT_OF = "creditOf(address)";
+    VERIFY_VRF = "verifyVRF(bytes,bytes,bytes)";
 }
 
 /// Runs one call: `Ok` is the return data, `Err` the revert data.
@@ -98,6 +99,7 @@ pub fn dispatch<H: Host>(
             unit(a.b256(0).and_then(|t| c.report_result_uploaded_impl(t)))
         }
         ABORT_TASK => unit(a.b256(0).and_then(|t| c.abort_task_impl(t, a.u8(1)?))),
+        VERIFY_VRF => verify_vrf(c, a).map_err(Vec::from),
         STYLUS_CONSTRUCTOR => {
             // The extension's address is the first argument; the extension checks and stores
             // the rest.
@@ -129,8 +131,21 @@ const fn is_core(sel: u32) -> bool {
             | VALIDATE_TASK_GROUP
             | REPORT_TASK_RESULT_UPLOADED
             | ABORT_TASK
+            | VERIFY_VRF
             | STYLUS_CONSTRUCTOR
     )
+}
+
+/// `verifyVRF`: the contract's own check of a proof (with or without hints), for applications
+/// and tools: beta, or `InvalidVRFProof`.
+fn verify_vrf<H: Host>(c: &TaskContract<H>, a: Args<'_>) -> Result<Vec<u8>> {
+    let Ok(key) = <[u8; 64]>::try_from(a.bytes(0)?) else {
+        return fail!(InvalidPublicKey);
+    };
+    match c.vrf_beta(&key, a.bytes(1)?, a.bytes(2)?) {
+        Some(beta) => Ok(crate::returndata::single(beta.0)),
+        None => fail!(InvalidVRFProof),
+    }
 }
 
 fn create_task<H: Host>(c: &mut TaskContract<H>, a: Args<'_>) -> Result<()> {

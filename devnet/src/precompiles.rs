@@ -1,7 +1,7 @@
 //! The precompiles a Stylus program and its deployer use: ecrecover, sha256, identity, ArbSys
 //! (block number, block hash, chain id, ArbOS version) and ArbWasm (activation and versions).
 
-use alloy::primitives::{address, Address, B256, U256};
+use alloy::primitives::{address, Address, U256};
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolError};
 use sha2::Digest;
@@ -51,7 +51,8 @@ fn gas_of(words: usize, base: u64, per_word: u64) -> u64 {
 pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
     let data = &msg.data[..];
     let result = match msg.code_address {
-        ECRECOVER => Ok((ecrecover(data), 3_000)),
+        // geth's rules, high s included (protocol::ecrecover).
+        ECRECOVER => Ok((protocol::ecrecover::ecrecover(data), 3_000)),
         SHA256 => Ok((
             sha2::Sha256::digest(data).to_vec(),
             gas_of(data.len().div_ceil(32), 60, 12),
@@ -81,32 +82,6 @@ pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
             gas_used: 100.min(msg.gas),
         },
     })
-}
-
-fn ecrecover(data: &[u8]) -> Vec<u8> {
-    let mut input = [0u8; 128];
-    let n = data.len().min(128);
-    input[..n].copy_from_slice(&data[..n]);
-    let hash = B256::from_slice(&input[..32]);
-    let v = U256::from_be_slice(&input[32..64]);
-    let parity = if v == U256::from(27) {
-        false
-    } else if v == U256::from(28) {
-        true
-    } else {
-        return Vec::new();
-    };
-    let r = U256::from_be_slice(&input[64..96]);
-    let s = U256::from_be_slice(&input[96..128]);
-    let sig = alloy::primitives::Signature::new(r, s, parity);
-    match sig.recover_address_from_prehash(&hash) {
-        Ok(a) => {
-            let mut out = vec![0u8; 12];
-            out.extend_from_slice(a.as_slice());
-            out
-        }
-        Err(_) => Vec::new(),
-    }
 }
 
 fn arb_sys(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {

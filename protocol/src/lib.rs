@@ -5,6 +5,7 @@ pub mod amount;
 pub mod bindings;
 pub mod canonical_json;
 pub mod contract_settings;
+pub mod ecrecover;
 pub mod image_params;
 pub mod image_score;
 pub mod key_file;
@@ -20,6 +21,7 @@ pub mod task_type;
 pub mod text_params;
 pub mod text_result;
 pub mod vrf;
+pub mod vrf_witness;
 
 pub use params_error::ParamsError;
 pub use task_params::TaskParams;

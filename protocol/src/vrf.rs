@@ -11,6 +11,7 @@
 //! vechain/go-ecvrf) differ in c and s but verify all the same.
 
 use hmac::{Hmac, Mac};
+use k256::elliptic_curve::group::prime::PrimeCurveAffine;
 use k256::elliptic_curve::ops::Reduce;
 use k256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
 use k256::elliptic_curve::PrimeField;
@@ -108,9 +109,13 @@ pub fn verify(public_key: &[u8], alpha: &[u8], proof: &[u8]) -> Result<[u8; 32],
     let c_scalar = scalar_from_challenge(&c);
 
     let h = hash_to_curve(&y, alpha);
-    // U = s*B - c*Y, V = s*H - c*Gamma
+    // U = s*B - c*Y, V = s*H - c*Gamma; a point at infinity has no encoding to hash (a key holder
+    // can make one with s = c*x): such a proof is invalid, as in the contract's verifier.
     let u = (ProjectivePoint::GENERATOR * s - ProjectivePoint::from(y) * c_scalar).to_affine();
     let v = (ProjectivePoint::from(h) * s - ProjectivePoint::from(gamma) * c_scalar).to_affine();
+    if bool::from(u.is_identity()) || bool::from(v.is_identity()) {
+        return Err(VrfError::InvalidProof);
+    }
     if challenge(&compressed(&h), &gamma, &u, &v) != c {
         return Err(VrfError::InvalidProof);
     }
@@ -142,7 +147,12 @@ fn public_key_point(public_key: &[u8]) -> Result<AffinePoint, VrfError> {
         .ok_or(VrfError::PublicKeyNotOnCurve)
 }
 
+/// A SEC1 compressed point (prefix 0x02 / 0x03 and x), the only encoding draft-04 takes: the
+/// sec1 crate would also read 0x05 ("compact") and other tags.
 fn decode_point(bytes: &[u8]) -> Option<AffinePoint> {
+    if bytes.len() != 33 || !(bytes[0] == 2 || bytes[0] == 3) {
+        return None;
+    }
     let encoded = EncodedPoint::from_bytes(bytes).ok()?;
     // A 33-byte compressed encoding never decodes to the identity.
     Option::<AffinePoint>::from(AffinePoint::from_encoded_point(&encoded))
@@ -268,6 +278,34 @@ mod tests {
             verify(&key.public_key(), b"alphb", &proof),
             Err(VrfError::InvalidProof)
         );
+    }
+
+    #[test]
+    fn a_proof_whose_u_and_v_are_at_infinity_is_refused_not_a_panic() {
+        // With the secret x, s = c*x makes U = s*B - c*Y and V = s*H - c*Gamma the identity.
+        let x = [3u8; 32];
+        let key = VrfSecretKey::from_bytes(&x).unwrap();
+        let (mut proof, _) = key.prove(b"alpha");
+        let c = scalar_from_challenge(&proof[33..49].try_into().unwrap());
+        let s = c * Option::<Scalar>::from(Scalar::from_repr(x.into())).unwrap();
+        proof[49..].copy_from_slice(&s.to_repr());
+        assert_eq!(
+            verify(&key.public_key(), b"alpha", &proof),
+            Err(VrfError::InvalidProof)
+        );
+    }
+
+    #[test]
+    fn gamma_must_be_sec1_compressed() {
+        let key = VrfSecretKey::from_bytes(&[1u8; 32]).unwrap();
+        let (proof, beta) = key.prove(b"a");
+        for prefix in 0..=255u8 {
+            let mut p = proof;
+            p[0] = prefix;
+            let ok = verify(&key.public_key(), b"a", &p).is_ok();
+            assert_eq!(ok, prefix == proof[0], "prefix {prefix}");
+        }
+        assert_eq!(verify(&key.public_key(), b"a", &proof), Ok(beta));
     }
 
     #[test]

@@ -454,6 +454,43 @@ async fn record(
     Ok(text)
 }
 
+/// `taskctl vrf verify --on-chain`: beta by the contract's verifyVRF (an eth_call).
+async fn verify_on_chain(
+    rpc_url: &str,
+    contract: Address,
+    public_key: &str,
+    alpha: &str,
+    proof: &str,
+) -> anyhow::Result<String> {
+    use client::hex_input::{parse_hex, parse_hex_exact};
+    let public_key = parse_hex_exact("--public-key", public_key, 64)?;
+    let alpha = parse_hex("--alpha", alpha)?;
+    let mut data = parse_hex("--proof", proof)?;
+    // A bare proof that verifies gets its witnesses; anything else goes as it is, for the
+    // contract to judge.
+    if data.len() == protocol::vrf::PROOF_LEN {
+        if let Ok(with) = protocol::vrf_witness::proof_with_hints(&public_key, &alpha, &data) {
+            data = with;
+        }
+    }
+    let provider = ProviderBuilder::new()
+        .connect(rpc_url)
+        .await
+        .with_context(|| format!("connecting to {rpc_url}"))?
+        .erased();
+    let beta = ITaskContract::new(contract, provider)
+        .verifyVRF(public_key.into(), alpha.into(), data.into())
+        .call()
+        .await
+        .map_err(|e| {
+            match e.as_decoded_interface_error::<ITaskContract::ITaskContractErrors>() {
+                Some(decoded) => anyhow::anyhow!("the contract refused the proof: {decoded:?}"),
+                None => anyhow::anyhow!("verifyVRF at {contract}: {e}"),
+            }
+        })?;
+    Ok(hex::encode(beta))
+}
+
 async fn config(rpc_url: &str, contract: Address, json: bool) -> anyhow::Result<String> {
     let provider = ProviderBuilder::new()
         .connect(rpc_url)
@@ -530,6 +567,21 @@ async fn run_async(command: &Command) -> anyhow::Result<String> {
                     json,
                 },
         } => config(rpc_url, *contract, *json).await,
+        Command::Vrf {
+            command:
+                VrfCommand::Verify {
+                    public_key,
+                    alpha,
+                    proof,
+                    rpc_url,
+                    contract,
+                    ..
+                },
+        } => {
+            let contract = contract
+                .context("--on-chain needs the task contract: --contract or TASKCTL_CONTRACT")?;
+            verify_on_chain(rpc_url, contract, public_key, alpha, proof).await
+        }
         Command::Contract {
             command: ContractCommand::ConstructorArgs(args),
         } => Ok(
@@ -562,8 +614,27 @@ enum VrfCommand {
         #[arg(long)]
         alpha: String,
     },
-    /// Verifies a proof and prints beta.
+    /// Verifies a proof and prints beta; with --on-chain, by the deployed task contract's own
+    /// check (an eth_call of verifyVRF, with the witnesses of its cheap check appended).
     Verify {
+        /// 64 bytes X || Y.
+        #[arg(long)]
+        public_key: String,
+        #[arg(long)]
+        alpha: String,
+        /// The 81-byte proof (with --on-chain: optionally followed by its witnesses).
+        #[arg(long)]
+        proof: String,
+        #[arg(long)]
+        on_chain: bool,
+        #[arg(long, env = "TASKCTL_RPC_URL", default_value = "http://127.0.0.1:8547")]
+        rpc_url: String,
+        #[arg(long, env = "TASKCTL_CONTRACT")]
+        contract: Option<Address>,
+    },
+    /// Prints the witnesses of the contract's cheap check for a valid proof (hex, appended to the
+    /// proof in validateSingleTask / validateTaskGroup / verifyVRF).
+    Witness {
         /// 64 bytes X || Y.
         #[arg(long)]
         public_key: String,
@@ -586,8 +657,18 @@ fn main() -> std::process::ExitCode {
                     public_key,
                     alpha,
                     proof,
+                    on_chain: false,
+                    ..
                 },
         } => tools::vrf_verify(public_key, alpha, proof),
+        Command::Vrf {
+            command:
+                VrfCommand::Witness {
+                    public_key,
+                    alpha,
+                    proof,
+                },
+        } => tools::vrf_witness(public_key, alpha, proof),
         Command::Sign {
             private_key,
             timestamp,
