@@ -10,10 +10,11 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context, Result};
 use devnet::testnet::{public_key, TestConfig, Testnet, TEST_GPU};
-use protocol::bindings::{ITaskContractInstance, IVrfVerifier};
+use protocol::bindings::{ITaskContract, ITaskContractInstance, IVrfVerifier};
 use protocol::sampling::{params_hash, sample, TaskSecret};
 use protocol::task_status::{AbortReason, TaskStatus};
 use protocol::vrf::VrfSecretKey;
+use protocol::vrf_witness::proof_with_hints;
 use protocol::TaskType;
 
 /// The GPU of every node here.
@@ -167,6 +168,77 @@ impl Bench {
         Ok(())
     }
 
+    /// Fills the GPU classes up to `max` with paused nodes of distinct names, then measures
+    /// createTask for an image task every class fits.
+    async fn create_at_every_class(&mut self, max: u32) -> Result<CallGas> {
+        let mut names = 0;
+        loop {
+            let signer = self
+                .nodes
+                .get(self.joined)
+                .context("no more node accounts")?
+                .clone();
+            let node = self.testnet.contract_as(&signer, self.contract).await?;
+            let join = node
+                .join(
+                    format!("GPU class {names}"),
+                    24,
+                    [1, 0, 0],
+                    public_key(&signer).into(),
+                    vec![MODEL.into()],
+                )
+                .value(U256::from(1u64));
+            match join.call().await {
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.as_decoded_interface_error::<ITaskContract::ITaskContractErrors>(),
+                        Some(ITaskContract::ITaskContractErrors::TooManyGPUClasses(_))
+                    ) =>
+                {
+                    break
+                }
+                Err(e) => bail!("join: {e}"),
+            }
+            gas!("join", join);
+            gas!("pause", node.pause());
+            self.joined += 1;
+            self.removed += 1;
+            names += 1;
+        }
+        let classes = self.creator.getConfig().call().await?.maxGPUClasses;
+        if classes != max {
+            bail!("the contract allows {classes} GPU classes, not {max}");
+        }
+        let mut samples = Vec::new();
+        for _ in 0..3 {
+            let secret = TaskSecret::random();
+            let g = gas!(
+                "createTask",
+                self.creator
+                    .createTask(
+                        TaskType::ImageGeneration.as_u8(),
+                        secret.commitment(),
+                        secret.nonce,
+                        vec![MODEL.into()],
+                        0,
+                        String::new(),
+                        0,
+                        [1, 0, 0],
+                        1,
+                        secret.params_commitment(PARAMS),
+                    )
+                    .value(U256::from(FEE))
+            );
+            samples.push(g);
+        }
+        Ok(CallGas {
+            call: format!("createTask, all {max} GPU classes (the maximum) joined"),
+            samples,
+            solidity: "- (unbounded)",
+        })
+    }
+
     /// The relay reports the result of every task of `tasks` waiting for it.
     async fn upload_results(&mut self, tasks: &[B256], call: &'static str) -> Result<()> {
         for &c in tasks {
@@ -189,8 +261,9 @@ impl Bench {
 /// Runs the measurements with `available` nodes for the dispatch figures (ascending).
 pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
     let most = available.iter().copied().max().unwrap_or(10);
-    // Enough accounts for the dispatch rounds plus the nodes the lifecycle runs keep busy.
-    let accounts = most + 3 * available.len() + 64;
+    // Enough accounts for the dispatch rounds, the nodes the lifecycle runs keep busy, and one
+    // node per GPU class.
+    let accounts = most + 3 * available.len() + 64 + 64;
     let nodes: Vec<PrivateKeySigner> = (1..=accounts as u64)
         .map(|i| {
             let mut key = [0u8; 32];
@@ -250,7 +323,9 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         b.run_to_score(&first, score).await?;
         let info = b.creator.getTask(c1).call().await?;
         let proof = sample(&b.vrf, &info.samplingSeed, info.terms.samplingRate);
-        let proof_bytes: Bytes = proof.proof.to_vec().into();
+        // As applications send it: with the witnesses of the contract's cheap check.
+        let proof_bytes: Bytes =
+            proof_with_hints(&b.creator_key, info.samplingSeed.as_slice(), &proof.proof)?.into();
         if !proof.sampled {
             let g = gas!(
                 "validateSingleTask",
@@ -307,12 +382,48 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         bail!("600 tasks gave too few single validations or groups");
     }
 
-    // The VRF verification alone: a transaction calling the verifier program directly.
+    // The ECVRF check alone. In the task contract (the witness path validation runs): a
+    // verifyVRF transaction, minus the same transaction with an empty proof (base gas, the
+    // program's init gas, dispatch) and minus the calldata of the proof and its witnesses. And the
+    // full verification of the fallback: a transaction to the verifier program.
     let verifier = b.creator.getConfig().call().await?.vrfVerifier;
     let verifier = IVrfVerifier::new(verifier, b.creator.provider().clone());
     for _ in 0..3 {
         let alpha = B256::random();
         let proof = sample(&b.vrf, &alpha, 10);
+        let data = proof_with_hints(&b.creator_key, alpha.as_slice(), &proof.proof)?;
+        let full = gas!(
+            "verifyVRF",
+            b.creator.verifyVRF(
+                b.creator_key.clone(),
+                alpha.to_vec().into(),
+                data.clone().into()
+            )
+        );
+        // A set gas limit: estimation would refuse a call that reverts.
+        let empty_call = b
+            .creator
+            .verifyVRF(b.creator_key.clone(), alpha.to_vec().into(), Bytes::new())
+            .gas(1_000_000);
+        let empty = empty_call
+            .send()
+            .await
+            .context("sending verifyVRF with an empty proof")?
+            .get_receipt()
+            .await
+            .context("receipt of verifyVRF with an empty proof")?;
+        if empty.status() {
+            bail!("verifyVRF accepted an empty proof");
+        }
+        let padded = data.len().div_ceil(32) * 32;
+        let calldata: u64 = data
+            .iter()
+            .map(|b| if *b == 0 { 4 } else { 16 })
+            .sum::<u64>()
+            + 4 * (padded - data.len()) as u64
+            + 16; // the length word's non-zero byte
+        b.record("VRF check", full - empty.gas_used - calldata);
+        b.record("VRF verifyVRF transaction", full);
         let g = gas!(
             "verify",
             verifier.verify(
@@ -386,6 +497,11 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         b.record("abortTask after timeout", g);
     }
 
+    // createTask when every allowed GPU class has members: nodes of distinct GPU names join
+    // (paused) up to the owner's maximum, and an image task that any of them fits is created:
+    // dispatch reads every class. Its cost is bounded by the maximum, not by joining nodes.
+    let class_bound = b.create_at_every_class(config.max_gpu_classes).await?;
+
     let take = |b: &mut Bench, key: &'static str, call: &str, solidity: &'static str| CallGas {
         call: call.into(),
         samples: b.measured.remove(key).unwrap_or_default(),
@@ -411,15 +527,46 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         ("result uploaded (single)", "388,000-423,000"),
         ("result uploaded (group)", "388,000-423,000"),
         ("abortTask after timeout", "867,000"),
+        ("VRF check", "- (inside validate)"),
+        ("VRF verifyVRF transaction", "-"),
         ("VRF verify", "- (inside validate)"),
     ] {
-        let call = if key == "VRF verify" {
-            "ECVRF verification alone (transaction to the verifier program)"
-        } else {
-            key
+        let call = match key {
+            "VRF check" => {
+                "ECVRF check alone, in the task contract (verifyVRF minus base, init and calldata)"
+            }
+            "VRF verifyVRF transaction" => "ECVRF check: whole verifyVRF transaction",
+            "VRF verify" => {
+                "ECVRF full verification, the fallback (transaction to the verifier program)"
+            }
+            _ => key,
         };
         rows.push(take(&mut b, key, call, solidity));
     }
+    // A task's whole life at 100 available nodes: the medians of its calls.
+    if let Some(create) = rows
+        .iter()
+        .find(|r| r.call == "createTask, 100 available nodes")
+    {
+        let median = |call: &str| rows.iter().find(|r| r.call == call).map(CallGas::median);
+        let parts = [
+            Some(create.median()),
+            median("params uploaded"),
+            median("submit score"),
+            median("validateSingleTask"),
+            median("result uploaded (single)"),
+        ];
+        if let Some(total) = parts.iter().copied().sum::<Option<u64>>() {
+            rows.push(CallGas {
+                call: "single-task lifecycle at 100 nodes (create + params + score + validate \
+                       + result, medians)"
+                    .into(),
+                samples: vec![total],
+                solidity: "~5,800,000",
+            });
+        }
+    }
+    rows.push(class_bound);
     if let Some(empty) = rows.iter().find(|r| r.samples.is_empty()) {
         bail!("no sample of {}", empty.call);
     }
