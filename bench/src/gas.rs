@@ -239,6 +239,48 @@ impl Bench {
         })
     }
 
+    /// One task's whole life, its five transactions' gas summed: createTask, parameters
+    /// uploaded, score, validateSingleTask, result uploaded. `None` when the task was sampled for
+    /// a group (it is left waiting, its node busy).
+    async fn life(&mut self) -> Result<Option<u64>> {
+        let secret = TaskSecret::random();
+        let c = secret.commitment();
+        let mut total = self.create(&secret, GPU, 24).await?;
+        self.busy += 1;
+        let node = self.creator.getTask(c).call().await?.selectedNode;
+        total += gas!(
+            "reportTaskParametersUploaded",
+            self.relay.reportTaskParametersUploaded(c)
+        );
+        total += gas!(
+            "submitTaskScore",
+            self.node(node)
+                .await?
+                .submitTaskScore(c, Bytes::from(vec![7u8; 32]))
+        );
+        let info = self.creator.getTask(c).call().await?;
+        let proof = sample(&self.vrf, &info.samplingSeed, info.terms.samplingRate);
+        if proof.sampled {
+            return Ok(None);
+        }
+        let proof = proof_with_hints(
+            &self.creator_key,
+            info.samplingSeed.as_slice(),
+            &proof.proof,
+        )?;
+        total += gas!(
+            "validateSingleTask",
+            self.creator
+                .validateSingleTask(c, proof.into(), self.creator_key.clone())
+        );
+        total += gas!(
+            "reportTaskResultUploaded",
+            self.relay.reportTaskResultUploaded(c)
+        );
+        self.busy -= 1;
+        Ok(Some(total))
+    }
+
     /// The relay reports the result of every task of `tasks` waiting for it.
     async fn upload_results(&mut self, tasks: &[B256], call: &'static str) -> Result<()> {
         for &c in tasks {
@@ -257,6 +299,9 @@ impl Bench {
         Ok(())
     }
 }
+
+/// Available nodes at which whole task lives are measured (when among the dispatch figures).
+const LIFECYCLE_NODES: usize = 100;
 
 /// Runs the measurements with `available` nodes for the dispatch figures (ascending).
 pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
@@ -292,8 +337,10 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         measured: HashMap::new(),
     };
 
-    // createTask against the number of available nodes: three tasks per round, the median.
+    // createTask against the number of available nodes: three tasks per round, the median. At
+    // 100 available nodes, also five whole single-task lives.
     let mut dispatch = Vec::new();
+    let mut lives = None;
     for &n in available {
         b.ensure_available(n).await?;
         let mut samples = Vec::new();
@@ -307,6 +354,26 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
             samples,
             solidity: solidity_create_task(n),
         });
+        if n == LIFECYCLE_NODES {
+            let mut samples = Vec::new();
+            for _ in 0..20 {
+                if samples.len() == 5 {
+                    break;
+                }
+                b.ensure_available(n).await?;
+                if let Some(total) = b.life().await? {
+                    samples.push(total);
+                }
+            }
+            lives = Some(CallGas {
+                call: format!(
+                    "single-task lifecycle at {n} available nodes (create + params + score + \
+                     validate + result, one task's transactions summed)"
+                ),
+                samples,
+                solidity: "~5,800,000",
+            });
+        }
     }
 
     // Whole lives: single validations, an honest group and a group with a cheater.
@@ -543,29 +610,7 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         };
         rows.push(take(&mut b, key, call, solidity));
     }
-    // A task's whole life at 100 available nodes: the medians of its calls.
-    if let Some(create) = rows
-        .iter()
-        .find(|r| r.call == "createTask, 100 available nodes")
-    {
-        let median = |call: &str| rows.iter().find(|r| r.call == call).map(CallGas::median);
-        let parts = [
-            Some(create.median()),
-            median("params uploaded"),
-            median("submit score"),
-            median("validateSingleTask"),
-            median("result uploaded (single)"),
-        ];
-        if let Some(total) = parts.iter().copied().sum::<Option<u64>>() {
-            rows.push(CallGas {
-                call: "single-task lifecycle at 100 nodes (create + params + score + validate \
-                       + result, medians)"
-                    .into(),
-                samples: vec![total],
-                solidity: "~5,800,000",
-            });
-        }
-    }
+    rows.extend(lives);
     rows.push(class_bound);
     if let Some(empty) = rows.iter().find(|r| r.samples.is_empty()) {
         bail!("no sample of {}", empty.call);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use common::*;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,6 +99,14 @@ fn run_row<C: ProtocolChain>(mut net: Net<C>, members: [M; 3], expected: [u8; 3]
             .collect();
         assert_eq!(info.paymentAddresses.len(), agreeing.len());
         assert_eq!(info.payments.iter().copied().sum::<U256>(), wei(FEE));
+        // The spent seed's word holds the payees (README "Storage layout"): reported as zero,
+        // while the nonce and the parameters' commitment stay readable.
+        assert_eq!(info.samplingSeed, B256::ZERO);
+        assert_eq!(info.nonce, ts[v].nonce);
+        assert_eq!(info.paramsCommitment, ts[v].params_commitment(&PARAMS_HASH));
+        for i in (0..3).filter(|i| *i != v) {
+            assert_ne!(net.task(ts[i].commitment).samplingSeed, B256::ZERO);
+        }
         let before: Vec<U256> = nodes.iter().map(|n| net.chain.balance(*n)).collect();
         net.upload_result(gv).unwrap();
         assert_eq!(net.status(gv), status::END_GROUP_SUCCESS);

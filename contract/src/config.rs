@@ -38,6 +38,38 @@ pub struct Config {
     pub terms_id: u32,
 }
 
+/// The part of the configuration that task transactions read (configuration word 0).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct TaskConfig {
+    pub relay: Address,
+    pub terms_id: u32,
+    pub queue_limit: u16,
+    pub max_classes: u32,
+    pub initialized: bool,
+}
+
+impl TaskConfig {
+    fn decode(w: Word) -> TaskConfig {
+        TaskConfig {
+            relay: w.address(0),
+            terms_id: w.uint(20, 3) as u32,
+            queue_limit: w.uint(23, 2) as u16,
+            max_classes: w.uint(25, 4) as u32,
+            initialized: w.u8(29) == 1,
+        }
+    }
+
+    fn encode(&self) -> Word {
+        let mut w = Word::default();
+        w.set_address(0, self.relay);
+        w.set_uint(20, 3, self.terms_id as u128);
+        w.set_uint(23, 2, self.queue_limit as u128);
+        w.set_uint(25, 4, self.max_classes as u128);
+        w.set_u8(29, self.initialized as u8);
+        w
+    }
+}
+
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Stats {
     pub task_count: u64,
@@ -160,41 +192,44 @@ impl<H: Host> TaskContract<H> {
         self.get_global(global::VERIFIER).address(0)
     }
 
+    // Word 0 holds what task transactions need (one cold read for them): relay | terms id u24 |
+    // queue limit u16 | max classes u32 | initialized u8. Word 1: owner | min stake u96.
+    // Word 2: treasury.
     pub(crate) fn config(&self) -> Config {
-        let w0 = self.get_global(global::CONFIG0);
+        let t = TaskConfig::decode(self.get_global(global::CONFIG0));
         let w1 = self.get_global(global::CONFIG1);
         let w2 = self.get_global(global::CONFIG2);
         Config {
-            owner: w0.address(0),
-            queue_limit: w0.uint(20, 2) as u16,
-            max_classes: w0.uint(22, 4) as u32,
-            initialized: w0.u8(26) == 1,
-            relay: w1.address(0),
+            owner: w1.address(0),
             min_stake: w1.uint(20, 12),
             treasury: w2.address(0),
-            terms_id: w2.uint(20, 3) as u32,
+            relay: t.relay,
+            terms_id: t.terms_id,
+            queue_limit: t.queue_limit,
+            max_classes: t.max_classes,
+            initialized: t.initialized,
         }
     }
 
     pub(crate) fn store_config(&mut self, c: &Config) {
-        let mut w0 = Word::default();
-        w0.set_address(0, c.owner);
-        w0.set_uint(20, 2, c.queue_limit as u128);
-        w0.set_uint(22, 4, c.max_classes as u128);
-        w0.set_u8(26, c.initialized as u8);
+        let w0 = TaskConfig {
+            relay: c.relay,
+            terms_id: c.terms_id,
+            queue_limit: c.queue_limit,
+            max_classes: c.max_classes,
+            initialized: c.initialized,
+        }
+        .encode();
         let mut w1 = Word::default();
-        w1.set_address(0, c.relay);
+        w1.set_address(0, c.owner);
         w1.set_uint(20, 12, c.min_stake);
         let mut w2 = Word::default();
         w2.set_address(0, c.treasury);
-        w2.set_uint(20, 3, c.terms_id as u128);
-        // Unchanged words cost only a cache write: the flush skips clean slots.
         self.put_global(global::CONFIG0, w0);
         self.put_global(global::CONFIG1, w1);
         self.put_global(global::CONFIG2, w2);
     }
 
-    /// The configuration, once the constructor has run.
     pub(crate) fn live_config(&self) -> Result<Config> {
         let c = self.config();
         if !c.initialized {
@@ -203,7 +238,15 @@ impl<H: Host> TaskContract<H> {
         Ok(c)
     }
 
-    /// The configuration, when the caller is the owner.
+    /// The configuration task transactions read, from one word.
+    pub(crate) fn task_config(&self) -> Result<TaskConfig> {
+        let t = TaskConfig::decode(self.get_global(global::CONFIG0));
+        if !t.initialized {
+            return fail!(NotInitialized);
+        }
+        Ok(t)
+    }
+
     pub(crate) fn owner_config(&self) -> Result<Config> {
         let c = self.live_config()?;
         if self.host.sender() != c.owner {

@@ -254,10 +254,10 @@ mod tests {
             )
             .unwrap()
         );
-        let a = U256::from(1u64) << 200;
+        let a: U256 = U256::from(1u64) << 200usize;
         let b = U256::from(12345u64);
         assert_eq!(
-            U256::from_be_bytes(sub(&a.to_be_bytes(), &b.to_be_bytes())),
+            U256::from_be_bytes(sub(&a.to_be_bytes::<32>(), &b.to_be_bytes::<32>())),
             a - b
         );
         assert!(lt(&uint_word(1), &uint_word(2)));

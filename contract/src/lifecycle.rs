@@ -17,10 +17,9 @@ use crate::packing::Word;
 use crate::qos;
 use crate::requirement::Requirement;
 use crate::score;
-use crate::store::{ns, slot2};
 use crate::task_record::{
-    abort_reason, elapsed, field, status, task_base, task_error, task_type, Execution, TaskHead,
-    TaskMoney,
+    abort_reason, elapsed, field, nonce_slot, status, task_base, task_error, task_type, Execution,
+    TaskHead, TaskMoney,
 };
 use crate::{Host, TaskContract};
 
@@ -80,7 +79,7 @@ impl<H: Host> TaskContract<H> {
     }
 
     fn require_relay(&self) -> Result<()> {
-        if self.host.sender() != self.live_config()?.relay {
+        if self.host.sender() != self.task_config()?.relay {
             return fail!(NotRelay);
         }
         Ok(())
@@ -95,7 +94,7 @@ impl<H: Host> TaskContract<H> {
         Ok(exe)
     }
     pub(crate) fn create_task_impl(&mut self, t: NewTask<'_>) -> Result<()> {
-        let config = self.live_config()?;
+        let config = self.task_config()?;
         let fee = to_u96(self.host.value())?;
         if fee == 0 {
             return fail!(ZeroTaskFee);
@@ -124,8 +123,7 @@ impl<H: Host> TaskContract<H> {
             return fail!(TooManyModels);
         }
         let creator = self.host.sender();
-        let nonce_slot = slot2(ns::NONCE, creator.as_slice(), t.nonce.as_slice());
-        if self.get(nonce_slot).u8(31) == 1 {
+        if !self.nonce_record(&creator, &t.nonce).is_zero() {
             return fail!(NonceAlreadyUsed { nonce: t.nonce });
         }
         let c = &t.commitment;
@@ -155,9 +153,8 @@ impl<H: Host> TaskContract<H> {
             return fail!(NoNodeCanRunTask);
         }
 
-        let mut used = Word::default();
-        used.set_u8(31, 1);
-        self.put(nonce_slot, used);
+        // The nonce record keeps the (non-zero) paramsCommitment: the nonce is used from now on.
+        self.put(nonce_slot(&creator, &t.nonce), Word(t.params_commitment.0));
         let mut stats = self.stats();
         stats.task_count += 1;
         self.set_stats(&stats);
@@ -175,7 +172,6 @@ impl<H: Host> TaskContract<H> {
         self.put_at(base, field::MONEY, money.encode());
         self.put_at(base, field::SEED, Word(seed.0));
         self.put_at(base, field::NONCE, Word(t.nonce.0));
-        self.put_at(base, field::PARAMS, Word(t.params_commitment.0));
         let mut head = TaskHead {
             creator,
             status: status::QUEUED,

@@ -3,7 +3,9 @@
 //! ```text
 //! core:     status u8 | class id u32 | position in class tree u32 | stake u96 | model count u8 |
 //!           recent task scores u8 x3 | recent count u8 | joinedAt u48
-//! task:     current task commitment (zero when idle)
+//! task:     the commitment of the task the node runs or ran last; non-zero from the first join
+//!           on (never cleared: rewriting a non-zero slot costs 2,900 gas, filling a zero one
+//!           20,000), and meaningful only while the node's status says it runs a task
 //! pubkey_x, pubkey_y: the 64-byte public key
 //! models:   (NODE_MODEL, address || index) -> keccak256(modelID), for `model count` entries
 //! ```
@@ -97,8 +99,24 @@ impl<H: Host> TaskContract<H> {
         self.put_at(node_base(node), field::CORE, core.encode())
     }
 
+    /// The task the node runs; zero when it runs none.
     pub(crate) fn node_task(&self, node: &Address) -> B256 {
-        B256::new(self.get_at(node_base(node), field::TASK).0)
+        match self.node_core(node).status {
+            node_status::BUSY | node_status::PENDING_PAUSE | node_status::PENDING_QUIT => {
+                B256::new(self.get_at(node_base(node), field::TASK).0)
+            }
+            _ => B256::ZERO,
+        }
+    }
+
+    /// Fills the node's task slot on its first join, so that starting a task rewrites a
+    /// non-zero slot.
+    pub(crate) fn prime_node_task(&mut self, node: &Address) {
+        if self.get_at(node_base(node), field::TASK) == Word::default() {
+            let mut w = Word::default();
+            w.set_u8(31, 1);
+            self.put_at(node_base(node), field::TASK, w);
+        }
     }
 
     pub(crate) fn set_node_task(&mut self, node: &Address, c: &B256) {

@@ -30,7 +30,13 @@ impl Price {
     /// Orders prices exactly; an empty price (size 0, nothing queued) is below every other.
     #[inline(never)]
     pub fn compare(&self, other: &Price) -> Ordering {
-        wide_mul(self.fee, other.size).cmp(&wide_mul(other.fee, self.size))
+        // Tasks have a size of at least 1: size 0 only marks the empty price.
+        match (self.size, other.size) {
+            (0, 0) => Ordering::Equal,
+            (0, _) => Ordering::Less,
+            (_, 0) => Ordering::Greater,
+            _ => wide_mul(self.fee, other.size).cmp(&wide_mul(other.fee, self.size)),
+        }
     }
 
     pub fn above(&self, other: &Price) -> bool {

@@ -177,6 +177,10 @@ impl<H: Host> TaskContract<H> {
 
     /// The best-paying queued task that a node of this class fits (ties: the oldest), unlinked.
     pub(crate) fn take_queued_task(&mut self, class_id: u32) -> Option<B256> {
+        // The statistics word is usually warm already; the partition list is not.
+        if self.stats().queued == 0 {
+            return None;
+        }
         let mut best: Option<(u32, QueueState)> = None;
         for i in 0..self.lists().partitions {
             let requirement = self.partition(i);

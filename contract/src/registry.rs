@@ -2,7 +2,7 @@
 //! and what happens to a node when its task ends: QoS, kick-out, the next queued task, or the
 //! pending pause or quit.
 
-use alloy_primitives::{keccak256, Address, B256};
+use alloy_primitives::{keccak256, Address};
 use alloy_sol_types::SolEvent;
 
 use crate::abi::{
@@ -86,6 +86,7 @@ impl<H: Host> TaskContract<H> {
         for id in model_ids {
             self.add_model(node, &mut core, id)?;
         }
+        self.prime_node_task(&node);
         let mut stats = self.stats();
         stats.node_count += 1;
         self.set_stats(&stats);
@@ -282,7 +283,6 @@ impl<H: Host> TaskContract<H> {
         }
         self.leave_class(core.class_id);
         self.set_node_core(&node, &NodeCore::default());
-        self.set_node_task(&node, &B256::ZERO);
         let mut stats = self.stats();
         stats.node_count -= 1;
         self.set_stats(&stats);
@@ -300,7 +300,6 @@ impl<H: Host> TaskContract<H> {
             stats.qos_count += 1;
             self.set_stats(&stats);
         }
-        self.set_node_task(&node, &B256::ZERO);
         if qos::should_kick_out(&core) {
             self.remove_node(node, &core);
             self.pay(node, core.stake);

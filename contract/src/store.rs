@@ -30,9 +30,9 @@ pub mod global {
 
 /// Record kinds (the first byte hashed into a record's base slot).
 pub mod ns {
-    /// commitment -> head, money, run, seed, nonce, params, group, group2, score words
+    /// commitment -> head, money, run, seed, nonce, group, score words
     pub const TASK: u8 = 1;
-    /// creator || nonce -> used flag (nonces are per creator)
+    /// creator || nonce -> paramsCommitment of the task that used the nonce (per creator)
     pub const NONCE: u8 = 2;
     /// sequence (u64) -> commitment of a queued task
     pub const QUEUED: u8 = 3;
@@ -54,14 +54,12 @@ pub mod ns {
     pub const CLASS_ID: u8 = 11;
     /// index (u32) -> id of a class with joined nodes
     pub const ACTIVE_CLASS: u8 = 12;
-    /// tree id -> meta
+    /// tree id -> root word (top lanes and shape), head of the released positions
     pub const TREE: u8 = 13;
     /// tree id || level (u8) || index (u32) -> packed weight sums
     pub const TREE_WORD: u8 = 14;
-    /// tree id || position (u32) -> member address
+    /// tree id || position (u32) -> member address, or the next released position
     pub const TREE_MEMBER: u8 = 15;
-    /// tree id || index (u32) -> released position
-    pub const TREE_FREE: u8 = 16;
     /// address -> withdrawable credit
     pub const CREDIT: u8 = 17;
     /// terms id (u32) -> deadlines, sampling rate, distance threshold

@@ -1,4 +1,4 @@
-//! How a task is stored: nine packed words plus the score.
+//! How a task is stored: six packed words plus the score, and the creator's nonce record.
 //!
 //! ```text
 //! head:        creator (20) | status u8 | taskType u8 | abortReason u8 | taskError u8 |
@@ -8,13 +8,19 @@
 //!              (queue links, with the price as an exact fraction)
 //!              once started:   selectedNode (20) | startTimestamp u40 | executionTime u32 |
 //!              score length u16
-//! seed:        samplingSeed
+//! seed:        samplingSeed; once GroupValidated (the seed is spent): co-payee 1 (20) |
+//!              reward parts u8 x3 (self, co-payee 1, co-payee 2)
 //! nonce:       nonce
-//! params:      paramsCommitment
-//! group:       GroupValidated only: co-payee 1 (20) | reward parts u8 x3 (self, co-payee 1, co-payee 2)
-//! group2:      GroupValidated only: co-payee 2 (20)
+//! group:       GroupValidated with two co-payees only: co-payee 2 (20)
 //! score:       the score's bytes, in as many words as it takes (its length is in `run`)
+//!
+//! nonce record (creator || nonce): paramsCommitment (never zero, so a non-zero record also
+//!              marks the nonce used)
 //! ```
+//!
+//! Every word above is written once per task at most where it can be: a new storage word costs
+//! 22,100 gas, rewriting one 2,900 to 5,000. So the parameters' commitment shares the nonce
+//! record, and a group's payees reuse the spent seed word.
 //!
 //! Timestamps are u40 (good until the year 36812), sequences u40 (10^12 tasks: at the gas of a
 //! task, more than any chain will ever process), task sizes u48 (`createTask` refuses larger).
@@ -70,13 +76,13 @@ pub mod field {
     pub const HEAD: u64 = 0;
     pub const MONEY: u64 = 1;
     pub const RUN: u64 = 2;
+    /// The sampling seed, and a GroupValidated task's first co-payee and reward parts.
     pub const SEED: u64 = 3;
     pub const NONCE: u64 = 4;
-    pub const PARAMS: u64 = 5;
-    pub const GROUP: u64 = 6;
-    pub const GROUP2: u64 = 7;
+    /// A GroupValidated task's second co-payee.
+    pub const GROUP: u64 = 5;
     /// The score's words (its length is in the `run` word).
-    pub const SCORE: u64 = 8;
+    pub const SCORE: u64 = 6;
 }
 
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -275,6 +281,10 @@ impl GroupPayees {
     }
 }
 
+pub(crate) fn nonce_slot(creator: &Address, nonce: &B256) -> Slot {
+    crate::store::slot2(ns::NONCE, creator.as_slice(), nonce.as_slice())
+}
+
 pub(crate) fn task_base(c: &B256) -> Slot {
     slot(ns::TASK, c.as_slice())
 }
@@ -326,17 +336,30 @@ impl<H: Host> TaskContract<H> {
         self.set_task_word(c, field::RUN, links.encode())
     }
 
+    /// A GroupValidated task's payees (its seed word, and its group word when a second
+    /// co-payee shares the fee).
     pub(crate) fn group_payees(&self, c: &B256) -> GroupPayees {
-        GroupPayees::decode(
-            self.task_word(c, field::GROUP),
-            self.task_word(c, field::GROUP2),
-        )
+        let w = self.task_word(c, field::SEED);
+        let w2 = if w.u8(22) != 0 {
+            self.task_word(c, field::GROUP)
+        } else {
+            Word::default()
+        };
+        GroupPayees::decode(w, w2)
     }
 
     pub(crate) fn set_group_payees(&mut self, c: &B256, payees: &GroupPayees) {
         let (w1, w2) = payees.encode();
-        self.set_task_word(c, field::GROUP, w1);
-        self.set_task_word(c, field::GROUP2, w2);
+        self.set_task_word(c, field::SEED, w1);
+        if payees.parts[2] != 0 {
+            self.set_task_word(c, field::GROUP, w2);
+        }
+    }
+
+    /// The creator's record of `nonce`: the paramsCommitment of the task that used it, zero
+    /// while unused.
+    pub(crate) fn nonce_record(&self, creator: &Address, nonce: &B256) -> B256 {
+        B256::new(self.get(nonce_slot(creator, nonce)).0)
     }
 
     /// The score of a task whose execution is `exe`.

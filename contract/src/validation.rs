@@ -155,8 +155,7 @@ impl<H: Host> TaskContract<H> {
                     taskIDCommitment: *c
                 });
             }
-            if params_commitment(&params_hash, &guid, &nonce).0
-                != self.task_word(c, field::PARAMS).0
+            if params_commitment(&params_hash, &guid, &nonce) != self.nonce_record(&caller, &nonce)
             {
                 return fail!(ParamsMismatch {
                     taskIDCommitment: *c

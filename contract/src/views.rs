@@ -48,13 +48,19 @@ impl<H: Host> TaskContract<H> {
         let deadline = terms
             .duration(head.status)
             .map_or(0, |d| head.since + d as u64);
+        // Once GroupValidated, the spent seed's word holds the group's payees: reported as 0.
+        let seed = match head.status {
+            status::GROUP_VALIDATED | status::END_GROUP_SUCCESS => B256::ZERO,
+            _ => B256::new(self.task_word(c, field::SEED).0),
+        };
+        let nonce = B256::new(self.task_word(c, field::NONCE).0);
         let mut t = Tuple::new(TASK_INFO_WORDS);
         t.uint(head.task_type as u128)
             .address(&head.creator)
             .word(&commitment.0)
-            .word(&self.task_word(c, field::SEED).0)
-            .word(&self.task_word(c, field::NONCE).0)
-            .word(&self.task_word(c, field::PARAMS).0)
+            .word(&seed.0)
+            .word(&nonce.0)
+            .word(&self.nonce_record(&head.creator, &nonce).0)
             .uint(money.sequence as u128)
             .uint(head.status as u128)
             .address(&exe.node)

@@ -550,6 +550,8 @@ impl Chain {
             }
         };
         let gas_used = intrinsic + used.min(after_intrinsic);
+        // EIP-3529: the refund counter, capped at a fifth of the gas used, comes back.
+        let gas_used = gas_used - gas::capped_refund(gas_used, exec.borrow().state.refund());
         let logs = {
             let mut e = exec.borrow_mut();
             let refund = U256::from(gas_limit - gas_used) * U256::from(price);

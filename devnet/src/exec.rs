@@ -171,7 +171,7 @@ fn run_activated(
     program: &crate::program::Program,
     memory_gas: u64,
 ) -> CallResult {
-    let upfront = gas::init_gas(program.wasm_len, program.functions).saturating_add(memory_gas);
+    let upfront = program.costs.call_gas(false).saturating_add(memory_gas);
     if upfront > msg.gas {
         return CallResult {
             outcome: Outcome::OutOfGas,

@@ -83,23 +83,55 @@ pub fn cache_write_gas(writes: usize) -> u64 {
     }
 }
 
-/// EIP-2200 SSTORE cost (without refunds) of writing `new` over `current`, given the slot's
-/// value at the start of the transaction and whether the slot was cold.
-pub fn sstore_gas(original: &[u8; 32], current: &[u8; 32], new: &[u8; 32], cold: bool) -> u64 {
+/// EIP-3529's refund for clearing a slot that was non-zero at the start of the transaction.
+pub const SSTORE_CLEARS_REFUND: i64 = 4_800;
+/// EIP-3529: at most this fraction of a transaction's gas comes back as refund.
+pub const MAX_REFUND_QUOTIENT: u64 = 5;
+
+/// EIP-2929/2200/3529 SSTORE pricing of writing `new` over `current`, given the slot's
+/// transaction-start value `original`: the gas and the change of the refund counter
+/// (go-ethereum `core/vm/operations_acl.go`, `makeGasSStoreFunc` with the EIP-3529 refund, which
+/// Nitro also applies to Stylus storage flushes, `WasmStateStoreCost`).
+pub fn sstore(original: &[u8; 32], current: &[u8; 32], new: &[u8; 32], cold: bool) -> (u64, i64) {
     let access = if cold { COLD_SLOAD } else { 0 };
     let zero = [0u8; 32];
-    access
-        + if current == new {
-            WARM
-        } else if original == current {
-            if *original == zero {
-                SSTORE_SET
-            } else {
-                SSTORE_RESET
-            }
-        } else {
-            WARM
+    if current == new {
+        return (access + WARM, 0);
+    }
+    if original == current {
+        if *original == zero {
+            return (access + SSTORE_SET, 0);
         }
+        let refund = if *new == zero {
+            SSTORE_CLEARS_REFUND
+        } else {
+            0
+        };
+        return (access + SSTORE_RESET, refund);
+    }
+    let mut refund = 0;
+    if *original != zero {
+        if *current == zero {
+            refund -= SSTORE_CLEARS_REFUND;
+        } else if *new == zero {
+            refund += SSTORE_CLEARS_REFUND;
+        }
+    }
+    if original == new {
+        refund += if *original == zero {
+            (SSTORE_SET - WARM) as i64
+        } else {
+            (SSTORE_RESET - WARM) as i64
+        };
+    }
+    (access + WARM, refund)
+}
+
+/// The refund a transaction that used `gas_used` (intrinsic included) gets back for a refund
+/// counter of `counter` (geth `refundGas` with EIP-3529's quotient; the devnet has no
+/// non-refundable L1 gas).
+pub fn capped_refund(gas_used: u64, counter: u64) -> u64 {
+    counter.min(gas_used / MAX_REFUND_QUOTIENT)
 }
 
 // ---- transactions (yellow paper, EIP-2028, EIP-3860)
@@ -130,8 +162,11 @@ pub fn intrinsic_gas(data: &[u8], create: bool) -> u64 {
 }
 
 // ---- program calls (`arbos/programs/params.go`, `programs.go`, `memory.go`)
-/// `MinInitGas` (72 units of 128 gas) charged on every call of a program that is not cached.
-pub const MIN_INIT_GAS: u64 = 72 * 128;
+/// `MinInitGas` of Stylus version 2 (69 units of 128 gas, `v2MinInitGas`), charged on every call
+/// of a program that is not cached.
+pub const MIN_INIT_GAS: u64 = 69 * 128;
+/// `MinCachedInitGas` (11 units of 32 gas), charged on every call from Stylus version 2 on.
+pub const MIN_CACHED_INIT_GAS: u64 = 11 * 32;
 /// Pages a transaction gets without paying (`FreePages`).
 pub const FREE_PAGES: u16 = 2;
 /// Linear price of each page beyond the free ones (`PageGas`).
@@ -170,16 +205,113 @@ pub fn memory_cost(new: u16, open: u16, ever: u16) -> u64 {
     linear.saturating_add(memory_exp(new_ever).saturating_sub(memory_exp(ever)))
 }
 
-/// Init gas of a program call: the minimum plus Nitro's estimate of the instantiation cost from
-/// the module's shape (`binary.rs::instrument`: 8.252 per function, 0.1286 per byte of WASM).
-pub fn init_gas(wasm_len: usize, functions: usize) -> u64 {
-    let init_cost = (functions as f64 * 8.252 + wasm_len as f64 * 0.1286).ceil() as u64;
-    MIN_INIT_GAS + init_cost
+/// What Nitro's instantiation cost estimate reads from a module (`crates/prover/src/binary.rs`,
+/// `WasmBinary::instrument`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ModuleShape {
+    /// Functions with a body (imports not counted).
+    pub functions: u64,
+    /// Parameters plus results over those functions' types.
+    pub type_len: u64,
+    pub wasm_len: u64,
+    /// Globals after instrumentation.
+    pub globals: u64,
+    /// Bytes of data segments plus element segment entries.
+    pub data_len: u64,
+    /// Initial memory pages.
+    pub footprint: u16,
+}
+
+/// A program's `init_cost` and `cached_init_cost`, fixed at activation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InitCosts {
+    pub init: u16,
+    pub cached: u16,
+}
+
+impl InitCosts {
+    /// Nitro's estimate (`binary.rs`, "predict costs"; integer arithmetic as there): an error
+    /// where Nitro refuses the program because a cost does not fit 16 bits.
+    pub fn estimate(m: &ModuleShape) -> Result<InitCosts, &'static str> {
+        let cached = m.functions * 13_420 / 100_000
+            + m.type_len * 89 / 100_000
+            + m.wasm_len * 122 / 100_000
+            + m.globals * 1_628 / 1_000
+            + m.data_len * 75_244 / 100_000
+            + u64::from(m.footprint) * 5;
+        // Stylus version 2: the cached cost is charged on its own, not folded into init.
+        let init =
+            m.functions * 8_252 / 1_000 + m.type_len * 1_059 / 1_000 + m.wasm_len * 1_286 / 10_000;
+        Ok(InitCosts {
+            init: u16::try_from(init).map_err(|_| "init cost too high")?,
+            cached: u16::try_from(cached).map_err(|_| "cached cost too high")?,
+        })
+    }
+
+    /// Gas to start a call (`programs.go`, `CallProgram`): `cachedGas` always (version 2),
+    /// plus `initGas` unless the program is cached. The scalars are at their initial 100%.
+    pub fn call_gas(&self, cached: bool) -> u64 {
+        let cached_gas = MIN_CACHED_INIT_GAS + u64::from(self.cached);
+        if cached {
+            cached_gas
+        } else {
+            cached_gas + MIN_INIT_GAS + u64::from(self.init)
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sstore_prices_and_refunds_follow_eip_3529() {
+        let (z, a, b) = ([0u8; 32], [1u8; 32], [2u8; 32]);
+        // Fresh slot set; a slot rewritten; a no-op write.
+        assert_eq!(sstore(&z, &z, &a, true), (22_100, 0));
+        assert_eq!(sstore(&a, &a, &b, true), (5_000, 0));
+        assert_eq!(sstore(&a, &a, &a, false), (100, 0));
+        // Clearing an originally non-zero slot refunds 4,800.
+        assert_eq!(sstore(&a, &a, &z, false), (2_900, 4_800));
+        // Set then cleared in one transaction: the 20,000 comes back but for the warm read.
+        assert_eq!(sstore(&z, &a, &z, false), (100, 19_900));
+        // Changed then restored: 2,800 back.
+        assert_eq!(sstore(&a, &b, &a, false), (100, 2_800));
+        // Cleared then set again: the clearing refund is taken back.
+        assert_eq!(sstore(&a, &z, &b, false), (100, -4_800));
+        // Cleared, then restored: the clearing refund goes, the restore refund comes.
+        assert_eq!(sstore(&a, &z, &a, false), (100, -4_800 + 2_800));
+        assert_eq!(capped_refund(100_000, 4_800), 4_800);
+        assert_eq!(capped_refund(20_000, 19_900), 4_000);
+    }
+
+    #[test]
+    fn init_costs_follow_nitros_estimate() {
+        // The task contract's shape; figures worked by hand from `binary.rs`'s formulas.
+        let m = ModuleShape {
+            functions: 355,
+            type_len: 1_137,
+            wasm_len: 62_090,
+            globals: 6,
+            data_len: 3_742,
+            footprint: 2,
+        };
+        let costs = InitCosts::estimate(&m).unwrap();
+        assert_eq!(
+            costs,
+            InitCosts {
+                init: 12_117,
+                cached: 2_957
+            }
+        );
+        assert_eq!(costs.call_gas(false), 352 + 2_957 + 8_832 + 12_117);
+        assert_eq!(costs.call_gas(true), 352 + 2_957);
+        let huge = ModuleShape {
+            functions: 10_000,
+            ..m
+        };
+        assert_eq!(InitCosts::estimate(&huge), Err("init cost too high"));
+    }
 
     #[test]
     fn exponential_term_follows_nitro() {

@@ -145,7 +145,9 @@ fn flush_gas(c: &mut C<'_>) -> u64 {
         let current = e.state.storage(&to, &slot);
         let original = e.state.original_storage(&to, &slot);
         let cold = e.state.touch_slot(to, slot);
-        total += gas::sstore_gas(&original.0, &current.0, &value.0, cold);
+        let (g, refund) = gas::sstore(&original.0, &current.0, &value.0, cold);
+        e.state.adjust_refund(refund);
+        total += g;
     }
     total
 }

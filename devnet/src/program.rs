@@ -97,9 +97,10 @@ pub enum ActivationError {
 pub struct Program {
     pub code_hash: B256,
     pub module: wasmtime::Module,
-    pub wasm_len: usize,
-    pub functions: usize,
     pub initial_pages: u64,
+    /// Nitro's instantiation cost estimates, fixed at activation (`StylusData::init_cost`,
+    /// `cached_init_cost`).
+    pub costs: crate::gas::InitCosts,
 }
 
 /// Splits deployed code into the decompressed WASM.
@@ -126,8 +127,9 @@ pub fn decompress(code: &[u8]) -> Result<Vec<u8>, ActivationError> {
 
 /// What the checks learned about a module.
 struct Shape {
-    functions: usize,
     initial_pages: u64,
+    /// What Nitro's cost estimate counts (`binary.rs`, `instrument`).
+    module: crate::gas::ModuleShape,
 }
 
 /// Nitro's activation checks on the WASM.
@@ -146,6 +148,8 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
     let mut has_memory = false;
     let mut entry_index = None;
     let mut func_types = Vec::new();
+    let mut globals = 0u64;
+    let mut data_len = 0u64;
     let mut types: Vec<(Vec<ValType>, Vec<ValType>)> = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(|e| ActivationError::Invalid(e.to_string()))? {
@@ -219,12 +223,28 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
                     "a start function is not allowed".into(),
                 ))
             }
-            Payload::DataSection(reader) if reader.count() as usize > MAX_DATA_SEGMENTS => {
-                return Err(ActivationError::Limit(format!(
-                    "{} data segments, over {MAX_DATA_SEGMENTS}",
-                    reader.count()
-                )));
+            Payload::DataSection(reader) => {
+                if reader.count() as usize > MAX_DATA_SEGMENTS {
+                    return Err(ActivationError::Limit(format!(
+                        "{} data segments, over {MAX_DATA_SEGMENTS}",
+                        reader.count()
+                    )));
+                }
+                for data in reader {
+                    let data = data.map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                    data_len += data.data.len() as u64;
+                }
             }
+            Payload::ElementSection(reader) => {
+                for element in reader {
+                    let element = element.map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                    data_len += u64::from(match element.items {
+                        wasmparser::ElementItems::Functions(r) => r.count(),
+                        wasmparser::ElementItems::Expressions(_, r) => r.count(),
+                    });
+                }
+            }
+            Payload::GlobalSection(reader) => globals += u64::from(reader.count()),
             Payload::CodeSectionEntry(body) => {
                 let mut ops = body
                     .get_operators_reader()
@@ -260,9 +280,23 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
             "user_entrypoint must have type (i32) -> i32".into(),
         ));
     }
+    // Nitro counts the module's own functions and their types' arity, and the globals after
+    // instrumentation (ink left, ink status, depth left: three more).
+    let type_len = func_types[imported_functions..]
+        .iter()
+        .filter_map(|t| types.get(*t as usize))
+        .map(|(p, r)| (p.len() + r.len()) as u64)
+        .sum();
     Ok(Shape {
-        functions: functions + imported_functions,
         initial_pages,
+        module: crate::gas::ModuleShape {
+            functions: functions as u64,
+            type_len,
+            wasm_len: wasm.len() as u64,
+            globals: globals + 3,
+            data_len,
+            footprint: u16::try_from(initial_pages).unwrap_or(u16::MAX),
+        },
     })
 }
 
@@ -325,12 +359,13 @@ impl ProgramCache {
         let shape = check(&wasm)?;
         let module = wasmtime::Module::new(&self.engine, &wasm)
             .map_err(|e| ActivationError::Compile(e.to_string()))?;
+        let costs = crate::gas::InitCosts::estimate(&shape.module)
+            .map_err(|e| ActivationError::Limit(e.into()))?;
         let program = Arc::new(Program {
             code_hash,
             module,
-            wasm_len: wasm.len(),
-            functions: shape.functions,
             initial_pages: shape.initial_pages,
+            costs,
         });
         self.lock().insert(code_hash, program.clone());
         Ok(program)

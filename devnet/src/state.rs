@@ -33,6 +33,7 @@ enum Change {
     Log,
     WarmAccount(Address),
     WarmSlot(Address, B256),
+    Refund(u64),
 }
 
 /// A position in the journal to revert to.
@@ -50,6 +51,8 @@ pub struct State {
     warm_accounts: HashSet<Address>,
     warm_slots: HashSet<(Address, B256)>,
     original: HashMap<(Address, B256), B256>,
+    /// The transaction's gas refund counter (EIP-2200 / EIP-3529), journaled like geth's.
+    refund: u64,
 }
 
 impl State {
@@ -232,6 +235,7 @@ impl State {
                 Change::WarmSlot(a, slot) => {
                     self.warm_slots.remove(&(a, slot));
                 }
+                Change::Refund(previous) => self.refund = previous,
             }
         }
     }
@@ -243,5 +247,21 @@ impl State {
         self.warm_accounts.clear();
         self.warm_slots.clear();
         self.original.clear();
+        self.refund = 0;
+    }
+
+    /// The refund counter.
+    pub fn refund(&self) -> u64 {
+        self.refund
+    }
+
+    /// Changes the refund counter by `delta` (geth's AddRefund / SubRefund; the counter never
+    /// goes below zero on a valid sequence of stores).
+    pub fn adjust_refund(&mut self, delta: i64) {
+        if delta == 0 {
+            return;
+        }
+        self.journal.push(Change::Refund(self.refund));
+        self.refund = self.refund.saturating_add_signed(delta);
     }
 }

@@ -38,9 +38,18 @@ fn a_refusing_account_gets_a_credit_on_the_devnet() {
     assert_eq!(net.chain.balance(node), before + fee - gas);
 }
 
+/// `DEVNET_INVARIANT_CASES` (scripts/property-test.sh sets it), or 12.
+fn cases() -> ProptestConfig {
+    let cases = std::env::var("DEVNET_INVARIANT_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    ProptestConfig::with_cases(cases)
+}
+
 proptest! {
     // Each case deploys afresh and sends up to 60 transactions with ~30 views after each.
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(cases())]
 
     #[test]
     fn ether_is_never_stuck_on_the_real_wasm(ops in proptest::collection::vec(op(), 1..60)) {

@@ -69,7 +69,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Aborts a task (the creator may after its timeout, or while it is queued).
+    /// Aborts a task (the creator: while it is queued, or once its state's deadline has passed).
     Abort {
         #[command(flatten)]
         conn: Connection,
