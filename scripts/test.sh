@@ -23,7 +23,8 @@ SMOLLM2_CACHE="$PWD/target/models" cargo test --workspace --test smollm2 -- --ig
 scripts/export-abi.sh --check
 # Size of the programs against Stylus's 24 KiB limit (fails when one is over).
 scripts/contract-size.sh
-# scripts/deploy.sh (cargo-stylus check + deploy, initialize, deployment files) against a devnet.
+# scripts/deploy.sh (cargo-stylus check + deploy, the constructor through the StylusDeployer,
+# deployment files) against a devnet.
 scripts/deploy-check.sh
 # The benchmark program on a small run (the figures come from scripts/bench.sh).
 cargo build --quiet --workspace --bin bench
