@@ -41,10 +41,41 @@ pub enum TxError {
     FeeTooLow { have: u128, base: u64 },
     #[error("gas limit {0} exceeds the block gas limit")]
     GasLimit(u64),
+    /// go-ethereum `core/error.go` ErrTipAboveFeeCap.
+    #[error("max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas {tip}, maxFeePerGas {cap}")]
+    TipAboveFeeCap { tip: u128, cap: u128 },
+    /// go-ethereum `core/txpool/errors.go` ErrOversizedData, returned by Nitro's sequencer above
+    /// its `max-tx-data-size`.
+    #[error("oversized data: transaction size {size}, limit {limit}")]
+    OversizedData { size: usize, limit: usize },
+    /// go-ethereum `core/error.go` ErrMaxInitCodeSizeExceeded (EIP-3860).
+    #[error("max initcode size exceeded: code size {size} limit {limit}")]
+    InitCodeSize { size: usize, limit: usize },
     #[error("transaction already known")]
     Known,
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// Largest signed transaction Nitro's sequencer accepts (`DefaultSequencerConfig.MaxTxDataSize`).
+pub const MAX_TX_SIZE: usize = 95_000;
+/// EIP-3860's init code limit, twice the 24 KiB code size limit Arbitrum keeps.
+pub const MAX_INIT_CODE_SIZE: usize = 2 * 24_576;
+
+/// The latest block timestamp the devnet produces: far beyond any real date (year 292 billion),
+/// and low enough that every tool's signed 64-bit time arithmetic stays valid.
+pub const MAX_TIMESTAMP: u64 = i64::MAX as u64;
+
+/// `evm_increaseTime` past [`MAX_TIMESTAMP`].
+#[derive(Debug, thiserror::Error)]
+#[error("the clock cannot move past {MAX_TIMESTAMP}")]
+pub struct TimeOutOfRange;
+
+fn wall_clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A mined transaction with its receipt data.
@@ -221,19 +252,30 @@ impl Chain {
         slots
     }
 
-    pub fn increase_time(&mut self, seconds: u64) {
-        self.time_offset += seconds;
+    /// Moves the clock on by `seconds` (`evm_increaseTime`); refused when the next block's
+    /// timestamp would pass [`MAX_TIMESTAMP`].
+    pub fn increase_time(&mut self, seconds: u64) -> Result<(), TimeOutOfRange> {
+        let offset = self
+            .time_offset
+            .checked_add(seconds)
+            .filter(|o| {
+                wall_clock()
+                    .checked_add(*o)
+                    .is_some_and(|t| t <= MAX_TIMESTAMP)
+            })
+            .ok_or(TimeOutOfRange)?;
+        self.time_offset = offset;
+        Ok(())
     }
 
     /// The timestamp the next block gets: the wall clock plus the time moved on by
     /// `evm_increaseTime`, never before the latest block.
     pub fn now(&self) -> u64 {
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
         let parent = self.blocks.last().map_or(0, |b| b.header.timestamp);
-        (wall + self.time_offset).max(parent)
+        wall_clock()
+            .saturating_add(self.time_offset)
+            .min(MAX_TIMESTAMP)
+            .max(parent)
     }
 
     fn next_block_env(&self) -> BlockEnv {
@@ -331,6 +373,14 @@ impl Chain {
                 "blob and set-code transactions are not supported".into(),
             ));
         }
+        // Nitro's sequencer refuses transactions over `max-tx-data-size` (95,000 bytes by
+        // default, `execution/gethexec/sequencer.go`).
+        if raw.len() > MAX_TX_SIZE {
+            return Err(TxError::OversizedData {
+                size: raw.len(),
+                limit: MAX_TX_SIZE,
+            });
+        }
         let hash = *envelope.tx_hash();
         if self.txs.contains_key(&hash) || self.pending.iter().any(|p| p.hash == hash) {
             return Err(TxError::Known);
@@ -360,6 +410,14 @@ impl Chain {
                 got: envelope.nonce(),
             });
         }
+        if let Some(tip) = envelope.max_priority_fee_per_gas() {
+            if tip > envelope.max_fee_per_gas() {
+                return Err(TxError::TipAboveFeeCap {
+                    tip,
+                    cap: envelope.max_fee_per_gas(),
+                });
+            }
+        }
         if envelope.max_fee_per_gas() < BASE_FEE as u128 {
             return Err(TxError::FeeTooLow {
                 have: envelope.max_fee_per_gas(),
@@ -371,6 +429,12 @@ impl Chain {
             return Err(TxError::GasLimit(gas_limit));
         }
         let create = envelope.kind().is_create();
+        if create && envelope.input().len() > MAX_INIT_CODE_SIZE {
+            return Err(TxError::InitCodeSize {
+                size: envelope.input().len(),
+                limit: MAX_INIT_CODE_SIZE,
+            });
+        }
         let intrinsic = gas::intrinsic_gas(envelope.input(), create);
         if gas_limit < intrinsic {
             return Err(TxError::IntrinsicGas {
@@ -503,7 +567,10 @@ impl Chain {
         let gas_limit = envelope.gas_limit();
         let create = envelope.kind().is_create();
         let intrinsic = gas::intrinsic_gas(envelope.input(), create);
-        let price = envelope.effective_gas_price(Some(BASE_FEE));
+        // ArbOS drops priority fees: a transaction pays the base fee whatever its tip
+        // (`arbos/tx_processor.go`, `CollectTips`: off up to ArbOS 60, then a chain setting that
+        // is off by default).
+        let price = BASE_FEE as u128;
         self.state.begin_transaction();
         let exec = self.exec(env, from, U256::from(price));
         {

@@ -46,8 +46,37 @@ pub fn router(chain: SharedChain) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
 }
 
-async fn handle(State(chain): State<SharedChain>, Json(body): Json<Value>) -> Json<Value> {
-    match body {
+/// Most requests in one batch (geth's default `BatchRequestLimit`, `node/defaults.go`).
+pub const MAX_BATCH: usize = 1000;
+
+/// JSON-RPC 2.0 over HTTP: every answer is a JSON-RPC object (or a batch of them), whatever the
+/// body; the body is parsed here rather than by a JSON extractor, so that malformed JSON, a
+/// missing content type or bytes that are not UTF-8 get a -32700 error instead of plain text.
+async fn handle(State(chain): State<SharedChain>, body: axum::body::Bytes) -> Json<Value> {
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Json(error_object(
+                Value::Null,
+                -32700,
+                format!("parse error: {e}"),
+            ))
+        }
+    };
+    match request {
+        Value::Array(calls) if calls.is_empty() => Json(error_object(
+            Value::Null,
+            -32600,
+            "invalid request: empty batch".into(),
+        )),
+        Value::Array(calls) if calls.len() > MAX_BATCH => Json(error_object(
+            Value::Null,
+            -32600,
+            format!(
+                "batch too large: {} requests, at most {MAX_BATCH}",
+                calls.len()
+            ),
+        )),
         Value::Array(calls) => {
             let mut out = Vec::with_capacity(calls.len());
             for call in calls {
@@ -59,17 +88,58 @@ async fn handle(State(chain): State<SharedChain>, Json(body): Json<Value>) -> Js
     }
 }
 
+fn error_object(id: Value, code: i64, message: String) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+}
+
+/// Checks the request object (JSON-RPC 2.0 section 4) and answers it.
 async fn one(chain: &SharedChain, call: Value) -> Value {
+    let Value::Object(call) = call else {
+        return error_object(
+            Value::Null,
+            -32600,
+            "invalid request: expected a JSON object".into(),
+        );
+    };
     let id = call.get("id").cloned().unwrap_or(Value::Null);
+    if !matches!(id, Value::Null | Value::String(_) | Value::Number(_)) {
+        return error_object(
+            Value::Null,
+            -32600,
+            "invalid request: id must be a string, a number or null".into(),
+        );
+    }
+    if call.get("jsonrpc") != Some(&json!("2.0")) {
+        return error_object(
+            id,
+            -32600,
+            "invalid request: \"jsonrpc\" must be \"2.0\"".into(),
+        );
+    }
     let Some(method) = call.get("method").and_then(Value::as_str) else {
-        return json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32600, "message": "invalid request: no method"}});
+        return error_object(
+            id,
+            -32600,
+            "invalid request: method must be a string".into(),
+        );
     };
-    let params = call.get("params").cloned().unwrap_or(json!([]));
-    let params = match params {
-        Value::Array(p) => p,
-        Value::Null => Vec::new(),
-        other => vec![other],
+    let params = match call.get("params") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(p)) => p.clone(),
+        Some(_) => {
+            return error_object(id, -32602, "invalid params: params must be an array".into())
+        }
     };
+    if let Some(most) = max_params(method) {
+        if params.len() > most {
+            // geth's wording.
+            return error_object(
+                id,
+                -32602,
+                format!("too many arguments, want at most {most}"),
+            );
+        }
+    }
     let mut chain = chain.lock().await;
     match dispatch(&mut chain, method, &params) {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
@@ -81,6 +151,57 @@ async fn one(chain: &SharedChain, call: Value) -> Value {
             }
             json!({"jsonrpc": "2.0", "id": id, "error": error})
         }
+    }
+}
+
+/// How many parameters each method takes at most (as geth's and anvil's signatures); `None` for
+/// a method the devnet does not serve.
+fn max_params(method: &str) -> Option<usize> {
+    Some(match method {
+        "web3_clientVersion"
+        | "net_version"
+        | "net_listening"
+        | "eth_chainId"
+        | "eth_syncing"
+        | "eth_accounts"
+        | "eth_blockNumber"
+        | "eth_gasPrice"
+        | "eth_maxPriorityFeePerGas"
+        | "evm_snapshot"
+        | "anvil_snapshot" => 0,
+        "eth_sendRawTransaction"
+        | "eth_sendTransaction"
+        | "eth_getTransactionReceipt"
+        | "eth_getTransactionByHash"
+        | "eth_getRawTransactionByHash"
+        | "eth_getLogs"
+        | "evm_increaseTime"
+        | "evm_mine"
+        | "anvil_mine"
+        | "evm_revert"
+        | "anvil_revert" => 1,
+        "eth_getBalance"
+        | "eth_getTransactionCount"
+        | "eth_getCode"
+        | "eth_getBlockByNumber"
+        | "eth_getBlockByHash"
+        | "anvil_setBalance"
+        | "hardhat_setBalance"
+        | "anvil_setCode"
+        | "hardhat_setCode" => 2,
+        "eth_getStorageAt" | "eth_call" | "eth_estimateGas" | "eth_feeHistory" => 3,
+        _ => return None,
+    })
+}
+
+/// The optional "full transactions" flag of the block methods.
+fn full_transactions(p: &[Value]) -> Result<bool, RpcError> {
+    match p.get(1) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(RpcError::invalid_params(format!(
+            "parameter 1 (full transactions): expected a boolean, got {other}"
+        ))),
     }
 }
 
@@ -147,6 +268,11 @@ fn latest_only(chain: &Chain, v: Option<&Value>) -> Result<(), RpcError> {
 }
 
 fn call_request(v: &Value) -> Result<CallRequest, RpcError> {
+    if !v.is_object() {
+        return Err(RpcError::invalid_params(
+            "parameter 0 (call object): expected an object",
+        ));
+    }
     let get = |k: &str| v.get(k).filter(|x| !x.is_null()).cloned();
     let parse = |k: &str| -> Result<Option<U256>, RpcError> {
         get(k)
@@ -410,16 +536,19 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
         }
         "eth_getBlockByNumber" => {
             let n = block_number(chain, p.first())?;
-            let full = p.get(1).and_then(Value::as_bool).unwrap_or(false);
+            let full = full_transactions(p)?;
             Ok(chain.block(n).map_or(Value::Null, |b| block_json(chain, b, full)))
         }
         "eth_getBlockByHash" => {
             let h: B256 = param(p, 0, "hash")?;
-            let full = p.get(1).and_then(Value::as_bool).unwrap_or(false);
+            let full = full_transactions(p)?;
             Ok(chain.block_by_hash(&h).map_or(Value::Null, |b| block_json(chain, b, full)))
         }
         "eth_getLogs" => {
-            let f = p.first().cloned().unwrap_or(json!({}));
+            let f = p.first().cloned().unwrap_or(Value::Null);
+            if !f.is_object() {
+                return Err(RpcError::invalid_params("parameter 0 (filter): expected an object"));
+            }
             let (from, to) = if let Some(h) = f.get("blockHash").filter(|h| !h.is_null()) {
                 let n = block_number(chain, Some(&json!({"blockHash": h})))?;
                 (n, n)
@@ -462,10 +591,23 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
         }
         "evm_increaseTime" => {
             let s: U256 = param(p, 0, "seconds")?;
-            chain.increase_time(s.saturating_to());
+            let s = u64::try_from(s)
+                .ok()
+                .and_then(|s| chain.increase_time(s).ok().map(|_| s))
+                .ok_or_else(|| {
+                    RpcError::invalid_params(format!(
+                        "seconds: {s} would move the clock past {}",
+                        crate::chain::MAX_TIMESTAMP
+                    ))
+                })?;
             Ok(quantity(s))
         }
         "evm_mine" | "anvil_mine" => {
+            if p.first().is_some_and(|v| !v.is_null()) {
+                return Err(RpcError::invalid_params(
+                    "the devnet mines one block now: no timestamp or options (use evm_increaseTime)",
+                ));
+            }
             // In interval mode the pending transactions go into this block.
             chain.mine_pending();
             Ok(json!("0x0"))
@@ -473,7 +615,8 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
         "evm_snapshot" | "anvil_snapshot" => Ok(quantity(chain.snapshot())),
         "evm_revert" | "anvil_revert" => {
             let id: U256 = param(p, 0, "snapshot id")?;
-            Ok(json!(chain.revert_to_snapshot(id.saturating_to())))
+            // An id beyond any snapshot taken reverts nothing.
+            Ok(json!(u64::try_from(id).is_ok_and(|id| chain.revert_to_snapshot(id))))
         }
         "anvil_setBalance" | "hardhat_setBalance" => {
             let address: Address = param(p, 0, "address")?;

@@ -199,7 +199,10 @@ impl ProtocolChain for Devnet {
     }
 
     fn advance(&self, seconds: u64) {
-        self.chain.borrow_mut().increase_time(seconds);
+        self.chain
+            .borrow_mut()
+            .increase_time(seconds)
+            .expect("test time jumps stay in range");
     }
 
     fn send_raw(&self, from: Address, value: U256, calldata: &[u8]) -> Result<Vec<u8>, Revert> {
