@@ -435,7 +435,8 @@ impl Chain {
                 limit: MAX_INIT_CODE_SIZE,
             });
         }
-        let intrinsic = gas::intrinsic_gas(envelope.input(), create);
+        let intrinsic = gas::intrinsic_gas(envelope.input(), create)
+            + envelope.access_list().map_or(0, gas::access_list_gas);
         if gas_limit < intrinsic {
             return Err(TxError::IntrinsicGas {
                 have: gas_limit,
@@ -566,7 +567,8 @@ impl Chain {
         let nonce = envelope.nonce();
         let gas_limit = envelope.gas_limit();
         let create = envelope.kind().is_create();
-        let intrinsic = gas::intrinsic_gas(envelope.input(), create);
+        let intrinsic = gas::intrinsic_gas(envelope.input(), create)
+            + envelope.access_list().map_or(0, gas::access_list_gas);
         // ArbOS drops priority fees: a transaction pays the base fee whatever its tip
         // (`arbos/tx_processor.go`, `CollectTips`: off up to ArbOS 60, then a chain setting that
         // is off by default).
@@ -580,6 +582,16 @@ impl Chain {
                 a.balance -= U256::from(gas_limit) * U256::from(price);
             });
             e.state.touch_account(from);
+            // EIP-2929/2930: the precompiles and the access list's entries start warm.
+            for a in crate::precompiles::warm_at_start() {
+                e.state.touch_account(a);
+            }
+            for item in envelope.access_list().iter().flat_map(|l| l.iter()) {
+                e.state.touch_account(item.address);
+                for key in &item.storage_keys {
+                    e.state.touch_slot(item.address, *key);
+                }
+            }
         }
         let after_intrinsic = gas_limit - intrinsic;
         let (success, used, contract_address, output) = match envelope.kind() {
@@ -656,6 +668,17 @@ impl Chain {
             return Err(e);
         }
         let exec = self.exec(env, from, U256::ZERO);
+        {
+            // As a transaction would start: sender, callee and precompiles warm.
+            let mut e = exec.borrow_mut();
+            e.state.touch_account(from);
+            if let Some(to) = req.to {
+                e.state.touch_account(to);
+            }
+            for a in crate::precompiles::warm_at_start() {
+                e.state.touch_account(a);
+            }
+        }
         let intrinsic = gas::intrinsic_gas(&req.data, req.to.is_none());
         let result = match req.to {
             Some(to) => {

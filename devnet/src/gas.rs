@@ -142,6 +142,17 @@ pub const TX_DATA_NONZERO: u64 = 16;
 pub const INITCODE_WORD: u64 = 2;
 pub const CODE_DEPOSIT_BYTE: u64 = 200;
 
+/// EIP-2930: each address of a transaction's access list, and each storage key in it.
+pub const ACCESS_LIST_ADDRESS: u64 = 2_400;
+pub const ACCESS_LIST_STORAGE_KEY: u64 = 1_900;
+
+/// The intrinsic gas of a transaction's access list.
+pub fn access_list_gas(list: &alloy::eips::eip2930::AccessList) -> u64 {
+    list.iter()
+        .map(|item| ACCESS_LIST_ADDRESS + ACCESS_LIST_STORAGE_KEY * item.storage_keys.len() as u64)
+        .sum()
+}
+
 pub fn intrinsic_gas(data: &[u8], create: bool) -> u64 {
     let data_gas: u64 = data
         .iter()

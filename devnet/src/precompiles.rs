@@ -15,6 +15,23 @@ pub const IDENTITY: Address = address!("0000000000000000000000000000000000000004
 pub const ARB_SYS: Address = address!("0000000000000000000000000000000000000064");
 pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
 
+/// The addresses every transaction starts with warm (EIP-2929: the active precompiles, which on
+/// Arbitrum are Ethereum's, 0x01-0x11 and P256VERIFY at 0x100, and ArbOS's at 0x64-0x69 and
+/// 0x6b-0x73; go-ethereum `core/vm/contracts.go` `ActivePrecompiles`, Nitro
+/// `precompiles/precompile.go`), whether or not the devnet implements them.
+pub fn warm_at_start() -> impl Iterator<Item = Address> {
+    let low = |n: u16| {
+        let mut a = [0u8; 20];
+        a[18..].copy_from_slice(&n.to_be_bytes());
+        Address::new(a)
+    };
+    (0x01..=0x11)
+        .chain([0x100])
+        .chain(0x64..=0x69)
+        .chain(0x6b..=0x73)
+        .map(low)
+}
+
 /// ArbOS version the devnet reports (Stylus is live from ArbOS 31).
 pub const ARBOS_VERSION: u64 = 32;
 

@@ -1,0 +1,98 @@
+//! EIP-2929/2930 on the devnet as on Nitro: the precompiles start every transaction warm, an
+//! access list costs its intrinsic gas and warms what it names. Measured with a WAT program that
+//! calls the address given as calldata, so that two transactions differ only in that address.
+
+use alloy::eips::eip2930::{AccessList, AccessListItem};
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use devnet::testnet::{sign_raw, Testnet};
+
+/// Calls (no value, no calldata) the 20-byte address it is given and returns nothing.
+const CALLER: &str = r#"(module
+  (import "vm_hooks" "read_args" (func $read_args (param i32)))
+  (import "vm_hooks" "call_contract"
+    (func $call (param i32 i32 i32 i32 i64 i32) (result i32)))
+  (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+  (memory (export "memory") 1)
+  (func (export "user_entrypoint") (param i32) (result i32)
+    (call $read_args (i32.const 0))
+    (drop (call $call (i32.const 0) (i32.const 64) (i32.const 0) (i32.const 32)
+      (i64.const 100000) (i32.const 96)))
+    i32.const 0))"#;
+
+fn low_address(n: u16) -> Address {
+    let mut a = [0u8; 20];
+    a[18..].copy_from_slice(&n.to_be_bytes());
+    Address::new(a)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn precompiles_start_warm_and_access_lists_warm_what_they_name() {
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let me = net.signers[0].clone();
+    let provider = ProviderBuilder::new().connect(&net.url).await.unwrap();
+    let wasm = wat::parse_str(CALLER).unwrap();
+    let program = devnet::deploy::deploy_wasm(&net.url, me.clone(), &wasm)
+        .await
+        .unwrap();
+    let mut nonce = provider.get_transaction_count(me.address()).await.unwrap();
+    let mut gas_of = |tx: TransactionRequest| {
+        let tx = tx.with_nonce(nonce).with_gas_limit(1_000_000);
+        nonce += 1;
+        let provider = provider.clone();
+        let me = me.clone();
+        async move {
+            let raw = sign_raw(&me, tx).await.unwrap();
+            let receipt = provider
+                .send_raw_transaction(&raw)
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
+            assert!(receipt.status());
+            receipt.gas_used
+        }
+    };
+    let calling = |target: Address| {
+        TransactionRequest::default()
+            .with_to(program)
+            .with_input(target.to_vec())
+    };
+
+    // The identity precompile (0x04) is warm: 100 for the access plus its own 15, where an
+    // account nobody touched yet costs 2,600.
+    let identity = gas_of(calling(low_address(0x04))).await;
+    // Same calldata cost as 0x04: one non-zero byte.
+    let cold = low_address(0x99);
+    let cold_call = gas_of(calling(cold)).await;
+    assert_eq!(cold_call - identity, 2_600 - 100 - 15);
+    // ArbSys (0x64) starts warm too; it answers an empty call with a revert, which the program
+    // ignores.
+    let arb_sys = gas_of(calling(low_address(0x64))).await;
+    assert!(arb_sys < cold_call, "{arb_sys} {cold_call}");
+
+    // Named in the access list, a fresh account is warm: 2,400 of intrinsic gas instead of the
+    // 2,500 a cold access costs over a warm one.
+    let other = low_address(0x98);
+    let listed = gas_of(
+        calling(other).with_access_list(AccessList(vec![AccessListItem {
+            address: other,
+            storage_keys: vec![],
+        }])),
+    )
+    .await;
+    assert_eq!(listed, cold_call - 2_600 + 100 + 2_400);
+
+    // A plain transfer pays 2,400 per listed address and 1,900 per listed storage key.
+    let transfer = TransactionRequest::default()
+        .with_to(Address::repeat_byte(0x55))
+        .with_value(U256::from(1))
+        .with_access_list(AccessList(vec![AccessListItem {
+            address: Address::repeat_byte(0x77),
+            storage_keys: vec![B256::repeat_byte(1), B256::repeat_byte(2)],
+        }]));
+    assert_eq!(gas_of(transfer).await, 21_000 + 2_400 + 2 * 1_900);
+}
