@@ -9,7 +9,7 @@ use alloy::primitives::{Address, Bytes, B256, U256};
 use wasmtime::Store;
 
 use crate::gas;
-use crate::hostio::{self, Frame};
+use crate::hostio::Frame;
 use crate::init_code;
 use crate::precompiles;
 use crate::program::ProgramCache;
@@ -226,10 +226,9 @@ fn run_activated(
             None => return CallResult::failure(format!("program trapped: {e}"), gas_used),
         },
     };
-    if status == 0 {
-        // Nitro persists what the program left in its storage cache.
-        hostio::flush(&frame);
-    }
+    // Writes left in the storage cache without `storage_flush_cache` are discarded, as on Nitro:
+    // its hosts persist the cache only in that hostio (`crates/arbutil/src/evm/req.rs`,
+    // `flush_storage_cache`; nothing flushes at the end of a call).
     CallResult {
         outcome: if status == 0 {
             Outcome::Success

@@ -119,8 +119,8 @@ fn write_u32(c: &mut C<'_>, ptr: i32, v: u32) -> Result<()> {
     write(c, ptr, &v.to_le_bytes())
 }
 
-/// Persists the frame's dirty cached slots (storage_flush_cache and the end of a call).
-pub fn flush(frame: &Frame) {
+/// Persists the frame's dirty cached slots (`storage_flush_cache`).
+fn flush(frame: &Frame) {
     let mut e = frame.exec.borrow_mut();
     for (slot, (value, dirty)) in &frame.cache {
         if *dirty {
