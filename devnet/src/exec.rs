@@ -91,7 +91,7 @@ impl CallResult {
     pub fn ok(&self) -> bool {
         self.outcome == Outcome::Success
     }
-    fn failure(why: impl Into<String>, gas_used: u64) -> CallResult {
+    pub(crate) fn failure(why: impl Into<String>, gas_used: u64) -> CallResult {
         CallResult {
             outcome: Outcome::Failure(why.into()),
             output: Vec::new(),

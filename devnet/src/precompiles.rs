@@ -80,6 +80,14 @@ pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
         crate::stylus_deployer::STYLUS_DEPLOYER => {
             return Some(crate::stylus_deployer::run(exec, msg))
         }
+        // A precompile Nitro has and the devnet lacks fails loudly rather than answering like an
+        // empty account.
+        other if warm_at_start().any(|a| a == other) => {
+            return Some(CallResult::failure(
+                format!("precompile {other} is not implemented by the devnet"),
+                msg.gas,
+            ))
+        }
         _ => return None,
     };
     Some(match result {

@@ -238,6 +238,29 @@ async fn transactions_geth_refuses_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn missing_precompiles_fail_loudly() {
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let url = net.url.clone();
+    tokio::task::spawn_blocking(move || {
+        // modexp (0x05) and ArbGasInfo (0x6c) exist on Nitro but not here: an error, not the
+        // empty success of an account without code.
+        for to in ["0x0000000000000000000000000000000000000005", "0x000000000000000000000000000000000000006c"] {
+            let answer = call(&url, request("eth_call", json!([{"to": to, "data": "0x01"}, "latest"])));
+            let (_, message) = error_code(&answer);
+            assert!(message.contains("is not implemented by the devnet"), "{to}: {message}");
+        }
+        // An implemented one answers.
+        let answer = call(
+            &url,
+            request("eth_call", json!([{"to": "0x0000000000000000000000000000000000000004", "data": "0x0102"}, "latest"])),
+        );
+        assert_eq!(answer["result"], json!("0x0102"));
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn tips_are_dropped_as_arbos_does() {
     use alloy::providers::{Provider, ProviderBuilder};
     let net = Testnet::spawn(&[]).await.unwrap();
