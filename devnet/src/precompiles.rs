@@ -32,8 +32,11 @@ pub fn warm_at_start() -> impl Iterator<Item = Address> {
         .map(low)
 }
 
-/// ArbOS version the devnet reports (Stylus is live from ArbOS 31).
-pub const ARBOS_VERSION: u64 = 32;
+/// The ArbOS version whose rules the devnet follows, and reports through `ArbSys.arbOSVersion`:
+/// Stylus version 2 init pricing (ArbOS 40 on), P256VERIFY and the Prague precompile set warm,
+/// tips dropped, single-fragment programs and multi-value still accepted at activation (both
+/// change in ArbOS 60). README "Devnet" lists what of it is not reproduced.
+pub const ARBOS_VERSION: u64 = 50;
 
 sol! {
     interface ArbSys {

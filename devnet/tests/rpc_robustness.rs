@@ -255,6 +255,15 @@ async fn missing_precompiles_fail_loudly() {
             request("eth_call", json!([{"to": "0x0000000000000000000000000000000000000004", "data": "0x0102"}, "latest"])),
         );
         assert_eq!(answer["result"], json!("0x0102"));
+        // ArbSys.arbOSVersion() answers 55 + the ArbOS version whose rules the devnet follows.
+        let answer = call(
+            &url,
+            request("eth_call", json!([{"to": "0x0000000000000000000000000000000000000064", "data": "0x051038f2"}, "latest"])),
+        );
+        assert_eq!(
+            answer["result"],
+            json!(format!("0x{:064x}", 55 + devnet::precompiles::ARBOS_VERSION))
+        );
     })
     .await
     .unwrap();
