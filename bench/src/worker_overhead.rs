@@ -65,7 +65,7 @@ pub async fn measure(exe: &Path, tasks: usize) -> Result<WorkerOverhead> {
         listener,
         Arc::new(relay::store::Store::open(relay_data.path())?),
         testnet.contract_as(&signers[8], contract).await?,
-        Duration::from_millis(50),
+        relay::service::RelayOptions::with_report_interval(Duration::from_millis(50)),
         std::future::pending(),
     ));
     let app_relay = RelayClient::new(&relay_url, signers[2].clone());

@@ -175,7 +175,7 @@ async fn start_network() -> Net {
         listener,
         store,
         as_relay,
-        interval,
+        relay::service::RelayOptions::with_report_interval(interval),
         std::future::pending(),
     ));
 

@@ -327,7 +327,7 @@ pub async fn run(args: Args) -> Result<Summary> {
         relay_listener,
         store,
         testnet.contract_as(&signers[8], contract).await?,
-        Duration::from_millis(100),
+        relay::service::RelayOptions::with_report_interval(Duration::from_millis(100)),
         std::future::pending(),
     ));
     println!(

@@ -46,7 +46,7 @@ async fn start_relay(
         listener,
         store,
         as_relay,
-        Duration::from_millis(100),
+        relay::service::RelayOptions::with_report_interval(Duration::from_millis(100)),
         async move {
             let _ = stopped.await;
         },

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::DynProvider;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
@@ -21,6 +22,7 @@ use serde_json::{json, Value};
 use crate::api_error::ApiError;
 use crate::auth::{Authenticated, SignedRequest};
 use crate::chain_view::{read_task, TaskView};
+use crate::json_body::JsonBody;
 use crate::store::{Store, StoredParams};
 
 /// Largest request body: results of up to 9 images travel base64-encoded.
@@ -55,7 +57,25 @@ pub fn router(state: RelayState) -> Router {
             post(upload_result).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
         .route("/v1/result/download", post(download_result).layer(small))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no endpoint {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not accept {method}", uri.path()),
+    )
 }
 
 async fn now(State(state): State<RelayState>) -> Json<Value> {
@@ -91,18 +111,20 @@ async fn authenticate(state: &RelayState, body: Value) -> Result<Request, ApiErr
     };
     let task = read_task(&state.contract, commitment)
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "task_not_found",
-                format!("no task {commitment} on chain"),
-            )
-        })?;
+        .ok_or_else(|| task_not_found(commitment))?;
     Ok(Request {
         auth,
         commitment,
         task,
     })
+}
+
+fn task_not_found(commitment: B256) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "task_not_found",
+        format!("no task {commitment} on chain"),
+    )
 }
 
 fn require_signer(signer: Address, expected: Address, role: &str) -> Result<(), ApiError> {
@@ -127,10 +149,11 @@ fn require_status(task: &TaskView, allowed: &[TaskStatus], action: &str) -> Resu
 /// Refuses a signed upload that was already used, before any other check: a replay is a replay,
 /// whatever the task's state is now. Requests that fail are not recorded, so a client may retry
 /// one after a transient error.
-fn reject_replay(state: &RelayState, auth: &Authenticated) -> Result<(), ApiError> {
+async fn reject_replay(state: &RelayState, auth: &Authenticated) -> Result<(), ApiError> {
     if state
         .store
-        .request_used(&auth.request_hash, (state.clock)())?
+        .request_used(&auth.request_hash, (state.clock)())
+        .await?
     {
         return Err(replayed());
     }
@@ -145,12 +168,15 @@ fn replayed() -> ApiError {
 }
 
 /// Records a signed upload as used; refuses it when a concurrent copy got there first.
-fn claim(state: &RelayState, auth: &Authenticated) -> Result<(), ApiError> {
-    let fresh = state.store.claim_request(
-        &auth.request_hash,
-        auth.timestamp + MAX_CLOCK_SKEW_SECS,
-        (state.clock)(),
-    )?;
+async fn claim(state: &RelayState, auth: &Authenticated) -> Result<(), ApiError> {
+    let fresh = state
+        .store
+        .claim_request(
+            &auth.request_hash,
+            auth.timestamp + MAX_CLOCK_SKEW_SECS,
+            (state.clock)(),
+        )
+        .await?;
     if !fresh {
         return Err(replayed());
     }
@@ -171,25 +197,29 @@ fn string_field<'a>(auth: &'a Authenticated, name: &str) -> Result<&'a str, ApiE
 
 async fn status(
     State(state): State<RelayState>,
-    Path(commitment): Path<String>,
+    commitment: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(commitment) =
+        commitment.map_err(|e| ApiError::bad_request("malformed_request", e.body_text()))?;
     let commitment = parse_commitment(&commitment)?;
-    let task = read_task(&state.contract, commitment).await?;
+    let task = read_task(&state.contract, commitment)
+        .await?
+        .ok_or_else(|| task_not_found(commitment))?;
     Ok(Json(json!({
         "task_id_commitment": commitment,
-        "on_chain_status": task.map(|t| t.status.to_string()),
-        "parameters_uploaded": state.store.params(&commitment)?.is_some(),
-        "result_uploaded": state.store.has_result(&commitment)?,
+        "on_chain_status": task.status.to_string(),
+        "parameters_uploaded": state.store.params(&commitment).await?.is_some(),
+        "result_uploaded": state.store.has_result(&commitment).await?,
     })))
 }
 
 async fn upload_params(
     State(state): State<RelayState>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let req = authenticate(&state, body).await?;
     require_signer(req.auth.signer, req.task.creator, "creator")?;
-    reject_replay(&state, &req.auth)?;
+    reject_replay(&state, &req.auth).await?;
     require_status(&req.task, &[TaskStatus::Started], "upload parameters")?;
     let task_args = string_field(&req.auth, "task_args")?;
     let salt = string_field(&req.auth, "params_salt")?
@@ -215,23 +245,26 @@ async fn upload_params(
     }
     TaskParams::parse_for_task(req.task.task_type, &req.task.model_ids, task_args)
         .map_err(|e| ApiError::bad_request("invalid_parameters", e.to_string()))?;
-    claim(&state, &req.auth)?;
-    state.store.put_params(
-        &req.commitment,
-        &StoredParams::new(task_args, salt),
-        (state.clock)(),
-    )?;
+    claim(&state, &req.auth).await?;
+    state
+        .store
+        .put_params(
+            &req.commitment,
+            &StoredParams::new(task_args, salt),
+            (state.clock)(),
+        )
+        .await?;
     tracing::info!(task = %req.commitment, "parameters uploaded");
     Ok(Json(json!({ "ok": true })))
 }
 
 async fn download_params(
     State(state): State<RelayState>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let req = authenticate(&state, body).await?;
     require_signer(req.auth.signer, req.task.selected_node, "selected node")?;
-    let params = state.store.params(&req.commitment)?.ok_or_else(|| {
+    let params = state.store.params(&req.commitment).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not_ready",
@@ -246,11 +279,11 @@ async fn download_params(
 
 async fn upload_result(
     State(state): State<RelayState>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let req = authenticate(&state, body).await?;
     require_signer(req.auth.signer, req.task.selected_node, "selected node")?;
-    reject_replay(&state, &req.auth)?;
+    reject_replay(&state, &req.auth).await?;
     require_status(
         &req.task,
         &[TaskStatus::Validated, TaskStatus::GroupValidated],
@@ -271,10 +304,17 @@ async fn upload_result(
             ),
         ));
     }
-    claim(&state, &req.auth)?;
+    claim(&state, &req.auth).await?;
     state
         .store
-        .put_result(&req.commitment, &files, &score, (state.clock)())?;
+        .put_result(
+            &req.commitment,
+            &req.auth.request_hash,
+            &files,
+            &score,
+            (state.clock)(),
+        )
+        .await?;
     tracing::info!(task = %req.commitment, files = files.len(), "result uploaded");
     Ok(Json(json!({ "ok": true })))
 }
@@ -301,7 +341,7 @@ fn decode_files(auth: &Authenticated) -> Result<Vec<Vec<u8>>, ApiError> {
 
 async fn download_result(
     State(state): State<RelayState>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let req = authenticate(&state, body).await?;
     require_signer(req.auth.signer, req.task.creator, "creator")?;
@@ -323,13 +363,17 @@ async fn download_result(
             ))
         }
     }
-    let files = state.store.result_files(&req.commitment)?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_ready",
-            "the node has not uploaded the result yet; retry",
-        )
-    })?;
+    let files = state
+        .store
+        .result_files(&req.commitment)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_ready",
+                "the node has not uploaded the result yet; retry",
+            )
+        })?;
     let files: Vec<String> = files
         .iter()
         .map(|f| base64::engine::general_purpose::STANDARD.encode(f))

@@ -48,12 +48,16 @@ impl IntoResponse for ApiError {
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
-        let code = match e {
-            AuthError::Expired { .. } => "expired_timestamp",
-            AuthError::BadSignature(_) => "bad_signature",
-            _ => "malformed_request",
+        // A body without the signing fields is malformed (400); a signature that does not check
+        // out, or is outside its time window, is an authentication failure (401).
+        let (status, code) = match e {
+            AuthError::Expired { .. } => (StatusCode::UNAUTHORIZED, "expired_timestamp"),
+            AuthError::BadSignature(_) => (StatusCode::UNAUTHORIZED, "bad_signature"),
+            AuthError::NotAnObject | AuthError::MissingTimestamp | AuthError::MissingSignature => {
+                (StatusCode::BAD_REQUEST, "malformed_request")
+            }
         };
-        ApiError::new(StatusCode::UNAUTHORIZED, code, e.to_string())
+        ApiError::new(status, code, e.to_string())
     }
 }
 

@@ -4,9 +4,9 @@
 pub mod api;
 pub mod api_error;
 pub mod auth;
-pub mod blob_store;
 pub mod chain_view;
-pub mod metadata_store;
+pub mod http_server;
+pub mod json_body;
 pub mod reporter;
 pub mod service;
 pub mod store;

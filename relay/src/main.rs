@@ -11,8 +11,9 @@ use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::Context;
 use clap::Parser;
 use protocol::bindings::ITaskContract;
-use relay::service::serve;
-use relay::store::Store;
+use relay::http_server::ServerLimits;
+use relay::service::{serve, RelayOptions};
+use relay::store::StoreConfig;
 
 #[derive(Parser)]
 #[command(
@@ -31,9 +32,32 @@ struct Args {
     /// as relay.
     #[arg(long, env = "RELAY_PRIVATE_KEY_FILE")]
     private_key_file: PathBuf,
-    /// Where the SQLite database and the result files live.
+    /// Where the SQLite database and the result files live (unless the two options below move
+    /// them to servers).
     #[arg(long, env = "RELAY_DATA_DIR", default_value = "relay-data")]
     data_dir: PathBuf,
+    /// PostgreSQL for the metadata instead of SQLite: postgres://user:password@host:port/db.
+    /// Several replicas may share one database.
+    #[arg(long, env = "RELAY_DATABASE_URL")]
+    database_url: Option<String>,
+    /// S3-compatible object storage for result files instead of the data directory:
+    /// s3://bucket[/prefix], with AWS_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY (and AWS_ALLOW_HTTP=true for a plain-HTTP endpoint).
+    #[arg(long, env = "RELAY_BLOB_STORE")]
+    blob_store: Option<String>,
+    /// Seconds a client may take to send a request's headers (idle connections close after it).
+    #[arg(long, env = "RELAY_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a request body may pause between two pieces.
+    #[arg(long, env = "RELAY_BODY_TIMEOUT", default_value_t = 30)]
+    body_timeout: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "RELAY_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds the other replicas wait before taking over the on-chain reports of a replica
+    /// that stopped.
+    #[arg(long, env = "RELAY_REPORTER_LEASE", default_value_t = 10)]
+    reporter_lease: u64,
     #[arg(long, env = "RELAY_LISTEN", default_value = "127.0.0.1:8548")]
     listen: SocketAddr,
     /// Log one JSON object per line (for log collectors) instead of text.
@@ -62,11 +86,22 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to {}", args.rpc_url))?
         .erased();
-    let store = Arc::new(
-        Store::open(&args.data_dir)
-            .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
-    );
+    let config = StoreConfig {
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone(),
+        blob_store: args.blob_store.clone(),
+    };
+    let store = Arc::new(config.open().await?);
     let contract = ITaskContract::new(args.contract, provider);
+    let options = RelayOptions {
+        limits: ServerLimits {
+            header_read_timeout: Duration::from_secs(args.header_timeout),
+            body_read_timeout: Duration::from_secs(args.body_timeout),
+            max_connections: args.max_connections,
+        },
+        reporter_lease: Duration::from_secs(args.reporter_lease),
+        ..RelayOptions::default()
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -74,11 +109,14 @@ async fn main() -> anyhow::Result<()> {
         url = %format!("http://{}", listener.local_addr()?),
         relay = %relay_address,
         contract = %args.contract,
+        metadata = %config.describe_metadata(),
+        files = %config.describe_blobs(),
+        replica = %options.replica,
         "relay ready"
     );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    serve(listener, store, contract, Duration::from_secs(1), shutdown).await?;
+    serve(listener, store, contract, options, shutdown).await?;
     Ok(())
 }

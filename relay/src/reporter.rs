@@ -4,7 +4,7 @@
 //! a report is sent once, and none is lost.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::B256;
 use alloy::providers::{DynProvider, Provider};
@@ -14,11 +14,41 @@ use protocol::task_status::TaskStatus;
 use crate::chain_view::read_task;
 use crate::store::{PendingReport, ReportKind, Store};
 
+/// The lease's name in the store.
+pub const REPORTER_LEASE: &str = "reporter";
+
 pub struct Reporter {
     pub store: Arc<Store>,
     /// The contract, through a provider that signs with the relay's key.
     pub contract: ITaskContractInstance<DynProvider>,
     pub poll_interval: Duration,
+    /// This replica's name in the lease (unique among the replicas).
+    pub replica: String,
+    /// How long a lease lasts without renewal: how long the replicas wait for a dead holder.
+    pub lease: Duration,
+}
+
+/// A name for this process among replicas: host, process id and a random part.
+pub fn replica_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "relay".into());
+    format!("{host}-{}-{:08x}", std::process::id(), rand_u32())
+}
+
+fn rand_u32() -> u32 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mut bytes = [0u8; 4];
+    bytes.copy_from_slice(&alloy::primitives::keccak256(nanos.to_le_bytes())[..4]);
+    u32::from_le_bytes(bytes)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// What became of one pending report in one pass.
@@ -42,24 +72,50 @@ impl Reporter {
         }
     }
 
-    /// One pass over the outbox.
-    pub async fn pass(&self) -> Result<Vec<(PendingReport, ReportOutcome)>, String> {
-        let pending = self.store.pending_reports().map_err(|e| e.to_string())?;
+    /// Takes or renews the reporter's lease for this replica.
+    pub async fn lead(&self) -> Result<bool, String> {
+        let now = now_ms();
+        self.store
+            .try_lease(
+                REPORTER_LEASE,
+                &self.replica,
+                now,
+                now + self.lease.as_millis() as u64,
+            )
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// One pass over the outbox; `None` when another replica holds the lease.
+    pub async fn pass(&self) -> Result<Option<Vec<(PendingReport, ReportOutcome)>>, String> {
+        if !self.lead().await? {
+            tracing::debug!(replica = %self.replica, "another replica reports");
+            return Ok(None);
+        }
+        let pending = self
+            .store
+            .pending_reports()
+            .await
+            .map_err(|e| e.to_string())?;
         let mut outcomes = Vec::new();
         for report in pending {
-            let outcome = self.settle(&report).await?;
+            let Some(outcome) = self.settle(&report).await? else {
+                break;
+            };
             if outcome != ReportOutcome::Waiting {
                 self.store
                     .report_confirmed(report.kind, &report.commitment)
+                    .await
                     .map_err(|e| e.to_string())?;
             }
             tracing::info!(task = %report.commitment, kind = ?report.kind, ?outcome, "report");
             outcomes.push((report, outcome));
         }
-        Ok(outcomes)
+        Ok(Some(outcomes))
     }
 
-    async fn settle(&self, report: &PendingReport) -> Result<ReportOutcome, String> {
+    /// `None` when the lease was lost before a send: the next holder settles the report.
+    async fn settle(&self, report: &PendingReport) -> Result<Option<ReportOutcome>, String> {
         let provider = self.contract.provider();
         if let Some(tx) = report.sent_tx {
             match provider
@@ -67,11 +123,11 @@ impl Reporter {
                 .await
                 .map_err(|e| e.to_string())?
             {
-                Some(receipt) if receipt.status() => return Ok(ReportOutcome::Confirmed),
+                Some(receipt) if receipt.status() => return Ok(Some(ReportOutcome::Confirmed)),
                 // Mined but reverted: the task's state decides below.
                 Some(_) => {}
                 // Not mined yet: keep waiting rather than send a second one.
-                None => return Ok(ReportOutcome::Waiting),
+                None => return Ok(Some(ReportOutcome::Waiting)),
             }
         }
         let task = read_task(&self.contract, report.commitment)
@@ -86,7 +142,10 @@ impl Reporter {
                 )
         );
         if !applies {
-            return Ok(ReportOutcome::NotApplicable);
+            return Ok(Some(ReportOutcome::NotApplicable));
+        }
+        if !self.lead().await? {
+            return Ok(None);
         }
         let sent = match report.kind {
             ReportKind::Parameters => {
@@ -106,12 +165,13 @@ impl Reporter {
         let tx: B256 = *pending.tx_hash();
         self.store
             .report_sent(report.kind, &report.commitment, &tx)
+            .await
             .map_err(|e| e.to_string())?;
         let receipt = pending.get_receipt().await.map_err(|e| e.to_string())?;
-        Ok(if receipt.status() {
+        Ok(Some(if receipt.status() {
             ReportOutcome::Confirmed
         } else {
             ReportOutcome::NotApplicable
-        })
+        }))
     }
 }

@@ -8,8 +8,41 @@ use alloy::providers::DynProvider;
 use protocol::bindings::ITaskContractInstance;
 
 use crate::api::{router, system_clock, RelayState};
+use crate::http_server::{serve_router, ServerLimits};
 use crate::reporter::Reporter;
 use crate::store::Store;
+
+/// How one relay replica runs.
+#[derive(Debug, Clone)]
+pub struct RelayOptions {
+    /// Pause between two passes of the reporter over the outbox.
+    pub report_interval: Duration,
+    pub limits: ServerLimits,
+    /// This replica's name in the reporter's lease.
+    pub replica: String,
+    /// How long the other replicas wait before taking over the reports of one that stopped.
+    pub reporter_lease: Duration,
+}
+
+impl Default for RelayOptions {
+    fn default() -> Self {
+        RelayOptions {
+            report_interval: Duration::from_secs(1),
+            limits: ServerLimits::default(),
+            replica: crate::reporter::replica_name(),
+            reporter_lease: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RelayOptions {
+    pub fn with_report_interval(report_interval: Duration) -> Self {
+        RelayOptions {
+            report_interval,
+            ..RelayOptions::default()
+        }
+    }
+}
 
 /// Serves the relay on `listener` until `shutdown` completes. `contract` must sign with the
 /// relay's account: the reporter sends the relay's reports with it.
@@ -17,14 +50,16 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<Store>,
     contract: ITaskContractInstance<DynProvider>,
-    report_interval: Duration,
+    options: RelayOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let reporter = tokio::spawn(
         Reporter {
             store: store.clone(),
             contract: contract.clone(),
-            poll_interval: report_interval,
+            poll_interval: options.report_interval,
+            replica: options.replica.clone(),
+            lease: options.reporter_lease,
         }
         .run(),
     );
@@ -33,9 +68,7 @@ pub async fn serve(
         contract,
         clock: Arc::new(system_clock),
     };
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = serve_router(listener, router(state), options.limits, shutdown).await;
     reporter.abort();
     served
 }

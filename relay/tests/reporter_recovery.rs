@@ -13,7 +13,9 @@ use protocol::bindings::ITaskContract;
 use protocol::sampling::TaskSecret;
 use protocol::task_status::TaskStatus;
 use relay::reporter::{ReportOutcome, Reporter};
-use relay::store::{ReportKind, Store, StoredParams};
+use relay::store::{ReportKind, StoredParams};
+
+mod backend;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
@@ -77,6 +79,8 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
         .status());
 
     let data = tempfile::tempdir().unwrap();
+    // One store, opened again after each simulated crash (the same database and bucket).
+    let config = backend::fresh_config(data.path()).await;
     let as_relay = as_account(relay_account.clone()).await;
     let provider = as_relay.provider().clone();
     let nonce = || async {
@@ -88,9 +92,10 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
 
     // An RPC outage: the pass fails, the upload stays in the outbox.
     {
-        let store = Arc::new(Store::open(data.path()).unwrap());
+        let store = Arc::new(config.open().await.unwrap());
         store
             .put_params(&c, &StoredParams::new("{}", task.params_salt()), 1)
+            .await
             .unwrap();
         let dead = ProviderBuilder::new()
             .connect_http("http://127.0.0.1:9".parse().unwrap())
@@ -99,9 +104,11 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
             store: store.clone(),
             contract: ITaskContract::new(contract, dead),
             poll_interval: Duration::from_millis(10),
+            replica: "relay-1".into(),
+            lease: Duration::from_secs(10),
         };
         assert!(reporter.pass().await.is_err());
-        assert_eq!(store.pending_reports().unwrap().len(), 1);
+        assert_eq!(store.pending_reports().await.unwrap().len(), 1);
     }
 
     // A crash after sending: the transaction hash is in the outbox, the receipt never awaited.
@@ -114,23 +121,28 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
     let tx = *sent.tx_hash();
     sent.get_receipt().await.unwrap();
     {
-        let store = Store::open(data.path()).unwrap();
-        store.report_sent(ReportKind::Parameters, &c, &tx).unwrap();
+        let store = config.open().await.unwrap();
+        store
+            .report_sent(ReportKind::Parameters, &c, &tx)
+            .await
+            .unwrap();
     }
     let after_send = nonce().await;
     assert_eq!(after_send, before + 1);
 
     // The restarted reporter confirms it from the receipt and sends nothing.
-    let store = Arc::new(Store::open(data.path()).unwrap());
+    let store = Arc::new(config.open().await.unwrap());
     let reporter = Reporter {
         store: store.clone(),
         contract: as_relay.clone(),
         poll_interval: Duration::from_millis(10),
+        replica: "relay-1".into(),
+        lease: Duration::from_secs(10),
     };
-    let outcomes = reporter.pass().await.unwrap();
+    let outcomes = reporter.pass().await.unwrap().unwrap();
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].1, ReportOutcome::Confirmed);
-    assert!(store.pending_reports().unwrap().is_empty());
+    assert!(store.pending_reports().await.unwrap().is_empty());
     assert_eq!(nonce().await, after_send, "a report was sent twice");
     assert_eq!(
         as_owner.getTask(c).call().await.unwrap().status,
@@ -176,9 +188,10 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
             &StoredParams::new("{}", other.params_salt()),
             2,
         )
+        .await
         .unwrap();
-    let outcomes = reporter.pass().await.unwrap();
+    let outcomes = reporter.pass().await.unwrap().unwrap();
     assert_eq!(outcomes[0].1, ReportOutcome::NotApplicable);
     assert_eq!(nonce().await, after_send);
-    assert!(store.pending_reports().unwrap().is_empty());
+    assert!(store.pending_reports().await.unwrap().is_empty());
 }
