@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use alloy::primitives::B256;
 use alloy::signers::local::PrivateKeySigner;
-use base64::Engine;
-use protocol::relay_signature::signed_body;
+use protocol::relay_signature::{
+    file_fields, sign, signed_body, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -142,23 +144,61 @@ impl RelayClient {
         Ok((args, salt))
     }
 
+    /// Signature headers of a file transfer.
+    async fn file_headers(
+        &self,
+        commitment: B256,
+        sha256: B256,
+        size: Option<u64>,
+    ) -> Result<[(&'static str, String); 2], RelayError> {
+        let timestamp = self.now().await?;
+        let signature = sign(
+            &self.signer,
+            &file_fields(commitment, sha256, size),
+            timestamp,
+        )
+        .map_err(|e| RelayError::Signing(e.to_string()))?;
+        Ok([
+            (TIMESTAMP_HEADER, timestamp.to_string()),
+            (SIGNATURE_HEADER, signature),
+        ])
+    }
+
+    /// Uploads a task's result: each file with its own signed request (covering its sha256 and
+    /// size), then the list of files, which the relay checks against the task's score.
     pub async fn upload_result(
         &self,
         commitment: B256,
         files: &[Vec<u8>],
     ) -> Result<(), RelayError> {
-        let files: Vec<String> = files
-            .iter()
-            .map(|f| base64::engine::general_purpose::STANDARD.encode(f))
-            .collect();
+        let mut hashes = Vec::with_capacity(files.len());
+        for file in files {
+            let sha256 = B256::from_slice(&Sha256::digest(file));
+            let mut request = self
+                .http
+                .put(format!(
+                    "{}/v1/result/{commitment}/files/{sha256}",
+                    self.base_url
+                ))
+                .body(file.clone());
+            for (name, value) in self
+                .file_headers(commitment, sha256, Some(file.len() as u64))
+                .await?
+            {
+                request = request.header(name, value);
+            }
+            self.send(request).await?;
+            hashes.push(sha256);
+        }
         self.post_signed(
             "/v1/result/upload",
-            json!({"task_id_commitment": commitment, "files": files}),
+            json!({"task_id_commitment": commitment, "files": hashes}),
         )
         .await
         .map(|_| ())
     }
 
+    /// Downloads a settled task's result files, in order, each checked against its sha256.
     pub async fn download_result(&self, commitment: B256) -> Result<Vec<Vec<u8>>, RelayError> {
         let answer = self
             .post_signed(
@@ -169,13 +209,46 @@ impl RelayClient {
         let Some(items) = answer["files"].as_array() else {
             return Err(RelayError::Protocol(format!("no files in {answer}")));
         };
-        items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
-                    .ok_or_else(|| RelayError::Protocol("a file is not base64".into()))
-            })
-            .collect()
+        let mut files = Vec::with_capacity(items.len());
+        for item in items {
+            let sha256 = item["sha256"]
+                .as_str()
+                .and_then(|s| s.parse::<B256>().ok())
+                .ok_or_else(|| RelayError::Protocol(format!("a file without sha256: {item}")))?;
+            let mut request = self.http.get(format!(
+                "{}/v1/result/{commitment}/files/{sha256}",
+                self.base_url
+            ));
+            for (name, value) in self.file_headers(commitment, sha256, None).await? {
+                request = request.header(name, value);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| RelayError::Transport(e.to_string()))?;
+            let status = response.status().as_u16();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| RelayError::Transport(e.to_string()))?;
+            if status >= 400 {
+                let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                return Err(RelayError::Refused {
+                    status,
+                    code: value["error"]["code"].as_str().unwrap_or("unknown").into(),
+                    message: value["error"]["message"]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned()),
+                });
+            }
+            if B256::from_slice(&Sha256::digest(&bytes)) != sha256 {
+                return Err(RelayError::Protocol(format!(
+                    "file {sha256} arrived with other bytes"
+                )));
+            }
+            files.push(bytes.to_vec());
+        }
+        Ok(files)
     }
 }

@@ -78,6 +78,25 @@ pub fn recover_signer(
         .map_err(|_| SignatureError::Unrecoverable)
 }
 
+/// Headers that carry a file transfer's signature and timestamp (its fields are the path's).
+pub const TIMESTAMP_HEADER: &str = "x-relay-timestamp";
+pub const SIGNATURE_HEADER: &str = "x-relay-signature";
+
+/// The signed fields of a result file transfer: the task, the file's sha256, and for an upload
+/// its size in bytes (the request's Content-Length).
+pub fn file_fields(commitment: B256, sha256: B256, size: Option<u64>) -> Map<String, Value> {
+    let mut fields = Map::new();
+    fields.insert(
+        "task_id_commitment".into(),
+        Value::from(commitment.to_string()),
+    );
+    fields.insert("file_sha256".into(), Value::from(sha256.to_string()));
+    if let Some(size) = size {
+        fields.insert("file_size".into(), Value::from(size));
+    }
+    fields
+}
+
 /// A signed relay request's body: its fields with `timestamp` and `signature` added.
 pub fn signed_body(
     signer: &PrivateKeySigner,

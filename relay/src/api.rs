@@ -5,19 +5,24 @@ use std::sync::Arc;
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::DynProvider;
+use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{Method, StatusCode, Uri};
-use axum::routing::{get, post};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use base64::Engine;
+use futures::StreamExt;
 use protocol::bindings::ITaskContractInstance;
-use protocol::relay_signature::MAX_CLOCK_SKEW_SECS;
+use protocol::relay_signature::{
+    file_fields, MAX_CLOCK_SKEW_SECS, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 use protocol::result_score::{score_result, ResultScoreError};
 use protocol::sampling::{params_commitment, params_hash};
 use protocol::task_status::TaskStatus;
 use protocol::TaskParams;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::api_error::ApiError;
 use crate::auth::{Authenticated, SignedRequest};
@@ -25,10 +30,10 @@ use crate::chain_view::{read_task, TaskView};
 use crate::json_body::JsonBody;
 use crate::store::{Store, StoredParams};
 
-/// Largest request body: results of up to 9 images travel base64-encoded.
-pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-/// Largest body of the other requests (parameter documents are at most 256 KiB).
+/// Largest JSON body (parameter documents are at most 256 KiB; result files travel apart).
 pub const MAX_SMALL_BODY_BYTES: usize = 512 * 1024;
+/// Default largest result file.
+pub const DEFAULT_MAX_RESULT_FILE_BYTES: u64 = 1 << 30;
 
 #[derive(Clone)]
 pub struct RelayState {
@@ -36,6 +41,8 @@ pub struct RelayState {
     pub contract: ITaskContractInstance<DynProvider>,
     /// Unix seconds; injectable so tests can move time.
     pub clock: Arc<dyn Fn() -> u64 + Send + Sync>,
+    /// Largest result file accepted.
+    pub max_result_file_bytes: u64,
 }
 
 pub fn system_clock() -> u64 {
@@ -53,9 +60,12 @@ pub fn router(state: RelayState) -> Router {
         .route("/v1/params/upload", post(upload_params).layer(small))
         .route("/v1/params/download", post(download_params).layer(small))
         .route(
-            "/v1/result/upload",
-            post(upload_result).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+            "/v1/result/{commitment}/files/{sha256}",
+            put(upload_result_file)
+                .layer(DefaultBodyLimit::disable())
+                .get(download_result_file),
         )
+        .route("/v1/result/upload", post(upload_result).layer(small))
         .route("/v1/result/download", post(download_result).layer(small))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -100,6 +110,41 @@ struct Request {
 
 async fn authenticate(state: &RelayState, body: Value) -> Result<Request, ApiError> {
     let auth = SignedRequest::from_body(body)?.authenticate((state.clock)())?;
+    with_task(state, auth).await
+}
+
+/// A signed request whose fields travel in the path and headers (file transfers): the signature
+/// and timestamp in `X-Relay-Signature` / `X-Relay-Timestamp`, over `fields`.
+async fn authenticate_headers(
+    state: &RelayState,
+    headers: &HeaderMap,
+    fields: Map<String, Value>,
+) -> Result<Request, ApiError> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::bad_request("malformed_request", format!("missing header {name}"))
+            })
+    };
+    let timestamp = header(TIMESTAMP_HEADER)?.parse::<u64>().map_err(|_| {
+        ApiError::bad_request(
+            "malformed_request",
+            "X-Relay-Timestamp: expected unix seconds",
+        )
+    })?;
+    let signature = header(SIGNATURE_HEADER)?.to_string();
+    let auth = SignedRequest {
+        fields,
+        timestamp,
+        signature,
+    }
+    .authenticate((state.clock)())?;
+    with_task(state, auth).await
+}
+
+async fn with_task(state: &RelayState, auth: Authenticated) -> Result<Request, ApiError> {
     let commitment = match auth.fields.get("task_id_commitment") {
         Some(Value::String(s)) => parse_commitment(s)?,
         _ => {
@@ -277,6 +322,79 @@ async fn download_params(
     ))
 }
 
+fn parse_sha256(text: &str) -> Result<B256, ApiError> {
+    text.parse::<B256>().map_err(|_| {
+        ApiError::bad_request(
+            "malformed_request",
+            format!("{text:?} is not a sha256 (32 bytes of 0x hex)"),
+        )
+    })
+}
+
+/// The commitment and file hash of a file transfer's path.
+fn file_path(
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<(B256, B256), ApiError> {
+    let Path((commitment, sha256)) =
+        path.map_err(|e| ApiError::bad_request("malformed_request", e.body_text()))?;
+    Ok((parse_commitment(&commitment)?, parse_sha256(&sha256)?))
+}
+
+/// `PUT /v1/result/{c}/files/{sha256}`: one result file, streamed to storage and kept only if
+/// its bytes hash to `sha256` and have the signed `file_size` (the `Content-Length`).
+async fn upload_result_file(
+    State(state): State<RelayState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let (commitment, sha256) = file_path(path)?;
+    let size = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::LENGTH_REQUIRED,
+                "length_required",
+                "a result file needs a Content-Length (the signed file_size)",
+            )
+        })?;
+    let req = authenticate_headers(
+        &state,
+        &headers,
+        file_fields(commitment, sha256, Some(size)),
+    )
+    .await?;
+    require_signer(req.auth.signer, req.task.selected_node, "selected node")?;
+    require_status(
+        &req.task,
+        &[TaskStatus::Validated, TaskStatus::GroupValidated],
+        "upload the result",
+    )?;
+    if size > state.max_result_file_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "a result file may have at most {} bytes, this one has {size}",
+                state.max_result_file_bytes
+            ),
+        ));
+    }
+    let stream = body
+        .into_data_stream()
+        .map(|chunk| chunk.map_err(std::io::Error::other));
+    state
+        .store
+        .put_result_file(&req.commitment, &sha256, size, Box::pin(stream))
+        .await?;
+    tracing::info!(task = %req.commitment, file = %sha256, size, "result file uploaded");
+    Ok(Json(json!({ "ok": true, "sha256": sha256, "size": size })))
+}
+
+/// `POST /v1/result/upload`: commits the result made of the uploaded files, in order, once their
+/// score matches the task's score on chain.
 async fn upload_result(
     State(state): State<RelayState>,
     JsonBody(body): JsonBody,
@@ -289,7 +407,30 @@ async fn upload_result(
         &[TaskStatus::Validated, TaskStatus::GroupValidated],
         "upload the result",
     )?;
-    let files = decode_files(&req.auth)?;
+    let hashes = file_hashes(&req.auth)?;
+    let mut files = Vec::with_capacity(hashes.len());
+    for sha256 in &hashes {
+        if state
+            .store
+            .result_file_size(&req.commitment, sha256)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::bad_request(
+                "file_not_uploaded",
+                format!(
+                    "file {sha256} was not uploaded: PUT it to /v1/result/{}/files/{sha256} first",
+                    req.commitment
+                ),
+            ));
+        }
+        files.push(
+            state
+                .store
+                .read_result_file(&req.commitment, sha256)
+                .await?,
+        );
+    }
     let score = score_result(req.task.task_type, &files).map_err(|e| match e {
         ResultScoreError::FileCount(_) => ApiError::bad_request("malformed_request", e.to_string()),
         ResultScoreError::Invalid(message) => ApiError::bad_request("invalid_result", message),
@@ -307,23 +448,17 @@ async fn upload_result(
     claim(&state, &req.auth).await?;
     state
         .store
-        .put_result(
-            &req.commitment,
-            &req.auth.request_hash,
-            &files,
-            &score,
-            (state.clock)(),
-        )
+        .commit_result(&req.commitment, &hashes, &score, (state.clock)())
         .await?;
-    tracing::info!(task = %req.commitment, files = files.len(), "result uploaded");
+    tracing::info!(task = %req.commitment, files = hashes.len(), "result uploaded");
     Ok(Json(json!({ "ok": true })))
 }
 
-fn decode_files(auth: &Authenticated) -> Result<Vec<Vec<u8>>, ApiError> {
+fn file_hashes(auth: &Authenticated) -> Result<Vec<B256>, ApiError> {
     let Some(Value::Array(items)) = auth.fields.get("files") else {
         return Err(ApiError::bad_request(
             "malformed_request",
-            "missing field `files` (an array of base64 strings)",
+            "missing field `files` (an array of the files' sha256, 0x hex, in order)",
         ));
     };
     items
@@ -331,41 +466,46 @@ fn decode_files(auth: &Authenticated) -> Result<Vec<Vec<u8>>, ApiError> {
         .enumerate()
         .map(|(i, item)| {
             item.as_str()
-                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+                .and_then(|s| s.parse::<B256>().ok())
                 .ok_or_else(|| {
-                    ApiError::bad_request("malformed_request", format!("files[{i}] is not base64"))
+                    ApiError::bad_request(
+                        "malformed_request",
+                        format!("files[{i}] is not a sha256 (32 bytes of 0x hex)"),
+                    )
                 })
         })
         .collect()
 }
 
+/// A result is the creator's once the task is paid for: served only after the relay's report
+/// has settled the task on chain, never while the creator could still abort it.
+fn require_settled(task: &TaskView) -> Result<(), ApiError> {
+    match task.status {
+        TaskStatus::EndSuccess | TaskStatus::EndGroupSuccess => Ok(()),
+        TaskStatus::Validated | TaskStatus::GroupValidated => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_ready",
+            "the result is served once the task is settled on chain; retry",
+        )),
+        other => Err(ApiError::conflict(
+            "illegal_task_state",
+            format!("the task is {other}: it has no result to serve"),
+        )),
+    }
+}
+
+/// `POST /v1/result/download`: the result's files (sha256 and size, in order), each then
+/// fetched with `GET /v1/result/{c}/files/{sha256}`.
 async fn download_result(
     State(state): State<RelayState>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let req = authenticate(&state, body).await?;
     require_signer(req.auth.signer, req.task.creator, "creator")?;
-    // A result is the creator's once the task is paid for: served only after the relay's report
-    // has settled the task on chain, never while the creator could still abort it.
-    match req.task.status {
-        TaskStatus::EndSuccess | TaskStatus::EndGroupSuccess => {}
-        TaskStatus::Validated | TaskStatus::GroupValidated => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_ready",
-                "the result is served once the task is settled on chain; retry",
-            ))
-        }
-        other => {
-            return Err(ApiError::conflict(
-                "illegal_task_state",
-                format!("the task is {other}: it has no result to serve"),
-            ))
-        }
-    }
-    let files = state
+    require_settled(&req.task)?;
+    let manifest = state
         .store
-        .result_files(&req.commitment)
+        .result_manifest(&req.commitment)
         .await?
         .ok_or_else(|| {
             ApiError::new(
@@ -374,9 +514,46 @@ async fn download_result(
                 "the node has not uploaded the result yet; retry",
             )
         })?;
-    let files: Vec<String> = files
+    let files: Vec<Value> = manifest
         .iter()
-        .map(|f| base64::engine::general_purpose::STANDARD.encode(f))
+        .map(|(sha256, size)| json!({"sha256": sha256, "size": size}))
         .collect();
     Ok(Json(json!({ "files": files })))
+}
+
+/// `GET /v1/result/{c}/files/{sha256}`: one file of a settled result, streamed from storage.
+async fn download_result_file(
+    State(state): State<RelayState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (commitment, sha256) = file_path(path)?;
+    let req = authenticate_headers(&state, &headers, file_fields(commitment, sha256, None)).await?;
+    require_signer(req.auth.signer, req.task.creator, "creator")?;
+    require_settled(&req.task)?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "file_not_found",
+            format!("the result of task {commitment} has no file {sha256}"),
+        )
+    };
+    let size = state
+        .store
+        .result_file_size(&commitment, &sha256)
+        .await?
+        .ok_or_else(not_found)?;
+    let stream = state
+        .store
+        .result_file(&commitment, &sha256)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/octet-stream".to_string()),
+            (CONTENT_LENGTH, size.to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }

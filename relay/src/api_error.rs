@@ -77,6 +77,12 @@ impl From<StoreError> for ApiError {
             StoreError::AlreadyUploaded { .. } => {
                 ApiError::conflict("already_uploaded", e.to_string())
             }
+            StoreError::FileMismatch { .. } => {
+                ApiError::bad_request("file_mismatch", e.to_string())
+            }
+            StoreError::BodyInterrupted(_) => {
+                ApiError::bad_request("malformed_request", e.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::new(

@@ -54,6 +54,9 @@ struct Args {
     /// Connections served at once; more wait in the listen backlog.
     #[arg(long, env = "RELAY_MAX_CONNECTIONS", default_value_t = 1024)]
     max_connections: usize,
+    /// Largest result file accepted, in bytes.
+    #[arg(long, env = "RELAY_MAX_RESULT_FILE_BYTES", default_value_t = relay::api::DEFAULT_MAX_RESULT_FILE_BYTES)]
+    max_result_file_bytes: u64,
     /// Seconds the other replicas wait before taking over the on-chain reports of a replica
     /// that stopped.
     #[arg(long, env = "RELAY_REPORTER_LEASE", default_value_t = 10)]
@@ -100,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
             max_connections: args.max_connections,
         },
         reporter_lease: Duration::from_secs(args.reporter_lease),
+        max_result_file_bytes: args.max_result_file_bytes,
         ..RelayOptions::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

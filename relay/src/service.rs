@@ -18,6 +18,8 @@ pub struct RelayOptions {
     /// Pause between two passes of the reporter over the outbox.
     pub report_interval: Duration,
     pub limits: ServerLimits,
+    /// Largest result file accepted.
+    pub max_result_file_bytes: u64,
     /// This replica's name in the reporter's lease.
     pub replica: String,
     /// How long the other replicas wait before taking over the reports of one that stopped.
@@ -29,6 +31,7 @@ impl Default for RelayOptions {
         RelayOptions {
             report_interval: Duration::from_secs(1),
             limits: ServerLimits::default(),
+            max_result_file_bytes: crate::api::DEFAULT_MAX_RESULT_FILE_BYTES,
             replica: crate::reporter::replica_name(),
             reporter_lease: Duration::from_secs(10),
         }
@@ -67,6 +70,7 @@ pub async fn serve(
         store,
         contract,
         clock: Arc::new(system_clock),
+        max_result_file_bytes: options.max_result_file_bytes,
     };
     let served = serve_router(listener, router(state), options.limits, shutdown).await;
     reporter.abort();

@@ -9,10 +9,11 @@ use std::time::Duration;
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use base64::Engine;
 use devnet::testnet::{public_key, TestConfig, Testnet};
 use protocol::bindings::{ITaskContract, ITaskContractInstance};
-use protocol::relay_signature::signed_body;
+use protocol::relay_signature::{
+    file_fields, sign, signed_body, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 use protocol::sampling::{params_hash, sample, TaskSecret};
 use protocol::task_status::TaskStatus;
 use protocol::text_params::{ChatMessage, Role};
@@ -171,6 +172,59 @@ impl Network {
         )
     }
 
+    /// PUTs one result file under `sha256` (normally the file's own hash), signed by `signer`.
+    async fn put_file_as(
+        &self,
+        signer: &PrivateKeySigner,
+        c: B256,
+        sha256: B256,
+        bytes: &[u8],
+    ) -> (u16, Value) {
+        let t = now();
+        let fields = file_fields(c, sha256, Some(bytes.len() as u64));
+        let resp = self
+            .http
+            .put(format!("{}/v1/result/{c}/files/{sha256}", self.relay_url))
+            .header(TIMESTAMP_HEADER, t.to_string())
+            .header(SIGNATURE_HEADER, sign(signer, &fields, t).unwrap())
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
+    async fn put_file(&self, signer: &PrivateKeySigner, c: B256, bytes: &[u8]) -> (u16, Value) {
+        self.put_file_as(signer, c, sha(bytes), bytes).await
+    }
+
+    /// GETs one result file; the body's bytes, or the error answer.
+    async fn get_file(
+        &self,
+        signer: &PrivateKeySigner,
+        c: B256,
+        sha256: B256,
+    ) -> (u16, Result<Vec<u8>, Value>) {
+        let t = now();
+        let fields = file_fields(c, sha256, None);
+        let resp = self
+            .http
+            .get(format!("{}/v1/result/{c}/files/{sha256}", self.relay_url))
+            .header(TIMESTAMP_HEADER, t.to_string())
+            .header(SIGNATURE_HEADER, sign(signer, &fields, t).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap().to_vec();
+        if status == 200 {
+            (status, Ok(bytes))
+        } else {
+            (status, Err(serde_json::from_slice(&bytes).unwrap()))
+        }
+    }
+
     async fn wait_status(&self, c: B256, status: TaskStatus) {
         for _ in 0..100 {
             if self.task(c).await.status == status.as_u8() {
@@ -183,6 +237,11 @@ impl Network {
             self.task(c).await.status
         );
     }
+}
+
+fn sha(bytes: &[u8]) -> B256 {
+    use sha2::Digest;
+    B256::from_slice(&sha2::Sha256::digest(bytes))
 }
 
 fn now() -> u64 {
@@ -358,7 +417,8 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
 
     // The node executes and submits its score; no result upload before validation.
     let result = text_result("Paris.");
-    let files = json!([base64::engine::general_purpose::STANDARD.encode(result.canonical_bytes())]);
+    let file = result.canonical_bytes();
+    let files = json!([sha(&file)]);
     let as_node1 = net.as_account(&node1).await;
     assert!(as_node1
         .submitTaskScore(c1, result.score().to_vec().into())
@@ -373,6 +433,12 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
     let (code, answer) = net
         .post("/v1/result/upload", &node1, result_upload.clone(), now())
         .await;
+    assert_eq!(
+        (code, error_code(&answer)),
+        (409, "illegal_task_state"),
+        "{answer}"
+    );
+    let (code, answer) = net.put_file(&node1, c1, &file).await;
     assert_eq!(
         (code, error_code(&answer)),
         (409, "illegal_task_state"),
@@ -456,14 +522,38 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
         assert_eq!(net.task(c1).await.status, TaskStatus::Validated.as_u8());
     }
 
+    // A file listed before it is uploaded, a file whose bytes are not the hash it is sent under,
+    // and a file sent by another signer are refused.
+    let (code, answer) = net
+        .post("/v1/result/upload", &node1, result_upload.clone(), now())
+        .await;
+    assert_eq!(
+        (code, error_code(&answer)),
+        (400, "file_not_uploaded"),
+        "{answer}"
+    );
+    let (code, answer) = net.put_file_as(&node1, c1, sha(b"other"), &file).await;
+    assert_eq!(
+        (code, error_code(&answer)),
+        (400, "file_mismatch"),
+        "{answer}"
+    );
+    let (code, answer) = net.put_file(&creator, c1, &file).await;
+    assert_eq!((code, error_code(&answer)), (403, "wrong_role"), "{answer}");
     // A result that does not hash to the score on chain is refused; so is another signer.
-    let wrong = json!({"task_id_commitment": c1, "files": [base64::engine::general_purpose::STANDARD.encode(text_result("Lyon.").canonical_bytes())]});
+    let lyon = text_result("Lyon.").canonical_bytes();
+    let (code, answer) = net.put_file(&node1, c1, &lyon).await;
+    assert_eq!(code, 200, "{answer}");
+    let wrong = json!({"task_id_commitment": c1, "files": [sha(&lyon)]});
     let (code, answer) = net.post("/v1/result/upload", &node1, wrong, now()).await;
     assert_eq!(
         (code, error_code(&answer)),
         (400, "score_mismatch"),
         "{answer}"
     );
+    let (code, answer) = net.put_file(&node1, c1, &file).await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["size"], file.len());
     let (code, answer) = net
         .post("/v1/result/upload", &creator, result_upload.clone(), now())
         .await;
@@ -488,9 +578,25 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
         .post("/v1/result/download", &creator, ask.clone(), now())
         .await;
     assert_eq!(code, 200);
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(answer["files"][0].as_str().unwrap())
-        .unwrap();
+    assert_eq!(
+        answer["files"],
+        json!([{"sha256": sha(&file), "size": file.len()}])
+    );
+    let (code, answer) = net.get_file(&node1, c1, sha(&file)).await;
+    assert_eq!(code, 403, "{answer:?}");
+    // The other file uploaded for this task is not part of its result.
+    let (code, answer) = net.get_file(&creator, c1, sha(&lyon)).await;
+    assert_eq!(
+        (code, answer.unwrap_err()["error"]["code"].as_str().unwrap()),
+        (404, "file_not_found")
+    );
+    let (code, bytes) = net.get_file(&creator, c1, sha(&file)).await;
+    assert_eq!(code, 200);
+    let bytes = bytes.unwrap();
+    assert_eq!(bytes, file);
+    // After the commit no more files are accepted.
+    let (code, answer) = net.put_file(&node1, c1, b"late").await;
+    assert_eq!(code, 409, "{answer}");
     assert_eq!(
         protocol::text_result::text_score(&bytes).to_vec(),
         net.task(c1).await.score.to_vec()
@@ -533,7 +639,8 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
     let as_node = net.as_account(&node).await;
     let as_relay = net.as_account(&net.signers[8]).await;
     let result = text_result("Paris.");
-    let files = json!([base64::engine::general_purpose::STANDARD.encode(result.canonical_bytes())]);
+    let file = result.canonical_bytes();
+    let files = json!([sha(&file)]);
 
     // Two validated tasks with their results on the relay, the reports not sent yet.
     let mut tasks = Vec::new();
@@ -598,6 +705,8 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
             .await
             .unwrap();
         assert!(r.status());
+        let (code, answer) = net.put_file(&node, c, &file).await;
+        assert_eq!(code, 200, "{answer}");
         let upload = json!({"task_id_commitment": c, "files": files});
         let (code, answer) = net.post("/v1/result/upload", &node, upload, now()).await;
         assert_eq!(code, 200, "{answer}");
@@ -610,6 +719,12 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
                 .post("/v1/result/download", &creator, ask.clone(), now())
                 .await;
             assert_eq!((code, error_code(&answer)), (404, "not_ready"), "{answer}");
+            // Nor is the file itself, fetched directly.
+            let (code, answer) = net.get_file(&creator, c, sha(&file)).await;
+            assert_eq!(
+                (code, answer.unwrap_err()["error"]["code"].as_str().unwrap()),
+                (404, "not_ready")
+            );
             let Err(abort) = net.as_account(&creator).await.abortTask(c, 1).call().await else {
                 panic!("the creator aborted an uploaded task before its report");
             };
@@ -630,6 +745,8 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
             assert_eq!(net.task(c).await.status, TaskStatus::EndSuccess.as_u8());
             let (code, answer) = net.post("/v1/result/download", &creator, ask, now()).await;
             assert_eq!(code, 200, "{answer}");
+            let (code, bytes) = net.get_file(&creator, c, sha(&file)).await;
+            assert_eq!((code, bytes.unwrap()), (200, file.clone()));
         }
     }
 
@@ -655,6 +772,11 @@ async fn a_result_is_served_only_once_the_task_is_settled() {
         (code, error_code(&answer)),
         (409, "illegal_task_state"),
         "{answer}"
+    );
+    let (code, answer) = net.get_file(&creator, c, sha(&file)).await;
+    assert_eq!(
+        (code, answer.unwrap_err()["error"]["code"].as_str().unwrap()),
+        (409, "illegal_task_state")
     );
 }
 

@@ -13,7 +13,9 @@ use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use devnet::testnet::{public_key, TestConfig, Testnet};
 use protocol::bindings::ITaskContract;
-use protocol::relay_signature::signed_body;
+use protocol::relay_signature::{
+    file_fields, sign, signed_body, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 use protocol::sampling::{sample, TaskSecret};
 use protocol::task_status::TaskStatus;
 use protocol::text_params::{ChatMessage, Role};
@@ -265,9 +267,24 @@ async fn two_replicas_share_uploads_downloads_and_reports() {
         .status());
 
     // The same signed result upload to both at once: one accepts, the other refuses.
-    use base64::Engine;
-    let file = base64::engine::general_purpose::STANDARD.encode(result.canonical_bytes());
-    let upload = signed(&node, json!({"task_id_commitment": c, "files": [file]}));
+    // Each file through one replica, the list through both at once.
+    let bytes = result.canonical_bytes();
+    let sha = {
+        use sha2::Digest;
+        B256::from_slice(&sha2::Sha256::digest(&bytes))
+    };
+    let t = system_clock();
+    let fields = file_fields(c, sha, Some(bytes.len() as u64));
+    let put = http
+        .put(format!("{}/v1/result/{c}/files/{sha}", urls[0]))
+        .header(TIMESTAMP_HEADER, t.to_string())
+        .header(SIGNATURE_HEADER, sign(&node, &fields, t).unwrap())
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let upload = signed(&node, json!({"task_id_commitment": c, "files": [sha]}));
     let (a, b) = tokio::join!(
         post(&http, format!("{}/v1/result/upload", urls[0]), &upload),
         post(&http, format!("{}/v1/result/upload", urls[1]), &upload),
@@ -282,7 +299,21 @@ async fn two_replicas_share_uploads_downloads_and_reports() {
         let ask = signed(&creator, json!({"task_id_commitment": c}));
         let (code, answer) = post(&http, format!("{url}/v1/result/download"), &ask).await;
         assert_eq!(code, 200, "{answer}");
-        assert_eq!(answer["files"], json!([file]));
+        assert_eq!(
+            answer["files"],
+            json!([{"sha256": sha, "size": bytes.len()}])
+        );
+        let t = system_clock();
+        let fields = file_fields(c, sha, None);
+        let got = http
+            .get(format!("{url}/v1/result/{c}/files/{sha}"))
+            .header(TIMESTAMP_HEADER, t.to_string())
+            .header(SIGNATURE_HEADER, sign(&creator, &fields, t).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.status(), 200);
+        assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
     }
     // Two reports for the task, each sent once, by whichever replica held the lease.
     tokio::time::sleep(Duration::from_millis(500)).await;

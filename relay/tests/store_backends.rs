@@ -3,7 +3,10 @@
 //! surviving a restart, concurrent uploads with one winner, request hashes used once, leases.
 
 use alloy::primitives::B256;
-use relay::store::{PendingReport, ReportKind, StoreError, StoredParams};
+use bytes::Bytes;
+use futures::StreamExt;
+use relay::store::{ByteStream, PendingReport, ReportKind, StoreError, StoredParams};
+use sha2::{Digest, Sha256};
 
 mod backend;
 
@@ -36,7 +39,7 @@ async fn results_and_outbox_survive_a_restart() {
         let store = config.open().await.unwrap();
         store.put_params(&c(1), &p("{}"), 10).await.unwrap();
         store
-            .put_result(&c(2), &c(20), &[vec![1, 2, 3], vec![]], &[9; 8], 11)
+            .put_result(&c(2), &[vec![1, 2, 3], vec![]], &[9; 8], 11)
             .await
             .unwrap();
         store
@@ -70,9 +73,7 @@ async fn results_and_outbox_survive_a_restart() {
         .unwrap();
     assert_eq!(store.pending_reports().await.unwrap().len(), 1);
     assert!(matches!(
-        store
-            .put_result(&c(2), &c(21), &[vec![0]], &[0; 8], 12)
-            .await,
+        store.put_result(&c(2), &[vec![0]], &[0; 8], 12).await,
         Err(StoreError::AlreadyUploaded { .. })
     ));
     assert_eq!(
@@ -90,12 +91,11 @@ async fn concurrent_uploads_of_one_task_have_one_winner() {
     let (a, b) = (config.open().await.unwrap(), config.open().await.unwrap());
     for round in 0..8u8 {
         let task = c(100 + round);
-        let (upload_a, upload_b) = (c(1), c(2));
         let files_a = vec![vec![b'a'; 3000], vec![b'a'; 10]];
         let files_b = vec![vec![b'b'; 2000]];
         let (ra, rb) = tokio::join!(
-            a.put_result(&task, &upload_a, &files_a, &[1; 8], 1),
-            b.put_result(&task, &upload_b, &files_b, &[2; 8], 1),
+            a.put_result(&task, &files_a, &[1; 8], 1),
+            b.put_result(&task, &files_b, &[2; 8], 1),
         );
         let stored = a.result_files(&task).await.unwrap().unwrap();
         match (ra, rb) {
@@ -155,4 +155,80 @@ async fn a_lease_has_one_holder_until_it_expires() {
     assert!(!store.try_lease("r", "a", 3_100, 4_100).await.unwrap());
     // Leases are by name.
     assert!(store.try_lease("other", "a", 3_100, 4_100).await.unwrap());
+}
+
+fn chunks(data: &[u8], size: usize) -> ByteStream {
+    let parts: Vec<Result<Bytes, std::io::Error>> = data
+        .chunks(size)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    Box::pin(futures::stream::iter(parts))
+}
+
+fn sha(data: &[u8]) -> B256 {
+    B256::from_slice(&Sha256::digest(data))
+}
+
+/// A file larger than several multipart parts, streamed in small chunks, comes back whole and
+/// streamed; files whose bytes or size differ from what was declared are refused and not kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn files_are_streamed_in_and_out_and_checked_against_their_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = backend::open_store(dir.path()).await;
+    let big: Vec<u8> = (0..12 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    store
+        .put_result_file(&c(9), &sha(&big), big.len() as u64, chunks(&big, 64 * 1024))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.result_file_size(&c(9), &sha(&big)).await.unwrap(),
+        Some(big.len() as u64)
+    );
+    let wrong = b"not the declared bytes".to_vec();
+    let err = store
+        .put_result_file(&c(9), &sha(b"x"), wrong.len() as u64, chunks(&wrong, 5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::FileMismatch { .. }), "{err}");
+    assert_eq!(
+        store.result_file_size(&c(9), &sha(b"x")).await.unwrap(),
+        None
+    );
+    let err = store
+        .put_result_file(&c(9), &sha(&wrong), 3, chunks(&wrong, 5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::BodyInterrupted(_)), "{err}");
+    let err = store
+        .put_result_file(&c(9), &sha(&wrong), 100, chunks(&wrong, 5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::FileMismatch { .. }), "{err}");
+    assert_eq!(
+        store.result_file_size(&c(9), &sha(&wrong)).await.unwrap(),
+        None
+    );
+
+    // Not served before the result is committed, then streamed in pieces.
+    assert!(store
+        .result_file(&c(9), &sha(&big))
+        .await
+        .unwrap()
+        .is_none());
+    store
+        .commit_result(&c(9), &[sha(&big)], &[0; 8], 1)
+        .await
+        .unwrap();
+    let mut stream = store.result_file(&c(9), &sha(&big)).await.unwrap().unwrap();
+    let (mut back, mut pieces) = (Vec::new(), 0);
+    while let Some(piece) = stream.next().await {
+        back.extend_from_slice(&piece.unwrap());
+        pieces += 1;
+    }
+    assert!(pieces > 1, "served in one piece");
+    assert!(back == big, "the file came back changed");
+    assert_eq!(
+        store.result_manifest(&c(9)).await.unwrap(),
+        Some(vec![(sha(&big), big.len() as u64)])
+    );
 }

@@ -1,13 +1,14 @@
-//! Result files on the local filesystem: `<dir>/<task>/<upload>/<index>`, written under a
-//! temporary name, synced, and renamed into place. Calls run on tokio's blocking pool.
+//! Result files on the local filesystem: `<dir>/<task>/<sha256>`. A file is streamed into
+//! `<dir>/.staging/`, synced, and renamed into place once its hash is checked.
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use alloy::primitives::B256;
+use futures::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio_util::io::ReaderStream;
 
-use super::{BlobStore, ResultRecord, StoreError};
+use super::{BlobStore, ByteStream, Staged, StoreError};
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
@@ -23,113 +24,91 @@ pub struct FsBlobs {
 
 impl FsBlobs {
     pub fn open(dir: &Path) -> Result<FsBlobs, StoreError> {
-        fs::create_dir_all(dir).map_err(io(dir))?;
+        let staging = dir.join(".staging");
+        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
         Ok(FsBlobs {
             dir: dir.to_path_buf(),
         })
     }
 
-    fn upload_dir(&self, commitment: &B256, upload: &B256) -> PathBuf {
-        let task = self.dir.join(hex::encode(commitment));
-        if upload.is_zero() {
-            // Results stored before uploads had keys of their own.
-            task
-        } else {
-            task.join(hex::encode(upload))
-        }
+    fn path(&self, commitment: &B256, sha256: &B256) -> PathBuf {
+        self.dir
+            .join(hex::encode(commitment))
+            .join(hex::encode(sha256))
     }
 
-    fn put_blocking(
-        &self,
-        commitment: &B256,
-        upload: &B256,
-        files: &[Vec<u8>],
-    ) -> Result<(), StoreError> {
-        let dir = self.upload_dir(commitment, upload);
-        let staging = self.dir.join(format!(
-            ".{}-{}.partial",
-            hex::encode(commitment),
-            hex::encode(upload)
-        ));
-        if staging.exists() {
-            fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    fn staging(&self, name: &str) -> Result<PathBuf, StoreError> {
+        // Names are ours (random hex); refuse anything else rather than touch other paths.
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::Backend(format!("bad staging name {name:?}")));
         }
-        fs::create_dir_all(&staging).map_err(io(&staging))?;
-        for (i, bytes) in files.iter().enumerate() {
-            let path = staging.join(i.to_string());
-            let mut file = fs::File::create(&path).map_err(io(&path))?;
-            file.write_all(bytes).map_err(io(&path))?;
-            file.sync_all().map_err(io(&path))?;
-        }
-        if dir.exists() {
-            // Files of this same upload whose record never committed (a crash in between).
-            fs::remove_dir_all(&dir).map_err(io(&dir))?;
-        }
-        let parent = dir.parent().unwrap_or(&self.dir).to_path_buf();
-        fs::create_dir_all(&parent).map_err(io(&parent))?;
-        fs::rename(&staging, &dir).map_err(io(&dir))?;
-        for synced in [&parent, &self.dir] {
-            fs::File::open(synced)
-                .and_then(|d| d.sync_all())
-                .map_err(io(synced))?;
-        }
-        Ok(())
+        Ok(self.dir.join(".staging").join(name))
     }
+}
 
-    async fn blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(FsBlobs) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || f(this))
-            .await
-            .map_err(|e| StoreError::Backend(format!("file task failed: {e}")))?
-    }
+async fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    tokio::fs::File::open(dir)
+        .await
+        .map_err(io(dir))?
+        .sync_all()
+        .await
+        .map_err(io(dir))
 }
 
 #[async_trait::async_trait]
 impl BlobStore for FsBlobs {
-    async fn put_files(
-        &self,
-        commitment: B256,
-        upload: B256,
-        files: &[Vec<u8>],
-    ) -> Result<(), StoreError> {
-        let files = files.to_vec();
-        self.blocking(move |this| this.put_blocking(&commitment, &upload, &files))
-            .await
-    }
-
-    async fn get_files(
-        &self,
-        commitment: B256,
-        record: ResultRecord,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.blocking(move |this| {
-            let dir = this.upload_dir(&commitment, &record.upload);
-            (0..record.file_count)
-                .map(|i| {
-                    let path = dir.join(i.to_string());
-                    fs::read(&path).map_err(io(&path))
-                })
-                .collect()
-        })
-        .await
-    }
-
-    async fn delete_files(
-        &self,
-        commitment: B256,
-        upload: B256,
-        _count: usize,
-    ) -> Result<(), StoreError> {
-        if upload.is_zero() {
-            return Ok(());
+    async fn stage(&self, mut body: ByteStream) -> Result<Staged, StoreError> {
+        let name = hex::encode(B256::random());
+        let path = self.staging(&name)?;
+        let mut file = tokio::fs::File::create(&path).await.map_err(io(&path))?;
+        let written = async {
+            while let Some(chunk) = body.next().await {
+                file.write_all(&chunk?).await?;
+            }
+            file.sync_all().await
         }
-        self.blocking(move |this| {
-            let dir = this.upload_dir(&commitment, &upload);
-            fs::remove_dir_all(&dir).map_err(io(&dir))
-        })
-        .await
+        .await;
+        if let Err(e) = written {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(StoreError::Io { path, source: e });
+        }
+        Ok(Staged(name))
+    }
+
+    async fn publish(
+        &self,
+        staged: Staged,
+        commitment: B256,
+        sha256: B256,
+    ) -> Result<(), StoreError> {
+        let from = self.staging(&staged.0)?;
+        let to = self.path(&commitment, &sha256);
+        let task_dir = to.parent().unwrap_or(&self.dir).to_path_buf();
+        tokio::fs::create_dir_all(&task_dir)
+            .await
+            .map_err(io(&task_dir))?;
+        tokio::fs::rename(&from, &to).await.map_err(io(&to))?;
+        sync_dir(&task_dir).await?;
+        sync_dir(&self.dir).await
+    }
+
+    async fn discard(&self, staged: Staged) -> Result<(), StoreError> {
+        let path = self.staging(&staged.0)?;
+        tokio::fs::remove_file(&path).await.map_err(io(&path))
+    }
+
+    async fn size(&self, commitment: B256, sha256: B256) -> Result<Option<u64>, StoreError> {
+        let path = self.path(&commitment, &sha256);
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
+    }
+
+    async fn read(&self, commitment: B256, sha256: B256) -> Result<ByteStream, StoreError> {
+        let path = self.path(&commitment, &sha256);
+        let file = tokio::fs::File::open(&path).await.map_err(io(&path))?;
+        Ok(Box::pin(ReaderStream::with_capacity(file, 64 * 1024)))
     }
 }

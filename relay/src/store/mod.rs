@@ -17,8 +17,13 @@ mod s3_blobs;
 mod sqlite_metadata;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use alloy::primitives::B256;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
 
 pub use config::{StoreConfig, StoreConfigError};
 pub use fs_blobs::FsBlobs;
@@ -44,6 +49,18 @@ pub enum StoreError {
         what: &'static str,
         commitment: B256,
     },
+    #[error(
+        "the file declared as sha256 {declared} ({declared_size} bytes) arrived as {actual} \
+         ({actual_size} bytes)"
+    )]
+    FileMismatch {
+        declared: B256,
+        declared_size: u64,
+        actual: B256,
+        actual_size: u64,
+    },
+    #[error("the upload was interrupted: {0}")]
+    BodyInterrupted(String),
     #[error("storage backend: {0}")]
     Backend(String),
 }
@@ -83,14 +100,32 @@ impl StoredParams {
     }
 }
 
-/// A committed result: which upload's files it is, and how many.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A committed result: its files, in order, by their sha256 (the files themselves are stored
+/// under these hashes, see [`BlobStore`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultRecord {
-    /// The signed upload request's hash; the files are stored under it. Zero for results stored
-    /// before uploads had keys of their own (their files sit directly under the task).
-    pub upload: B256,
-    pub file_count: usize,
+    pub files: Vec<B256>,
 }
+
+impl ResultRecord {
+    /// The hashes as stored in a database column: 32 bytes each, concatenated.
+    pub fn encode(&self) -> Vec<u8> {
+        self.files.iter().flat_map(|h| h.0).collect()
+    }
+
+    pub fn decode(bytes: &[u8]) -> ResultRecord {
+        ResultRecord {
+            files: bytes.chunks_exact(32).map(B256::from_slice).collect(),
+        }
+    }
+}
+
+/// A file body as it arrives: chunks, or the error that interrupted it.
+pub type ByteStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// A file written to a staging place, not yet visible under its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staged(pub String);
 
 /// An upload whose on-chain report is not confirmed yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,28 +185,27 @@ pub trait MetadataStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
-/// Where result files live, under (task, upload, index). `put_files` returns once the files are
-/// durable and complete.
+/// Where result files live: under (task, sha256 of the file), content-addressed, so that
+/// concurrent or repeated uploads of a file can only ever write the same bytes. A file is first
+/// written to a staging place (streamed, with a bounded buffer), then published under its hash
+/// once the hash is checked; a crash leaves only staging leftovers, never a wrong published file.
 #[async_trait::async_trait]
 pub trait BlobStore: Send + Sync {
-    async fn put_files(
+    /// Streams `body` to a new staging place.
+    async fn stage(&self, body: ByteStream) -> Result<Staged, StoreError>;
+    /// Makes a staged file the task's file with hash `sha256` (replacing identical bytes).
+    async fn publish(
         &self,
+        staged: Staged,
         commitment: B256,
-        upload: B256,
-        files: &[Vec<u8>],
+        sha256: B256,
     ) -> Result<(), StoreError>;
-    async fn get_files(
-        &self,
-        commitment: B256,
-        record: ResultRecord,
-    ) -> Result<Vec<Vec<u8>>, StoreError>;
-    /// Removes the files of an upload that lost to another (best effort).
-    async fn delete_files(
-        &self,
-        commitment: B256,
-        upload: B256,
-        count: usize,
-    ) -> Result<(), StoreError>;
+    /// Removes a staged file that failed its checks.
+    async fn discard(&self, staged: Staged) -> Result<(), StoreError>;
+    /// The size of a published file, if it exists.
+    async fn size(&self, commitment: B256, sha256: B256) -> Result<Option<u64>, StoreError>;
+    /// A published file's bytes, streamed.
+    async fn read(&self, commitment: B256, sha256: B256) -> Result<ByteStream, StoreError>;
 }
 
 /// Metadata and files together, with the ordering rules between them.
@@ -237,60 +271,183 @@ impl Store {
         self.meta.params(*commitment).await
     }
 
-    /// Stores a task's result files, uploaded by the request `upload`, with the score they hash
-    /// to; refuses a second upload. The files are complete and durable under their own upload's
-    /// key before the record that makes them visible is committed; of two concurrent uploads the
-    /// database lets one record win, and the loser's files are removed.
-    pub async fn put_result(
+    /// Streams one result file into storage and publishes it under `sha256` once its bytes are
+    /// checked to hash to it and to have the declared `size` (at most `max_size`). Refused once
+    /// the task's result is committed.
+    pub async fn put_result_file(
         &self,
         commitment: &B256,
-        upload: &B256,
-        files: &[Vec<u8>],
+        sha256: &B256,
+        size: u64,
+        body: ByteStream,
+    ) -> Result<(), StoreError> {
+        if self.meta.result(*commitment).await?.is_some() {
+            return Err(StoreError::AlreadyUploaded {
+                what: "results",
+                commitment: *commitment,
+            });
+        }
+        #[derive(Default)]
+        struct Progress {
+            hasher: Sha256,
+            written: u64,
+            /// Why the body itself failed (cut off, too long), as opposed to the storage.
+            body_error: Option<String>,
+        }
+        let progress = Arc::new(std::sync::Mutex::new(Progress::default()));
+        let seen = progress.clone();
+        let checked: ByteStream = Box::pin(body.map(move |chunk| {
+            let mut p = seen.lock().unwrap_or_else(|p| p.into_inner());
+            let chunk = chunk.inspect_err(|e| p.body_error = Some(e.to_string()))?;
+            p.written += chunk.len() as u64;
+            if p.written > size {
+                let message = format!("the body is longer than the declared {size} bytes");
+                p.body_error = Some(message.clone());
+                return Err(std::io::Error::other(message));
+            }
+            p.hasher.update(&chunk);
+            Ok(chunk)
+        }));
+        let staged = self.blobs.stage(checked).await;
+        let progress = std::mem::take(&mut *progress.lock().unwrap_or_else(|p| p.into_inner()));
+        let staged = match (staged, progress.body_error) {
+            (Ok(staged), None) => staged,
+            (_, Some(message)) => return Err(StoreError::BodyInterrupted(message)),
+            (Err(e), None) => return Err(e),
+        };
+        let actual = B256::from_slice(&progress.hasher.finalize());
+        if actual != *sha256 || progress.written != size {
+            self.blobs.discard(staged).await?;
+            return Err(StoreError::FileMismatch {
+                declared: *sha256,
+                declared_size: size,
+                actual,
+                actual_size: progress.written,
+            });
+        }
+        self.blobs.publish(staged, *commitment, *sha256).await
+    }
+
+    /// The size of a task's stored file with hash `sha256`, if it was uploaded.
+    pub async fn result_file_size(
+        &self,
+        commitment: &B256,
+        sha256: &B256,
+    ) -> Result<Option<u64>, StoreError> {
+        self.blobs.size(*commitment, *sha256).await
+    }
+
+    /// A stored file's bytes, all in memory (for scoring a result before it is committed).
+    pub async fn read_result_file(
+        &self,
+        commitment: &B256,
+        sha256: &B256,
+    ) -> Result<Vec<u8>, StoreError> {
+        let mut stream = self.blobs.read(*commitment, *sha256).await?;
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.map_err(|e| StoreError::Backend(e.to_string()))?);
+        }
+        Ok(out)
+    }
+
+    /// Commits a task's result: the files with these hashes (all stored), and the score they
+    /// give. Of two concurrent commits the database lets one win; the other is refused.
+    pub async fn commit_result(
+        &self,
+        commitment: &B256,
+        files: &[B256],
         score: &[u8],
         now: u64,
     ) -> Result<(), StoreError> {
-        let already = StoreError::AlreadyUploaded {
-            what: "results",
-            commitment: *commitment,
-        };
-        if self.meta.result(*commitment).await?.is_some() {
-            return Err(already);
-        }
-        self.blobs.put_files(*commitment, *upload, files).await?;
         let record = ResultRecord {
-            upload: *upload,
-            file_count: files.len(),
+            files: files.to_vec(),
         };
         if !self
             .meta
             .insert_result(*commitment, record, score.to_vec(), now)
             .await?
         {
-            if let Err(e) = self
-                .blobs
-                .delete_files(*commitment, *upload, files.len())
-                .await
-            {
-                tracing::warn!(task = %commitment, error = %e, "could not remove a losing upload's files");
-            }
-            return Err(already);
+            return Err(StoreError::AlreadyUploaded {
+                what: "results",
+                commitment: *commitment,
+            });
         }
         Ok(())
+    }
+
+    /// Stores and commits a whole result held in memory (what tests and small tools need).
+    pub async fn put_result(
+        &self,
+        commitment: &B256,
+        files: &[Vec<u8>],
+        score: &[u8],
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let mut hashes = Vec::with_capacity(files.len());
+        for file in files {
+            let sha = B256::from_slice(&Sha256::digest(file));
+            let body: ByteStream = Box::pin(futures::stream::once(futures::future::ready(Ok(
+                Bytes::from(file.clone()),
+            ))));
+            self.put_result_file(commitment, &sha, file.len() as u64, body)
+                .await?;
+            hashes.push(sha);
+        }
+        self.commit_result(commitment, &hashes, score, now).await
     }
 
     pub async fn has_result(&self, commitment: &B256) -> Result<bool, StoreError> {
         Ok(self.meta.result(*commitment).await?.is_some())
     }
 
-    /// A task's result files, in upload order, once the upload is committed.
+    /// A committed result's files by hash, in order, with their sizes.
+    pub async fn result_manifest(
+        &self,
+        commitment: &B256,
+    ) -> Result<Option<Vec<(B256, u64)>>, StoreError> {
+        let Some(record) = self.meta.result(*commitment).await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(record.files.len());
+        for sha in record.files {
+            let size = self.blobs.size(*commitment, sha).await?.ok_or_else(|| {
+                StoreError::Backend(format!(
+                    "file {sha} of committed task {commitment} is missing"
+                ))
+            })?;
+            out.push((sha, size));
+        }
+        Ok(Some(out))
+    }
+
+    /// A file of a committed result, streamed; `None` when the result does not name it.
+    pub async fn result_file(
+        &self,
+        commitment: &B256,
+        sha256: &B256,
+    ) -> Result<Option<ByteStream>, StoreError> {
+        match self.meta.result(*commitment).await? {
+            Some(record) if record.files.contains(sha256) => {
+                self.blobs.read(*commitment, *sha256).await.map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A committed result's files, in order, all in memory.
     pub async fn result_files(
         &self,
         commitment: &B256,
     ) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
-        match self.meta.result(*commitment).await? {
-            Some(record) => self.blobs.get_files(*commitment, record).await.map(Some),
-            None => Ok(None),
+        let Some(record) = self.meta.result(*commitment).await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(record.files.len());
+        for sha in &record.files {
+            out.push(self.read_result_file(commitment, sha).await?);
         }
+        Ok(Some(out))
     }
 
     /// Uploads whose reports are not confirmed on chain, oldest first.
@@ -334,14 +491,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
 
     fn c(n: u8) -> B256 {
         B256::repeat_byte(n)
-    }
-
-    fn p(body: &str) -> StoredParams {
-        StoredParams::new(body, B256::repeat_byte(0x5A))
     }
 
     #[tokio::test]
@@ -349,59 +501,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let nested = dir.path().join("a/b");
         let store = Store::open(&nested).unwrap();
-        store.put_params(&c(1), &p("{}"), 1).await.unwrap();
+        store
+            .put_params(&c(1), &StoredParams::new("{}", c(2)), 1)
+            .await
+            .unwrap();
         assert!(nested.join("relay.sqlite3").exists());
     }
 
     #[tokio::test]
-    async fn leftover_files_of_an_uncommitted_upload_are_replaced() {
+    async fn a_failed_upload_leaves_no_file_behind() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        // What a crash between the rename and the row's commit leaves behind.
-        let stale = dir
-            .path()
-            .join("results")
-            .join(hex::encode(c(3)))
-            .join(hex::encode(c(30)));
-        fs::create_dir_all(&stale).unwrap();
-        fs::write(stale.join("0"), b"stale").unwrap();
-        assert_eq!(store.result_files(&c(3)).await.unwrap(), None);
-        store
-            .put_result(&c(3), &c(30), &[b"fresh".to_vec()], &[1; 8], 5)
-            .await
-            .unwrap();
-        assert_eq!(
-            store.result_files(&c(3)).await.unwrap(),
-            Some(vec![b"fresh".to_vec()])
-        );
-    }
-
-    #[tokio::test]
-    async fn results_stored_before_upload_keys_are_still_served() {
-        let dir = tempfile::tempdir().unwrap();
-        let legacy = dir.path().join("results").join(hex::encode(c(5)));
-        fs::create_dir_all(&legacy).unwrap();
-        fs::write(legacy.join("0"), b"old").unwrap();
-        {
-            // The first schema: results without an upload key.
-            let conn = rusqlite::Connection::open(dir.path().join("relay.sqlite3")).unwrap();
-            conn.execute_batch(
-                "CREATE TABLE results (commitment BLOB PRIMARY KEY, file_count INTEGER NOT NULL, \
-                 score BLOB NOT NULL, uploaded_at INTEGER NOT NULL, report_tx BLOB, \
-                 reported INTEGER NOT NULL DEFAULT 0)",
-            )
-            .unwrap();
-            conn.execute(
-                "INSERT INTO results (commitment, file_count, score, uploaded_at) \
-                 VALUES (?1, 1, x'00', 1)",
-                [c(5).as_slice()],
-            )
-            .unwrap();
-        }
-        let store = Store::open(dir.path()).unwrap();
-        assert_eq!(
-            store.result_files(&c(5)).await.unwrap(),
-            Some(vec![b"old".to_vec()])
-        );
+        let body: ByteStream = Box::pin(futures::stream::iter(vec![
+            Ok(Bytes::from_static(b"abc")),
+            Err(std::io::Error::other("connection reset")),
+        ]));
+        let sha = B256::from_slice(&Sha256::digest(b"abcdef"));
+        assert!(store.put_result_file(&c(3), &sha, 6, body).await.is_err());
+        assert_eq!(store.result_file_size(&c(3), &sha).await.unwrap(), None);
+        let staging = dir.path().join("results/.staging");
+        assert_eq!(std::fs::read_dir(staging).unwrap().count(), 0);
     }
 }

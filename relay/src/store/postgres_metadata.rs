@@ -21,7 +21,7 @@ CREATE TABLE params (
 );
 CREATE TABLE results (
     commitment BYTEA PRIMARY KEY,
-    upload_id BYTEA NOT NULL,
+    files BYTEA NOT NULL,
     file_count INTEGER NOT NULL,
     score BYTEA NOT NULL,
     uploaded_at BIGINT NOT NULL,
@@ -206,12 +206,12 @@ impl MetadataStore for PostgresMetadata {
             .client()
             .await?
             .execute(
-                "INSERT INTO results (commitment, upload_id, file_count, score, uploaded_at) \
+                "INSERT INTO results (commitment, files, file_count, score, uploaded_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (commitment) DO NOTHING",
                 &[
                     &commitment.as_slice(),
-                    &record.upload.as_slice(),
-                    &(record.file_count as i32),
+                    &record.encode(),
+                    &(record.files.len() as i32),
                     &score,
                     &(now as i64),
                 ],
@@ -226,15 +226,12 @@ impl MetadataStore for PostgresMetadata {
             .client()
             .await?
             .query_opt(
-                "SELECT upload_id, file_count FROM results WHERE commitment = $1",
+                "SELECT files FROM results WHERE commitment = $1",
                 &[&commitment.as_slice()],
             )
             .await
             .map_err(pg)?;
-        Ok(row.map(|row| ResultRecord {
-            upload: b256(row.get::<_, &[u8]>(0)),
-            file_count: row.get::<_, i32>(1) as usize,
-        }))
+        Ok(row.map(|row| ResultRecord::decode(row.get::<_, &[u8]>(0))))
     }
 
     async fn pending_reports(&self) -> Result<Vec<PendingReport>, StoreError> {

@@ -1,14 +1,19 @@
-//! Result files in S3-compatible object storage: `<prefix>/<task>/<upload>/<index>`. An object
-//! is visible only once its PUT completed, so a crashed upload leaves no partial file, only
-//! objects that no record names.
+//! Result files in S3-compatible object storage: `<prefix>/<task>/<sha256>`. A file is streamed
+//! to `<prefix>/.staging/<random>` as a multipart upload (5 MiB parts, two in flight, so a
+//! replica's memory per upload stays about 15 MiB whatever the file's size), then copied under
+//! its hash by the server once the hash is checked.
 
 use std::sync::Arc;
 
 use alloy::primitives::B256;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 
-use super::{BlobStore, ResultRecord, StoreError};
+use super::{BlobStore, ByteStream, Staged, StoreError};
+
+const PART_BYTES: usize = 5 * 1024 * 1024;
+const PARTS_IN_FLIGHT: usize = 2;
 
 pub struct S3Blobs {
     store: Arc<dyn ObjectStore>,
@@ -24,67 +29,87 @@ impl S3Blobs {
         }
     }
 
-    fn key(&self, commitment: &B256, upload: &B256, index: usize) -> ObjectPath {
-        let task = hex::encode(commitment);
-        let name = if upload.is_zero() {
-            format!("{task}/{index}")
-        } else {
-            format!("{task}/{}/{index}", hex::encode(upload))
-        };
+    fn key(&self, name: String) -> ObjectPath {
         if self.prefix.is_empty() {
             ObjectPath::from(name)
         } else {
             ObjectPath::from(format!("{}/{name}", self.prefix))
         }
     }
+
+    fn file_key(&self, commitment: &B256, sha256: &B256) -> ObjectPath {
+        self.key(format!(
+            "{}/{}",
+            hex::encode(commitment),
+            hex::encode(sha256)
+        ))
+    }
+
+    fn staging_key(&self, staged: &Staged) -> Result<ObjectPath, StoreError> {
+        if staged.0.is_empty() || !staged.0.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::Backend(format!(
+                "bad staging name {:?}",
+                staged.0
+            )));
+        }
+        Ok(self.key(format!(".staging/{}", staged.0)))
+    }
 }
 
 #[async_trait::async_trait]
 impl BlobStore for S3Blobs {
-    async fn put_files(
-        &self,
-        commitment: B256,
-        upload: B256,
-        files: &[Vec<u8>],
-    ) -> Result<(), StoreError> {
-        for (i, bytes) in files.iter().enumerate() {
-            self.store
-                .put(
-                    &self.key(&commitment, &upload, i),
-                    PutPayload::from(bytes.clone()),
-                )
-                .await?;
+    async fn stage(&self, mut body: ByteStream) -> Result<Staged, StoreError> {
+        let staged = Staged(hex::encode(B256::random()));
+        let key = self.staging_key(&staged)?;
+        let upload = self.store.put_multipart(&key).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(chunk) => {
+                    writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+                    writer.write(&chunk);
+                }
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(StoreError::Backend(format!("upload interrupted: {e}")));
+                }
+            }
         }
+        writer.finish().await?;
+        Ok(staged)
+    }
+
+    async fn publish(
+        &self,
+        staged: Staged,
+        commitment: B256,
+        sha256: B256,
+    ) -> Result<(), StoreError> {
+        let from = self.staging_key(&staged)?;
+        self.store
+            .copy(&from, &self.file_key(&commitment, &sha256))
+            .await?;
+        self.store.delete(&from).await?;
         Ok(())
     }
 
-    async fn get_files(
-        &self,
-        commitment: B256,
-        record: ResultRecord,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut files = Vec::with_capacity(record.file_count);
-        for i in 0..record.file_count {
-            let object = self
-                .store
-                .get(&self.key(&commitment, &record.upload, i))
-                .await?;
-            files.push(object.bytes().await?.to_vec());
-        }
-        Ok(files)
+    async fn discard(&self, staged: Staged) -> Result<(), StoreError> {
+        self.store.delete(&self.staging_key(&staged)?).await?;
+        Ok(())
     }
 
-    async fn delete_files(
-        &self,
-        commitment: B256,
-        upload: B256,
-        count: usize,
-    ) -> Result<(), StoreError> {
-        for i in 0..count {
-            self.store
-                .delete(&self.key(&commitment, &upload, i))
-                .await?;
+    async fn size(&self, commitment: B256, sha256: B256) -> Result<Option<u64>, StoreError> {
+        match self.store.head(&self.file_key(&commitment, &sha256)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
         }
-        Ok(())
+    }
+
+    async fn read(&self, commitment: B256, sha256: B256) -> Result<ByteStream, StoreError> {
+        let object = self.store.get(&self.file_key(&commitment, &sha256)).await?;
+        Ok(Box::pin(
+            object.into_stream().map_err(std::io::Error::other),
+        ))
     }
 }

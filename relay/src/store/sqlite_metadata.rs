@@ -59,11 +59,10 @@ impl SqliteMetadata {
         if !has_column(&conn, "params", "salt") {
             conn.execute_batch("ALTER TABLE params ADD COLUMN salt BLOB NOT NULL DEFAULT x''")?;
         }
-        // A database from before uploads had keys of their own: its files sit under the task.
-        if !has_column(&conn, "results", "upload_id") {
-            conn.execute_batch(
-                "ALTER TABLE results ADD COLUMN upload_id BLOB NOT NULL DEFAULT x''",
-            )?;
+        // A database from before results were content-addressed: its rows name no files (a
+        // relay's data belongs to one contract deployment; those tasks are on the first one).
+        if !has_column(&conn, "results", "files") {
+            conn.execute_batch("ALTER TABLE results ADD COLUMN files BLOB NOT NULL DEFAULT x''")?;
         }
         Ok(SqliteMetadata {
             conn: Arc::new(Mutex::new(conn)),
@@ -172,12 +171,12 @@ impl MetadataStore for SqliteMetadata {
         self.with(move |conn| {
             let inserted = conn.execute(
                 "INSERT OR IGNORE INTO results \
-                 (commitment, upload_id, file_count, score, uploaded_at) \
+                 (commitment, files, file_count, score, uploaded_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     commitment.as_slice(),
-                    record.upload.as_slice(),
-                    record.file_count as i64,
+                    record.encode(),
+                    record.files.len() as i64,
                     score,
                     now as i64
                 ],
@@ -190,15 +189,9 @@ impl MetadataStore for SqliteMetadata {
     async fn result(&self, commitment: B256) -> Result<Option<ResultRecord>, StoreError> {
         self.with(move |conn| {
             conn.query_row(
-                "SELECT upload_id, file_count FROM results WHERE commitment = ?1",
+                "SELECT files FROM results WHERE commitment = ?1",
                 params![commitment.as_slice()],
-                |row| {
-                    let upload: Vec<u8> = row.get(0)?;
-                    Ok(ResultRecord {
-                        upload: b256(&upload),
-                        file_count: row.get::<_, i64>(1)? as usize,
-                    })
-                },
+                |row| Ok(ResultRecord::decode(&row.get::<_, Vec<u8>>(0)?)),
             )
             .optional()
         })
