@@ -34,6 +34,9 @@ scripts/contract-size.sh
 # deployment files) against a devnet.
 scripts/deploy-check.sh
 # The benchmark program on a small run (the figures come from scripts/bench.sh).
-cargo build --quiet --workspace --bin bench
-target/debug/bench --nodes 3,10 --transactions 50 --node-worker target/debug/node-worker --tasks 3 \
-  --json target/bench/smoke.json > /dev/null
+cargo build --quiet --workspace --bin bench --bin relay
+(source "$servers/env" &&
+  RELAY_BENCH_DATABASE_URL=$RELAY_TEST_DATABASE_URL RELAY_BENCH_BLOB_STORE=$RELAY_TEST_BLOB_STORE/bench \
+  target/debug/bench --nodes 3,10 --transactions 50 --node-worker target/debug/node-worker --tasks 3 \
+    --relay target/debug/relay --relay-requests 32 --relay-big-mib 16 \
+    --json target/bench/smoke.json > /dev/null)

@@ -4,6 +4,7 @@
 mod devnet_tps;
 mod gas;
 mod phash_rate;
+mod relay_throughput;
 mod report;
 mod sizes;
 mod worker_overhead;
@@ -30,6 +31,17 @@ struct Args {
     /// Transactions per devnet throughput run.
     #[arg(long, default_value_t = 1000)]
     transactions: usize,
+    /// The relay binary for the relay's throughput and memory (skipped without it). Measured on
+    /// SQLite + files, and also on PostgreSQL + S3 when RELAY_BENCH_DATABASE_URL and
+    /// RELAY_BENCH_BLOB_STORE name servers (scripts/bench.sh starts them).
+    #[arg(long)]
+    relay: Option<PathBuf>,
+    /// Uploads and downloads of 1 MiB per relay throughput run.
+    #[arg(long, default_value_t = 256)]
+    relay_requests: usize,
+    /// Size of the file whose upload the relay's memory is measured during, in MiB.
+    #[arg(long, default_value_t = 500)]
+    relay_big_mib: u64,
     /// Where the JSON goes.
     #[arg(long, default_value = "target/bench/report.json")]
     json: PathBuf,
@@ -60,7 +72,34 @@ async fn main() -> Result<()> {
     let tps = devnet_tps::measure(args.transactions)
         .await
         .context("devnet throughput")?;
+    let mut relay = Vec::new();
+    if let Some(exe) = &args.relay {
+        let mut backends = vec![relay_throughput::Backend {
+            name: "SQLite + files",
+            database_url: None,
+            blob_store: None,
+        }];
+        if let (Ok(db), Ok(blobs)) = (
+            std::env::var("RELAY_BENCH_DATABASE_URL"),
+            std::env::var("RELAY_BENCH_BLOB_STORE"),
+        ) {
+            backends.push(relay_throughput::Backend {
+                name: "PostgreSQL + S3 (moto)",
+                database_url: Some(db),
+                blob_store: Some(blobs),
+            });
+        }
+        for backend in &backends {
+            eprintln!("bench: relay on {}", backend.name);
+            relay.push(
+                relay_throughput::measure(exe, backend, args.relay_requests, args.relay_big_mib)
+                    .await
+                    .with_context(|| format!("relay on {}", backend.name))?,
+            );
+        }
+    }
     let report = report::Report {
+        relay,
         gas,
         sizes,
         worker,

@@ -5,6 +5,7 @@ use serde_json::json;
 use crate::devnet_tps::Throughput;
 use crate::gas::CallGas;
 use crate::phash_rate::PhashRate;
+use crate::relay_throughput::{RelayFigures, CLIENTS, FILE_BYTES};
 use crate::sizes::{ProgramSize, LIMIT};
 use crate::worker_overhead::{WorkerOverhead, POLL_MS};
 
@@ -14,6 +15,7 @@ pub struct Report {
     pub worker: Option<WorkerOverhead>,
     pub phash: PhashRate,
     pub tps: Vec<Throughput>,
+    pub relay: Vec<RelayFigures>,
 }
 
 fn thousands(n: u64) -> String {
@@ -86,6 +88,24 @@ impl Report {
                 x.kind, x.transactions, x.per_second
             );
         }
+        if self.relay.is_empty() {
+            t += "| relay throughput and memory | not measured (--relay not given) | - |\n";
+        }
+        for r in &self.relay {
+            let mib = FILE_BYTES >> 20;
+            t += &format!(
+                "| relay on {}: {mib} MiB result file uploads, {CLIENTS} clients ({} files) | {:.0} uploads/s | - |\n",
+                r.backend, r.requests, r.uploads_per_s
+            );
+            t += &format!(
+                "| relay on {}: {mib} MiB result file downloads, {CLIENTS} clients ({} files) | {:.0} downloads/s | - |\n",
+                r.backend, r.requests, r.downloads_per_s
+            );
+            t += &format!(
+                "| relay on {}: resident memory during one {} MiB upload ({:.1} s) | peak {:.0} MiB (idle {:.0} MiB) | - |\n",
+                r.backend, r.big_upload_mib, r.big_upload_s, r.rss_peak_mib, r.rss_before_mib
+            );
+        }
         t
     }
 
@@ -107,6 +127,13 @@ impl Report {
                 "side": self.phash.side, "images": self.phash.images,
                 "ms_per_image": self.phash.ms_per_image,
             }),
+            "relay": self.relay.iter().map(|r| json!({
+                "backend": r.backend, "clients": CLIENTS, "file_bytes": FILE_BYTES,
+                "requests": r.requests, "uploads_per_s": r.uploads_per_s,
+                "downloads_per_s": r.downloads_per_s, "big_upload_mib": r.big_upload_mib,
+                "big_upload_s": r.big_upload_s, "rss_idle_mib": r.rss_before_mib,
+                "rss_peak_mib": r.rss_peak_mib,
+            })).collect::<Vec<_>>(),
             "devnet_tps": self.tps.iter().map(|x| json!({
                 "kind": x.kind, "transactions": x.transactions, "per_second": x.per_second,
             })).collect::<Vec<_>>(),

@@ -1,14 +1,14 @@
 //! Result files in S3-compatible object storage: `<prefix>/<task>/<sha256>`. A file is streamed
-//! to `<prefix>/.staging/<random>` as a multipart upload (5 MiB parts, two in flight, so a
-//! replica's memory per upload stays about 15 MiB whatever the file's size), then copied under
-//! its hash by the server once the hash is checked.
+//! to `<prefix>/.staging/<random>` (in one PUT when under 5 MiB, else as a multipart upload of
+//! 5 MiB parts, two in flight, so a replica's memory per upload stays about 15 MiB whatever the
+//! file's size), then copied under its hash by the server once the hash is checked.
 
 use std::sync::Arc;
 
 use alloy::primitives::B256;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
 use super::{BlobStore, ByteStream, Staged, StoreError};
 
@@ -61,8 +61,23 @@ impl BlobStore for S3Blobs {
     async fn stage(&self, mut body: ByteStream) -> Result<Staged, StoreError> {
         let staged = Staged(hex::encode(B256::random()));
         let key = self.staging_key(&staged)?;
+        let interrupted =
+            |e: std::io::Error| StoreError::Backend(format!("upload interrupted: {e}"));
+        // A file smaller than one part goes up in one PUT; a larger one as a multipart upload.
+        let mut first = Vec::new();
+        while first.len() < PART_BYTES {
+            match body.next().await {
+                Some(chunk) => first.extend_from_slice(&chunk.map_err(interrupted)?),
+                None => {
+                    self.store.put(&key, PutPayload::from(first)).await?;
+                    return Ok(staged);
+                }
+            }
+        }
         let upload = self.store.put_multipart(&key).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        writer.write(&first);
+        drop(first);
         while let Some(chunk) = body.next().await {
             match chunk {
                 Ok(chunk) => {
@@ -71,7 +86,7 @@ impl BlobStore for S3Blobs {
                 }
                 Err(e) => {
                     let _ = writer.abort().await;
-                    return Err(StoreError::Backend(format!("upload interrupted: {e}")));
+                    return Err(interrupted(e));
                 }
             }
         }
