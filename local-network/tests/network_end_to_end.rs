@@ -1,5 +1,5 @@
 //! The whole network as the main command runs it, with tiny models: the devnet with the real
-//! contract WASM, the relay with SQLite, four node-worker processes (one dishonest) and the
+//! contract WASM, the relay (SQLite + files, or PostgreSQL + S3 with `RELAY_TEST_BACKEND=servers`), four node-worker processes (one dishonest) and the
 //! application client. Checks every task's final state, every balance to the wei against the
 //! contract's events and the gas of every transaction on the chain, the slashed stake at the
 //! treasury, the contract emptied, and the results on the relay hashing to the scores on chain.
@@ -30,8 +30,40 @@ fn worker_binary() -> PathBuf {
     path
 }
 
+/// The relay's backend: SQLite + files, or with `RELAY_TEST_BACKEND=servers` a fresh database on
+/// the PostgreSQL server and a fresh prefix in the S3 bucket of `scripts/relay-servers.sh`.
+async fn relay_backend() -> (Option<String>, Option<String>) {
+    if std::env::var("RELAY_TEST_BACKEND").as_deref() != Ok("servers") {
+        return (None, None);
+    }
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("RELAY_TEST_BACKEND=servers needs {name} (scripts/relay-servers.sh)")
+        })
+    };
+    let admin = var("RELAY_TEST_DATABASE_URL");
+    let name = format!(
+        "network_{}",
+        hex::encode(&alloy::primitives::B256::random()[..8])
+    );
+    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    (
+        Some(format!("{base}/{name}")),
+        Some(format!("{}/{name}", var("RELAY_TEST_BLOB_STORE"))),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_whole_network_settles_to_the_wei_and_slashes_the_cheater() {
+    let (relay_database_url, relay_blob_store) = relay_backend().await;
     let logs = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let summary = run(Args {
@@ -44,6 +76,8 @@ async fn the_whole_network_settles_to_the_wei_and_slashes_the_cheater() {
         max_extra_tasks: 80,
         tiny_text_model: true,
         worker: Some(worker_binary()),
+        relay_database_url,
+        relay_blob_store,
     })
     .await
     .unwrap();

@@ -41,14 +41,27 @@ impl StoreConfig {
     pub fn describe_metadata(&self) -> String {
         match &self.database_url {
             Some(url) => match url.parse::<tokio_postgres::Config>() {
-                Ok(c) => format!(
-                    "postgres {}@{:?}:{:?}/{}",
-                    c.get_user().unwrap_or(""),
-                    c.get_hosts(),
-                    c.get_ports(),
-                    c.get_dbname().unwrap_or("")
-                ),
-                Err(_) => "postgres".into(),
+                Ok(c) => {
+                    let hosts: Vec<String> = c
+                        .get_hosts()
+                        .iter()
+                        .zip(c.get_ports().iter().chain(std::iter::repeat(&5432)))
+                        .map(|(host, port)| match host {
+                            tokio_postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
+                            #[cfg(unix)]
+                            tokio_postgres::config::Host::Unix(path) => {
+                                format!("{}:{port}", path.display())
+                            }
+                        })
+                        .collect();
+                    format!(
+                        "postgres://{}@{}/{} (password not shown)",
+                        c.get_user().unwrap_or(""),
+                        hosts.join(","),
+                        c.get_dbname().unwrap_or("")
+                    )
+                }
+                Err(_) => "postgres (unparsable URL)".into(),
             },
             None => format!("sqlite {}", self.data_dir.join("relay.sqlite3").display()),
         }
@@ -127,4 +140,53 @@ async fn open_s3(url: &str) -> Result<S3Blobs, StoreError> {
     let probe = (!prefix.is_empty()).then(|| ObjectPath::from(prefix));
     store.list_with_delimiter(probe.as_ref()).await?;
     Ok(S3Blobs::new(store, prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_is_described_without_its_password() {
+        let config = StoreConfig {
+            database_url: Some("postgres://relay:hunter2@db.example:6543/relay".into()),
+            ..StoreConfig::default()
+        };
+        let text = config.describe_metadata();
+        assert_eq!(
+            text,
+            "postgres://relay@db.example:6543/relay (password not shown)"
+        );
+        assert!(!text.contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn unknown_backends_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = StoreConfig {
+            data_dir: dir.path().to_path_buf(),
+            database_url: Some("mysql://x@y/z".into()),
+            ..StoreConfig::default()
+        };
+        assert!(matches!(
+            database.open().await,
+            Err(StoreConfigError::DatabaseUrl(_))
+        ));
+        let blobs = StoreConfig {
+            data_dir: dir.path().to_path_buf(),
+            blob_store: Some("gs://bucket/prefix".into()),
+            ..StoreConfig::default()
+        };
+        assert!(matches!(
+            blobs.open().await,
+            Err(StoreConfigError::BlobStoreUrl(_))
+        ));
+        let no_bucket = StoreConfig {
+            data_dir: dir.path().to_path_buf(),
+            blob_store: Some("s3:///prefix".into()),
+            ..StoreConfig::default()
+        };
+        let err = no_bucket.open().await.err().unwrap().to_string();
+        assert!(err.contains("names no bucket"), "{err}");
+    }
 }
