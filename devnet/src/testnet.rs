@@ -84,6 +84,16 @@ impl Testnet {
     /// Serves a fresh chain on a free local port from a tokio task; `extra` accounts are funded
     /// like the development accounts.
     pub async fn spawn(extra: &[Address]) -> Result<Testnet> {
+        Testnet::spawn_with_block_time(extra, None).await
+    }
+
+    /// Like [`Testnet::spawn`]; with `Some(seconds)` transactions wait in the pool and a block is
+    /// sealed every `seconds` (the binary's `--block-time`), so a client sees a sent transaction
+    /// before its receipt exists.
+    pub async fn spawn_with_block_time(
+        extra: &[Address],
+        block_time: Option<u64>,
+    ) -> Result<Testnet> {
         let signers = dev_signers()?;
         let prefund: Vec<_> = signers
             .iter()
@@ -91,7 +101,21 @@ impl Testnet {
             .chain(extra.iter().copied())
             .map(|a| (a, dev_balance()))
             .collect();
-        let chain = Arc::new(Mutex::new(Chain::new(CHAIN_ID, &prefund)?));
+        let mut chain = Chain::new(CHAIN_ID, &prefund)?;
+        chain.set_block_time(block_time);
+        let chain = Arc::new(Mutex::new(chain));
+        if let Some(seconds) = block_time {
+            anyhow::ensure!(seconds > 0, "a block time must be at least 1 second");
+            let chain = chain.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds));
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    chain.lock().await.mine_pending();
+                }
+            });
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         tokio::spawn(async move { axum::serve(listener, crate::rpc::router(chain)).await });

@@ -3,7 +3,8 @@
 //! the devnet: the same signed upload sent to both at once is accepted by exactly one, the result
 //! uploaded through one is downloaded through the other, each report goes on chain once, and a
 //! reporter that stops between sending a report and its receipt leaves it to the other replica,
-//! which finishes it without a second transaction.
+//! which finishes it without a second transaction — also with real `relay` processes, one killed
+//! with SIGKILL while its report waits for a block.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +66,13 @@ struct Chain {
 
 impl Chain {
     async fn start() -> Chain {
-        let testnet = Testnet::spawn(&[]).await.unwrap();
+        Chain::start_with_block_time(None).await
+    }
+
+    async fn start_with_block_time(block_time: Option<u64>) -> Chain {
+        let testnet = Testnet::spawn_with_block_time(&[], block_time)
+            .await
+            .unwrap();
         let signers = testnet.signers.clone();
         let mut config = TestConfig::with_dev_accounts(&signers, U256::from(1000u64));
         // Single-task validation only: a sampled task would need a group.
@@ -413,4 +420,184 @@ async fn a_reporter_stopped_between_send_and_receipt_is_finished_by_another_repl
         chain.status(c).await,
         TaskStatus::ParametersUploaded.as_u8()
     );
+}
+
+/// A `relay` process of this crate's binary on `config`.
+struct RelayProcess(std::process::Child);
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_relay(
+    chain: &Chain,
+    config: &StoreConfig,
+    key_file: &std::path::Path,
+    name: &str,
+    logs: &std::path::Path,
+) -> (RelayProcess, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_relay"));
+    command
+        .args(["--contract", &chain.contract.to_string()])
+        .args(["--rpc-url", &chain.testnet.url])
+        .arg("--private-key-file")
+        .arg(key_file)
+        .arg("--data-dir")
+        .arg(&config.data_dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--reporter-lease", "3"])
+        .env("HOSTNAME", name)
+        .stdout(std::fs::File::create(logs.join(format!("{name}.out"))).unwrap())
+        .stderr(std::fs::File::create(logs.join(format!("{name}.err"))).unwrap());
+    if let Some(db) = &config.database_url {
+        command.args(["--database-url", db]);
+    }
+    if let Some(blobs) = &config.blob_store {
+        command.args(["--blob-store", blobs]);
+    }
+    (
+        RelayProcess(command.spawn().unwrap()),
+        format!("http://127.0.0.1:{port}"),
+    )
+}
+
+async fn wait_ready(http: &reqwest::Client, url: &str) {
+    for _ in 0..200 {
+        if http.get(format!("{url}/v1/now")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the relay at {url} did not start");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_killed_between_send_and_receipt_leaves_its_report_to_another() {
+    // Blocks every 3 s: a report transaction waits in the pool after it is sent.
+    let chain = Chain::start_with_block_time(Some(3)).await;
+    let data = tempfile::tempdir().unwrap();
+    let config = backend::fresh_config(&data.path().join("store")).await;
+    let watcher = config.open().await.unwrap();
+    let (creator, node) = (chain.signers[2].clone(), chain.signers[3].clone());
+    assert!(chain
+        .as_account(&node)
+        .await
+        .join(
+            "GPU".into(),
+            24,
+            [1, 0, 0],
+            public_key(&node).into(),
+            vec![MODEL.into()]
+        )
+        .value(U256::from(1000u64))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+    let secret = TaskSecret::random();
+    let c = secret.commitment();
+    assert!(chain
+        .as_account(&creator)
+        .await
+        .createTask(
+            1,
+            c,
+            secret.nonce,
+            vec![MODEL.into()],
+            0,
+            "GPU".into(),
+            24,
+            [1, 0, 0],
+            1,
+            secret.params_commitment(params_json().as_bytes()),
+        )
+        .value(U256::from(500u64))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .status());
+    let key_file = data.path().join("relay.key");
+    std::fs::write(
+        &key_file,
+        format!(
+            "0x{}",
+            hex::encode(chain.signers[8].credential().to_bytes())
+        ),
+    )
+    .unwrap();
+    let nonce_before = chain.relay_nonce().await;
+
+    let http = reqwest::Client::new();
+    let (mut a, url_a) = spawn_relay(&chain, &config, &key_file, "replica-a", data.path());
+    wait_ready(&http, &url_a).await;
+    let upload = signed(
+        &creator,
+        json!({"task_id_commitment": c, "task_args": params_json(),
+               "params_salt": secret.params_salt()}),
+    );
+    let (code, answer) = post(&http, format!("{url_a}/v1/params/upload"), &upload).await;
+    assert_eq!(code, 200, "{answer}");
+    // A sends the report and records its hash; it is killed before the block with its receipt.
+    let mut sent = None;
+    for _ in 0..400 {
+        let pending = watcher.pending_reports().await.unwrap();
+        if let Some(tx) = pending.first().and_then(|p| p.sent_tx) {
+            sent = Some(tx);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let sent = sent.expect("replica A never sent the report");
+    a.0.kill().unwrap();
+    a.0.wait().unwrap();
+    let pending = watcher.pending_reports().await.unwrap();
+    assert_eq!(
+        pending.len(),
+        1,
+        "A confirmed the report before it was killed"
+    );
+    assert_eq!(pending[0].sent_tx, Some(sent));
+    assert_eq!(pending[0].kind, ReportKind::Parameters);
+    drop(a);
+
+    // B takes the lease once A's expires, finds A's transaction mined and confirms it.
+    let (_b, url_b) = spawn_relay(&chain, &config, &key_file, "replica-b", data.path());
+    wait_ready(&http, &url_b).await;
+    for _ in 0..300 {
+        if watcher.pending_reports().await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        watcher.pending_reports().await.unwrap().is_empty(),
+        "replica B never settled the report"
+    );
+    chain.wait_status(c, TaskStatus::ParametersUploaded).await;
+    // Two more blocks: nothing else from the relay's account arrives.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        chain.relay_nonce().await,
+        nonce_before + 1,
+        "the report was sent twice"
+    );
+    // B serves the parameters A stored.
+    let ask = signed(&node, json!({"task_id_commitment": c}));
+    let (code, answer) = post(&http, format!("{url_b}/v1/params/download"), &ask).await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["task_args"], params_json());
 }
