@@ -9,4 +9,5 @@ pub mod http_server;
 pub mod json_body;
 pub mod reporter;
 pub mod service;
+pub mod startup;
 pub mod store;

@@ -1,7 +1,9 @@
 //! `relay`: the relay service.
 
 use std::net::SocketAddr;
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,11 +68,24 @@ struct Args {
     /// Log one JSON object per line (for log collectors) instead of text.
     #[arg(long, env = "RELAY_LOG_JSON")]
     log_json: bool,
+    /// The chain id the RPC endpoint must serve (not checked when absent).
+    #[arg(long, env = "RELAY_CHAIN_ID")]
+    chain_id: Option<u64>,
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with the causes, no backtrace: these are configuration and outage errors.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     if args.log_json {
@@ -79,7 +94,11 @@ async fn main() -> anyhow::Result<()> {
             .with_env_filter(filter)
             .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        // Colours only on a terminal: piped logs stay plain text.
+        tracing_subscriber::fmt()
+            .with_ansi(std::io::stdout().is_terminal())
+            .with_env_filter(filter)
+            .init();
     }
     let signer = protocol::key_file::read_signer(&args.private_key_file)?;
     let relay_address = signer.address();
@@ -89,13 +108,21 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to {}", args.rpc_url))?
         .erased();
+    let contract = ITaskContract::new(args.contract, provider);
+    let chain_id = relay::startup::check(
+        &contract,
+        &args.rpc_url,
+        relay_address,
+        args.chain_id,
+        Duration::from_secs(2),
+    )
+    .await?;
     let config = StoreConfig {
         data_dir: args.data_dir.clone(),
         database_url: args.database_url.clone(),
         blob_store: args.blob_store.clone(),
     };
     let store = Arc::new(config.open().await?);
-    let contract = ITaskContract::new(args.contract, provider);
     let options = RelayOptions {
         limits: ServerLimits {
             header_read_timeout: Duration::from_secs(args.header_timeout),
@@ -113,6 +140,7 @@ async fn main() -> anyhow::Result<()> {
         url = %format!("http://{}", listener.local_addr()?),
         relay = %relay_address,
         contract = %args.contract,
+        chain_id,
         metadata = %config.describe_metadata(),
         files = %config.describe_blobs(),
         replica = %options.replica,
