@@ -7,9 +7,10 @@ use alloy::primitives::{Address, B256};
 use alloy::providers::DynProvider;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -24,11 +25,13 @@ use protocol::task_status::TaskStatus;
 use protocol::TaskParams;
 use serde_json::{json, Map, Value};
 
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, ErrorCode};
 use crate::auth::{Authenticated, SignedRequest};
 use crate::chain_view::{read_task, TaskView};
 use crate::json_body::JsonBody;
+use crate::metrics::Metrics;
 use crate::store::{Store, StoredParams};
+use alloy::providers::Provider;
 
 /// Largest JSON body (parameter documents are at most 256 KiB; result files travel apart).
 pub const MAX_SMALL_BODY_BYTES: usize = 512 * 1024;
@@ -43,6 +46,7 @@ pub struct RelayState {
     pub clock: Arc<dyn Fn() -> u64 + Send + Sync>,
     /// Largest result file accepted.
     pub max_result_file_bytes: u64,
+    pub metrics: Arc<Metrics>,
 }
 
 pub fn system_clock() -> u64 {
@@ -55,6 +59,8 @@ pub fn system_clock() -> u64 {
 pub fn router(state: RelayState) -> Router {
     let small = DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES);
     Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/v1/now", get(now))
         .route("/v1/tasks/{commitment}/status", get(status))
         .route("/v1/params/upload", post(upload_params).layer(small))
@@ -69,7 +75,77 @@ pub fn router(state: RelayState) -> Router {
         .route("/v1/result/download", post(download_result).layer(small))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .with_state(state)
+}
+
+/// Counts every answer by endpoint (the route's pattern, never the raw path) and status, and the
+/// chain and storage failures among them.
+async fn count_request(
+    State(state): State<RelayState>,
+    matched: Option<MatchedPath>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let endpoint = matched
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let m = &state.metrics;
+    m.requests
+        .with_label_values(&[endpoint.as_str(), response.status().as_str()])
+        .inc();
+    m.request_seconds
+        .with_label_values(&[endpoint.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    match response.extensions().get::<ErrorCode>().map(|c| c.0) {
+        Some("chain_unavailable") => m.chain_errors.inc(),
+        Some("storage") => m.storage_errors.inc(),
+        _ => {}
+    }
+    response
+}
+
+async fn metrics(State(state): State<RelayState>) -> Response {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// `GET /health`: 200 when the store and the chain answer, 503 otherwise, with what failed.
+async fn health(State(state): State<RelayState>) -> Response {
+    let limit = std::time::Duration::from_secs(3);
+    let store = match tokio::time::timeout(limit, state.store.pending_reports()).await {
+        Ok(Ok(pending)) => {
+            state.metrics.reports_pending.set(pending.len() as i64);
+            Ok(pending.len())
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within 3 s".to_string()),
+    };
+    let chain =
+        match tokio::time::timeout(limit, state.contract.provider().get_block_number()).await {
+            Ok(Ok(block)) => Ok(block),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no answer within 3 s".to_string()),
+        };
+    let healthy = store.is_ok() && chain.is_ok();
+    let body = json!({
+        "status": if healthy { "ok" } else { "unavailable" },
+        "store": match &store { Ok(_) => json!("ok"), Err(e) => json!(e) },
+        "chain": match &chain { Ok(_) => json!("ok"), Err(e) => json!(e) },
+        "block": chain.as_ref().ok(),
+        "reports_pending": store.as_ref().ok(),
+    });
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }
 
 async fn not_found(uri: Uri) -> ApiError {

@@ -38,11 +38,17 @@ impl ApiError {
     }
 }
 
+/// The error code of a refusal, attached to its response for the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         tracing::info!(status = self.status.as_u16(), code = self.code, message = %self.message, "request refused");
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code));
+        response
     }
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod chain_view;
 pub mod http_server;
 pub mod json_body;
+pub mod metrics;
 pub mod reporter;
 pub mod service;
 pub mod startup;

@@ -1,7 +1,7 @@
 //! `relay`: the relay service.
 
-use std::net::SocketAddr;
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use protocol::bindings::ITaskContractInstance;
 use protocol::task_status::TaskStatus;
 
 use crate::chain_view::read_task;
+use crate::metrics::Metrics;
 use crate::store::{PendingReport, ReportKind, Store};
 
 /// The lease's name in the store.
@@ -26,6 +27,7 @@ pub struct Reporter {
     pub replica: String,
     /// How long a lease lasts without renewal: how long the replicas wait for a dead holder.
     pub lease: Duration,
+    pub metrics: Arc<Metrics>,
 }
 
 /// A name for this process among replicas: host, process id and a random part.
@@ -42,6 +44,21 @@ fn rand_u32() -> u32 {
     let mut bytes = [0u8; 4];
     bytes.copy_from_slice(&alloy::primitives::keccak256(nanos.to_le_bytes())[..4]);
     u32::from_le_bytes(bytes)
+}
+
+fn kind_label(kind: ReportKind) -> &'static str {
+    match kind {
+        ReportKind::Parameters => "parameters",
+        ReportKind::Result => "result",
+    }
+}
+
+fn outcome_label(outcome: &ReportOutcome) -> &'static str {
+    match outcome {
+        ReportOutcome::Confirmed => "confirmed",
+        ReportOutcome::NotApplicable => "not_applicable",
+        ReportOutcome::Waiting => "waiting",
+    }
 }
 
 fn now_ms() -> u64 {
@@ -66,6 +83,7 @@ impl Reporter {
     pub async fn run(self) {
         loop {
             if let Err(e) = self.pass().await {
+                self.metrics.reporter_errors.inc();
                 tracing::warn!(error = %e, "report pass failed; retrying");
             }
             tokio::time::sleep(self.poll_interval).await;
@@ -75,7 +93,8 @@ impl Reporter {
     /// Takes or renews the reporter's lease for this replica.
     pub async fn lead(&self) -> Result<bool, String> {
         let now = now_ms();
-        self.store
+        let leading = self
+            .store
             .try_lease(
                 REPORTER_LEASE,
                 &self.replica,
@@ -83,7 +102,9 @@ impl Reporter {
                 now + self.lease.as_millis() as u64,
             )
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        self.metrics.reporter_leader.set(i64::from(leading));
+        Ok(leading)
     }
 
     /// One pass over the outbox; `None` when another replica holds the lease.
@@ -97,6 +118,7 @@ impl Reporter {
             .pending_reports()
             .await
             .map_err(|e| e.to_string())?;
+        self.metrics.reports_pending.set(pending.len() as i64);
         let mut outcomes = Vec::new();
         for report in pending {
             let Some(outcome) = self.settle(&report).await? else {
@@ -107,6 +129,11 @@ impl Reporter {
                     .report_confirmed(report.kind, &report.commitment)
                     .await
                     .map_err(|e| e.to_string())?;
+                self.metrics.reports_pending.dec();
+                self.metrics
+                    .reports_settled
+                    .with_label_values(&[kind_label(report.kind), outcome_label(&outcome)])
+                    .inc();
             }
             tracing::info!(task = %report.commitment, kind = ?report.kind, ?outcome, "report");
             outcomes.push((report, outcome));
@@ -163,6 +190,10 @@ impl Reporter {
         };
         let pending = sent.map_err(|e| e.to_string())?;
         let tx: B256 = *pending.tx_hash();
+        self.metrics
+            .reports_sent
+            .with_label_values(&[kind_label(report.kind)])
+            .inc();
         self.store
             .report_sent(report.kind, &report.commitment, &tx)
             .await

@@ -9,6 +9,7 @@ use protocol::bindings::ITaskContractInstance;
 
 use crate::api::{router, system_clock, RelayState};
 use crate::http_server::{serve_router, ServerLimits};
+use crate::metrics::Metrics;
 use crate::reporter::Reporter;
 use crate::store::Store;
 
@@ -56,8 +57,10 @@ pub async fn serve(
     options: RelayOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let metrics = Arc::new(Metrics::new());
     let reporter = tokio::spawn(
         Reporter {
+            metrics: metrics.clone(),
             store: store.clone(),
             contract: contract.clone(),
             poll_interval: options.report_interval,
@@ -71,6 +74,7 @@ pub async fn serve(
         contract,
         clock: Arc::new(system_clock),
         max_result_file_bytes: options.max_result_file_bytes,
+        metrics,
     };
     let served = serve_router(listener, router(state), options.limits, shutdown).await;
     reporter.abort();

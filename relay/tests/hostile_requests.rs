@@ -284,3 +284,108 @@ async fn the_connection_limit_queues_new_clients_until_a_slot_frees() {
         assert!(read.is_ok(), "a stalled connection was left open");
     }
 }
+
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_and_metrics_say_what_happened() {
+    let relay = start(ServerLimits::default()).await;
+    let health = raw(relay.addr, &request("GET", "/health", None, b"")).await;
+    assert_eq!(health.0, 200, "{}", health.1);
+    assert_eq!(health.1["status"], "ok");
+    assert_eq!(health.1["reports_pending"], 0);
+    for _ in 0..3 {
+        let refused = raw(
+            relay.addr,
+            &request("POST", "/v1/params/upload", Some("application/json"), b"{"),
+        )
+        .await;
+        assert_eq!(refused.0, 400);
+    }
+    raw(relay.addr, &request("GET", "/nowhere/at/all", None, b"")).await;
+    let mut stream = TcpStream::connect(relay.addr).await.unwrap();
+    stream
+        .write_all(&request("GET", "/metrics", None, b""))
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8(answer).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert_eq!(
+        metric(
+            &text,
+            "relay_requests_total{endpoint=\"/v1/params/upload\",status=\"400\"}"
+        ),
+        3.0
+    );
+    // Unknown paths are counted together, never by their raw path.
+    assert_eq!(
+        metric(
+            &text,
+            "relay_requests_total{endpoint=\"unmatched\",status=\"404\"}"
+        ),
+        1.0
+    );
+    assert!(!text.contains("/nowhere"), "{text}");
+    assert_eq!(
+        metric(
+            &text,
+            "relay_requests_total{endpoint=\"/health\",status=\"200\"}"
+        ),
+        1.0
+    );
+    assert_eq!(metric(&text, "relay_reports_pending"), 0.0);
+    assert_eq!(metric(&text, "relay_chain_errors_total"), 0.0);
+}
+
+/// A relay whose RPC endpoint is gone is unhealthy, says why, and counts the chain errors.
+#[tokio::test(flavor = "multi_thread")]
+async fn health_reports_a_dead_chain() {
+    use alloy::providers::{Provider, ProviderBuilder};
+    let data = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(backend::open_store(data.path()).await);
+    let dead = ProviderBuilder::new()
+        .connect_http("http://127.0.0.1:9".parse().unwrap())
+        .erased();
+    let contract = protocol::bindings::ITaskContract::new(alloy::primitives::Address::ZERO, dead);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = RelayOptions::with_report_interval(Duration::from_secs(3600));
+    tokio::spawn(serve(
+        listener,
+        store,
+        contract,
+        options,
+        std::future::pending(),
+    ));
+    let health = raw(addr, &request("GET", "/health", None, b"")).await;
+    assert_eq!(health.0, 503, "{}", health.1);
+    assert_eq!(health.1["status"], "unavailable");
+    assert_eq!(health.1["store"], "ok");
+    assert!(health.1["chain"].as_str().is_some_and(|e| !e.is_empty()));
+    let status = raw(
+        addr,
+        &request(
+            "GET",
+            &format!("/v1/tasks/{}/status", B256::repeat_byte(1)),
+            None,
+            b"",
+        ),
+    )
+    .await;
+    assert_refusal(&status, 503, "chain_unavailable");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(&request("GET", "/metrics", None, b""))
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8(answer).unwrap();
+    assert_eq!(metric(&text, "relay_chain_errors_total"), 1.0);
+}

@@ -622,6 +622,29 @@ async fn parameters_and_results_flow_through_the_relay_with_every_check() {
     assert_eq!(status["parameters_uploaded"], true);
     assert_eq!(status["result_uploaded"], true);
     assert_eq!(status["on_chain_status"], success.to_string());
+
+    // The reporter's work shows in the metrics.
+    let text = net
+        .http
+        .get(format!("{}/metrics", net.relay_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let series = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+    };
+    assert!(
+        series("relay_reports_settled_total{kind=\"parameters\",outcome=\"confirmed\"}") >= 1.0
+    );
+    assert!(series("relay_reports_settled_total{kind=\"result\",outcome=\"confirmed\"}") >= 1.0);
+    assert!(series("relay_reports_sent_total{kind=\"result\"}") >= 1.0);
+    assert_eq!(series("relay_reports_pending"), 0.0);
+    assert_eq!(series("relay_reporter_leader"), 1.0);
 }
 
 /// Attack 2, the relay's half: a creator who validated a task must not get the result before the

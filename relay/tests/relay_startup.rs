@@ -198,7 +198,10 @@ async fn an_unreachable_endpoint_is_waited_out_with_a_warning() {
     .unwrap();
     // Plain text when the output is not a terminal.
     assert!(ready.contains(&format!("chain_id={CHAIN_ID}")), "{ready}");
-    assert!(!ready.contains('\x1b'), "ANSI colours in piped output: {ready:?}");
+    assert!(
+        !ready.contains('\x1b'),
+        "ANSI colours in piped output: {ready:?}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

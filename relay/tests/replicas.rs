@@ -384,6 +384,7 @@ async fn a_reporter_stopped_between_send_and_receipt_is_finished_by_another_repl
         poll_interval: Duration::from_millis(10),
         replica: name.into(),
         lease: Duration::from_secs(2),
+        metrics: Default::default(),
     };
     // Replica A holds the lease, sends the report and records its hash, then stops before the
     // receipt (what a kill at that point leaves in the shared store).

@@ -106,6 +106,7 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
             poll_interval: Duration::from_millis(10),
             replica: "relay-1".into(),
             lease: Duration::from_secs(10),
+            metrics: Default::default(),
         };
         assert!(reporter.pass().await.is_err());
         assert_eq!(store.pending_reports().await.unwrap().len(), 1);
@@ -138,6 +139,7 @@ async fn a_restarted_reporter_neither_loses_nor_repeats_a_report() {
         poll_interval: Duration::from_millis(10),
         replica: "relay-1".into(),
         lease: Duration::from_secs(10),
+        metrics: Default::default(),
     };
     let outcomes = reporter.pass().await.unwrap().unwrap();
     assert_eq!(outcomes.len(), 1);
