@@ -79,9 +79,43 @@ pub struct ConfigOverrides {
     pub dishonest: bool,
 }
 
+/// The file every command reads when no `--config` is given, if the working directory has one
+/// (`node-worker init` writes it there).
+pub const DEFAULT_CONFIG_FILE: &str = "node-worker.toml";
+
+/// Which configuration file was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// Named by `--config` / `NODE_WORKER_CONFIG`.
+    Given(PathBuf),
+    /// `node-worker.toml` in the working directory.
+    Found(PathBuf),
+    /// None: flags and environment only.
+    None,
+}
+
+impl ConfigSource {
+    /// One line for the operator.
+    pub fn describe(&self) -> String {
+        match self {
+            ConfigSource::Given(path) => format!("configuration: {}", path.display()),
+            ConfigSource::Found(path) => format!(
+                "configuration: {} (found in the working directory)",
+                path.display()
+            ),
+            ConfigSource::None => format!(
+                "configuration: none (no --config and no {DEFAULT_CONFIG_FILE} here; flags and \
+                 environment only)"
+            ),
+        }
+    }
+}
+
 /// The resolved configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The file the values came from, besides flags and environment.
+    pub source: ConfigSource,
     pub rpc_url: String,
     pub chain_id: Option<u64>,
     pub contract: Option<Address>,
@@ -116,13 +150,20 @@ pub enum ConfigError {
 pub const DEFAULT_RPC_URL: &str = "http://127.0.0.1:8547";
 
 impl Config {
-    /// Reads the file named by `overrides.config` (if any) and applies the overrides.
+    /// Reads the file named by `overrides.config`, or else `node-worker.toml` in the working
+    /// directory when there is one, and applies the overrides.
     pub fn load(overrides: &ConfigOverrides) -> Result<Config, ConfigError> {
-        let file = match &overrides.config {
-            Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+        let found = Path::new(DEFAULT_CONFIG_FILE);
+        let (file, source) = match &overrides.config {
+            Some(path) => (read_file(path)?, ConfigSource::Given(path.clone())),
+            None if found.is_file() => {
+                (read_file(found)?, ConfigSource::Found(found.to_path_buf()))
+            }
+            None => (FileConfig::default(), ConfigSource::None),
         };
-        Self::resolve(file, overrides.clone())
+        let mut config = Self::resolve(file, overrides.clone())?;
+        config.source = source;
+        Ok(config)
     }
 
     pub fn resolve(file: FileConfig, o: ConfigOverrides) -> Result<Config, ConfigError> {
@@ -139,6 +180,7 @@ impl Config {
             .or(file.model_cache_dir)
             .unwrap_or_else(|| data_dir.join("models"));
         Ok(Config {
+            source: ConfigSource::None,
             rpc_url: o
                 .rpc_url
                 .or(file.rpc_url)

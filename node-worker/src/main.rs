@@ -127,9 +127,15 @@ async fn shutdown_signal() {
     }
 }
 
-async fn connect(cli: &Cli) -> Result<Node> {
+/// The configuration, with a line on stderr that says which file it came from.
+fn load_config(cli: &Cli) -> Result<Config> {
     let config = Config::load(&cli.config)?;
-    Node::connect(config).await
+    eprintln!("{}", config.source.describe());
+    Ok(config)
+}
+
+async fn connect(cli: &Cli) -> Result<Node> {
+    Node::connect(load_config(cli)?).await
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -177,17 +183,17 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Run => {
-            let node = Node::connect_patiently(Config::load(&cli.config)?).await?;
+            let node = Node::connect_patiently(load_config(&cli)?).await?;
             let exe = std::env::current_exe().context("locating the node-worker executable")?;
             TaskLoop::new(node, exe)?.run(shutdown_signal()).await;
         }
         Command::InstallModel { name, files } => {
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli)?;
             let dir = model_cache::install(&config.model_cache_dir, name, files)?;
             println!("installed {name} in {}", dir.display());
         }
         Command::InstallTinyModel { kind, name } => {
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli)?;
             let dir = match kind {
                 TinyKind::Llama => node_worker::tiny_model::TinyLlama::default()
                     .install(&config.model_cache_dir, name),
@@ -200,13 +206,13 @@ async fn run(cli: Cli) -> Result<()> {
             println!("installed a tiny {name} in {}", dir.display());
         }
         Command::Models => {
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli)?;
             for id in model_cache::local_model_ids(&config.model_cache_dir) {
                 println!("{id}");
             }
         }
         Command::DownloadModel { model_id, report } => {
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli)?;
             let (cache, id, endpoint) = (
                 config.model_cache_dir.clone(),
                 model_id.clone(),

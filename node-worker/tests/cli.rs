@@ -77,3 +77,72 @@ fn init_writes_a_config_that_the_worker_reads_and_errors_name_what_is_missing() 
     let out = worker(dir.path(), &["--model-cache-dir", "cache", "models"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "base:org/model\n");
 }
+
+/// Wall 1 of the first-contact review: the file `init` writes is read without `--config`, and
+/// every command says which configuration file it used.
+#[test]
+fn the_configuration_in_the_working_directory_is_found_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = ["--model-cache-dir", "cache", "models"];
+    let out = worker(dir.path(), &models);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "configuration: none (no --config and no node-worker.toml here; flags and environment \
+         only)\n"
+    );
+
+    assert!(worker(dir.path(), &["init"]).status.success());
+    let out = worker(dir.path(), &models);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "configuration: node-worker.toml (found in the working directory)\n"
+    );
+    // It is really read: a value it sets reaches the command.
+    std::fs::write(
+        dir.path().join("node-worker.toml"),
+        "model_cache_dir = \"from-file\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("from-file")).unwrap();
+    std::fs::write(dir.path().join("m.gguf"), b"GGUF").unwrap();
+    let out = worker(dir.path(), &["install-model", "org/model", "m.gguf"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("from-file/models--org--model").exists());
+    // And a broken one is refused by name, not ignored.
+    std::fs::write(dir.path().join("node-worker.toml"), "rcp_url = 1\n").unwrap();
+    let out = worker(dir.path(), &models);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("node-worker.toml") && stderr.contains("rcp_url"),
+        "{stderr}"
+    );
+
+    // --config names another file, which wins.
+    std::fs::write(dir.path().join("other.toml"), "").unwrap();
+    let out = worker(
+        dir.path(),
+        &[
+            "--config",
+            "other.toml",
+            "--model-cache-dir",
+            "cache",
+            "models",
+        ],
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "configuration: other.toml\n"
+    );
+}
