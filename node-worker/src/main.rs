@@ -207,7 +207,16 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Models => {
             let config = load_config(&cli)?;
-            for id in model_cache::local_model_ids(&config.model_cache_dir) {
+            let ids = model_cache::local_model_ids(&config.model_cache_dir);
+            if ids.is_empty() {
+                // On stderr, so that scripts reading the list still get an empty one.
+                eprintln!(
+                    "the model cache {} holds no model: add one with `node-worker \
+                     download-model base:org/name` or `node-worker install-model org/name FILES`",
+                    config.model_cache_dir.display()
+                );
+            }
+            for id in ids {
                 println!("{id}");
             }
         }
@@ -255,7 +264,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
+            // One line with the causes; no second copy through the log.
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }

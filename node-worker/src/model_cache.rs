@@ -12,6 +12,13 @@ pub enum ModelCacheError {
     Incomplete { name: String, dir: PathBuf },
     #[error("{0:?} is not a model name of the form `org/name`")]
     BadName(String),
+    #[error(
+        "these files are not a model the worker can load, so {name:?} was not installed: a text \
+         model needs config.json + tokenizer.json + *.safetensors, or one *.gguf file; an image \
+         model needs the diffusers layout (unet/, vae/, text_encoder/, tokenizer/, scheduler/ with \
+         their config and weights); give the files themselves, or the folders of a diffusers model"
+    )]
+    NotAModel { name: String },
     #[error("model cache I/O on {path}: {source}")]
     Io {
         path: PathBuf,
@@ -108,7 +115,10 @@ fn files_with_suffix(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, ModelCach
 
 /// Finds a text model's files; safetensors win over GGUF when a snapshot holds both.
 pub fn find_text_model(cache: &Path, name: &str) -> Result<TextModelFiles, ModelCacheError> {
-    let dir = snapshot_dir(cache, name)?;
+    text_model_in(snapshot_dir(cache, name)?, name)
+}
+
+fn text_model_in(dir: PathBuf, name: &str) -> Result<TextModelFiles, ModelCacheError> {
     let config = dir.join("config.json");
     let tokenizer = dir.join("tokenizer.json");
     let weights = files_with_suffix(&dir, ".safetensors")?;
@@ -142,7 +152,14 @@ pub fn find_image_model(
     name: &str,
     variant: Option<&str>,
 ) -> Result<ImageModelFiles, ModelCacheError> {
-    let dir = snapshot_dir(cache, name)?;
+    image_model_in(snapshot_dir(cache, name)?, name, variant)
+}
+
+fn image_model_in(
+    dir: PathBuf,
+    name: &str,
+    variant: Option<&str>,
+) -> Result<ImageModelFiles, ModelCacheError> {
     let text_encoder = |suffix: &str| {
         let tokenizer_dir = dir.join(format!("tokenizer{suffix}"));
         let tokenizer_config = tokenizer_dir.join("tokenizer_config.json");
@@ -238,12 +255,35 @@ pub fn local_model_ids(cache: &Path) -> Vec<String> {
 
 /// Copies `files` into the cache as snapshot `local` of `name` and points `refs/main` at it:
 /// how a model that arrives outside the hub (a PyPI wheel, a USB stick) is installed. A
-/// directory is copied with its tree (a diffusers model's `unet/`, `vae/`, ...).
+/// directory is copied with its tree (a diffusers model's `unet/`, `vae/`, ...). The files are
+/// copied to a staging snapshot first and refused, leaving the cache as it was, unless they are
+/// a text or an image model the worker can load.
 pub fn install(cache: &Path, name: &str, files: &[PathBuf]) -> Result<PathBuf, ModelCacheError> {
     let repo = repo_dir(cache, name)?;
-    let dir = repo.join("snapshots").join("local");
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    copy_into(&dir, files)?;
+    let snapshots = repo.join("snapshots");
+    let staging = snapshots.join(".local.partial");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    }
+    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let copied = copy_into(&staging, files);
+    let loadable = copied.is_ok()
+        && (text_model_in(staging.clone(), name).is_ok()
+            || image_model_in(staging.clone(), name, None).is_ok());
+    if !loadable {
+        let _ = std::fs::remove_dir_all(&staging);
+        // A repository folder this call created for nothing goes too.
+        if std::fs::read_dir(&snapshots).is_ok_and(|mut d| d.next().is_none()) {
+            let _ = std::fs::remove_dir_all(&repo);
+        }
+        copied?;
+        return Err(ModelCacheError::NotAModel { name: name.into() });
+    }
+    let dir = snapshots.join("local");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+    }
+    std::fs::rename(&staging, &dir).map_err(io(&dir))?;
     let refs = repo.join("refs");
     std::fs::create_dir_all(&refs).map_err(io(&refs))?;
     std::fs::write(refs.join("main"), "local").map_err(io(&refs))?;
@@ -315,5 +355,33 @@ mod tests {
             find_text_model(cache.path(), "../etc"),
             Err(ModelCacheError::BadName(_))
         ));
+    }
+
+    #[test]
+    fn files_that_are_not_a_model_are_refused_and_leave_the_cache_as_it_was() {
+        let cache = tempfile::tempdir().unwrap();
+        let src = tempfile::tempdir().unwrap();
+        let junk = src.path().join("notes");
+        std::fs::create_dir_all(&junk).unwrap();
+        std::fs::write(junk.join("readme.txt"), b"hello").unwrap();
+        assert!(matches!(
+            install(cache.path(), "org/junk", std::slice::from_ref(&junk)),
+            Err(ModelCacheError::NotAModel { .. })
+        ));
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+
+        // A good model stays when a later install under its name is refused.
+        let gguf = src.path().join("m.gguf");
+        std::fs::write(&gguf, b"GGUF").unwrap();
+        install(cache.path(), "org/m", std::slice::from_ref(&gguf)).unwrap();
+        assert!(install(cache.path(), "org/m", std::slice::from_ref(&junk)).is_err());
+        assert!(matches!(
+            find_text_model(cache.path(), "org/m").unwrap(),
+            TextModelFiles::Gguf { .. }
+        ));
+        assert_eq!(
+            local_model_ids(cache.path()),
+            vec!["base:org/m".to_string()]
+        );
     }
 }

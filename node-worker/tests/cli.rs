@@ -78,6 +78,14 @@ fn init_writes_a_config_that_the_worker_reads_and_errors_name_what_is_missing() 
     assert_eq!(String::from_utf8_lossy(&out.stdout), "base:org/model\n");
 }
 
+fn first_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
 /// Wall 1 of the first-contact review: the file `init` writes is read without `--config`, and
 /// every command says which configuration file it used.
 #[test]
@@ -87,9 +95,9 @@ fn the_configuration_in_the_working_directory_is_found_and_named() {
     let out = worker(dir.path(), &models);
     assert!(out.status.success());
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        first_line(&out.stderr),
         "configuration: none (no --config and no node-worker.toml here; flags and environment \
-         only)\n"
+         only)"
     );
 
     assert!(worker(dir.path(), &["init"]).status.success());
@@ -100,8 +108,8 @@ fn the_configuration_in_the_working_directory_is_found_and_named() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "configuration: node-worker.toml (found in the working directory)\n"
+        first_line(&out.stderr),
+        "configuration: node-worker.toml (found in the working directory)"
     );
     // It is really read: a value it sets reaches the command.
     std::fs::write(
@@ -141,8 +149,43 @@ fn the_configuration_in_the_working_directory_is_found_and_named() {
         ],
     );
     assert!(out.status.success());
+    assert_eq!(first_line(&out.stderr), "configuration: other.toml");
+}
+
+/// Walls 5 and 7: files that are not a model are refused with one error line (no second copy in
+/// the log), and an empty cache says so.
+#[test]
+fn install_model_refuses_what_is_not_a_model_and_an_empty_cache_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("notes")).unwrap();
+    std::fs::write(dir.path().join("notes/readme.txt"), b"hello").unwrap();
+    let out = worker(
+        dir.path(),
+        &[
+            "--model-cache-dir",
+            "cache",
+            "install-model",
+            "org/notes",
+            "notes",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "configuration: other.toml\n"
+        "configuration: none (no --config and no node-worker.toml here; flags and environment \
+         only)\nerror: these files are not a model the worker can load, so \"org/notes\" was not \
+         installed: a text model needs config.json + tokenizer.json + *.safetensors, or one \
+         *.gguf file; an image model needs the diffusers layout (unet/, vae/, text_encoder/, \
+         tokenizer/, scheduler/ with their config and weights); give the files themselves, or the \
+         folders of a diffusers model\n"
+    );
+    let out = worker(dir.path(), &["--model-cache-dir", "cache", "models"]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "configuration: none (no --config and no node-worker.toml here; flags and environment \
+         only)\nthe model cache cache holds no model: add one with `node-worker download-model \
+         base:org/name` or `node-worker install-model org/name FILES`\n"
     );
 }
