@@ -94,8 +94,10 @@ enum Command {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only on a terminal: piped or redirected logs stay plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -184,6 +186,15 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Run => {
             let node = Node::connect_patiently(load_config(&cli)?).await?;
+            // Say at once what keeps this node from getting tasks, instead of waiting silently.
+            match node.status().await {
+                Ok(report) => {
+                    for hint in report.hints() {
+                        tracing::warn!("{hint}");
+                    }
+                }
+                Err(e) => tracing::warn!("could not read the node's state: {e:#}"),
+            }
             let exe = std::env::current_exe().context("locating the node-worker executable")?;
             TaskLoop::new(node, exe)?.run(shutdown_signal()).await;
         }

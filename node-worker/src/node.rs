@@ -249,6 +249,8 @@ impl Node {
             balance,
             credit,
             local_model_hashes: info.localModelIDHashes.len(),
+            cached_models: model_cache::local_model_ids(&self.config.model_cache_dir).len(),
+            model_cache_dir: self.config.model_cache_dir.clone(),
         })
     }
 }
@@ -268,9 +270,35 @@ pub struct NodeReport {
     pub balance: U256,
     pub credit: U256,
     pub local_model_hashes: usize,
+    /// Usable models in this machine's cache.
+    pub cached_models: usize,
+    pub model_cache_dir: std::path::PathBuf,
 }
 
 impl NodeReport {
+    /// What the operator should do next, when something stands between the node and tasks.
+    pub fn hints(&self) -> Vec<String> {
+        let mut hints = Vec::new();
+        let joined = !matches!(self.status, Some(NodeStatus::Quit) | None);
+        if !joined && self.stake.is_zero() {
+            hints.push("not joined: run `node-worker join`".to_string());
+        }
+        if self.cached_models == 0 {
+            hints.push(format!(
+                "no models installed in {}: run `node-worker download-model base:org/name` or \
+                 `node-worker install-model org/name FILES`",
+                self.model_cache_dir.display()
+            ));
+        } else if joined && self.local_model_hashes == 0 {
+            hints.push(
+                "joined without models: no task can be given to this node; report one with \
+                 `node-worker download-model base:org/name --report`"
+                    .to_string(),
+            );
+        }
+        hints
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "address": self.address.to_string(),
@@ -285,6 +313,8 @@ impl NodeReport {
             "balance": self.balance.to_string(),
             "credit": self.credit.to_string(),
             "local_models": self.local_model_hashes,
+            "cached_models": self.cached_models,
+            "hints": self.hints(),
         })
     }
 }
@@ -309,6 +339,10 @@ impl std::fmt::Display for NodeReport {
             _ => writeln!(f, "task        none")?,
         }
         writeln!(f, "balance     {} wei", self.balance)?;
-        write!(f, "credit      {} wei (withdrawable)", self.credit)
+        write!(f, "credit      {} wei (withdrawable)", self.credit)?;
+        for hint in self.hints() {
+            write!(f, "\n{hint}")?;
+        }
+        Ok(())
     }
 }
