@@ -68,26 +68,36 @@ impl RelayClient {
             .ok_or_else(|| RelayError::Protocol(format!("no `now` in {answer}")))
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, RelayError> {
+    /// Sends a request; the body of a success, or the relay's refusal decoded.
+    async fn fetch(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, RelayError> {
         let response = request
             .send()
             .await
             .map_err(|e| RelayError::Transport(e.to_string()))?;
         let status = response.status().as_u16();
-        let text = response
-            .text()
+        let body = response
+            .bytes()
             .await
             .map_err(|e| RelayError::Transport(e.to_string()))?;
-        let value: Value = serde_json::from_str(&text)
-            .map_err(|_| RelayError::Protocol(format!("HTTP {status}: {text}")))?;
         if status >= 400 {
+            let text = String::from_utf8_lossy(&body);
+            let value: Value = serde_json::from_slice(&body)
+                .map_err(|_| RelayError::Protocol(format!("HTTP {status}: {text}")))?;
             return Err(RelayError::Refused {
                 status,
                 code: value["error"]["code"].as_str().unwrap_or("unknown").into(),
                 message: value["error"]["message"].as_str().unwrap_or(&text).into(),
             });
         }
-        Ok(value)
+        Ok(body.to_vec())
+    }
+
+    /// Sends a request whose answer is JSON.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, RelayError> {
+        let body = self.fetch(request).await?;
+        serde_json::from_slice(&body).map_err(|_| {
+            RelayError::Protocol(format!("not JSON: {}", String::from_utf8_lossy(&body)))
+        })
     }
 
     async fn post_signed(&self, path: &str, fields: Value) -> Result<Value, RelayError> {
@@ -222,32 +232,13 @@ impl RelayClient {
             for (name, value) in self.file_headers(commitment, sha256, None).await? {
                 request = request.header(name, value);
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| RelayError::Transport(e.to_string()))?;
-            let status = response.status().as_u16();
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| RelayError::Transport(e.to_string()))?;
-            if status >= 400 {
-                let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                return Err(RelayError::Refused {
-                    status,
-                    code: value["error"]["code"].as_str().unwrap_or("unknown").into(),
-                    message: value["error"]["message"]
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned()),
-                });
-            }
+            let bytes = self.fetch(request).await?;
             if B256::from_slice(&Sha256::digest(&bytes)) != sha256 {
                 return Err(RelayError::Protocol(format!(
                     "file {sha256} arrived with other bytes"
                 )));
             }
-            files.push(bytes.to_vec());
+            files.push(bytes);
         }
         Ok(files)
     }

@@ -486,26 +486,21 @@ async fn upload_result(
     let hashes = file_hashes(&req.auth)?;
     let mut files = Vec::with_capacity(hashes.len());
     for sha256 in &hashes {
-        if state
+        let file = state
             .store
-            .result_file_size(&req.commitment, sha256)
+            .read_result_file(&req.commitment, sha256)
             .await?
-            .is_none()
-        {
-            return Err(ApiError::bad_request(
-                "file_not_uploaded",
-                format!(
-                    "file {sha256} was not uploaded: PUT it to /v1/result/{}/files/{sha256} first",
-                    req.commitment
-                ),
-            ));
-        }
-        files.push(
-            state
-                .store
-                .read_result_file(&req.commitment, sha256)
-                .await?,
-        );
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "file_not_uploaded",
+                    format!(
+                        "file {sha256} was not uploaded: PUT it to /v1/result/{}/files/{sha256} \
+                         first",
+                        req.commitment
+                    ),
+                )
+            })?;
+        files.push(file);
     }
     let score = score_result(req.task.task_type, &files).map_err(|e| match e {
         ResultScoreError::FileCount(_) => ApiError::bad_request("malformed_request", e.to_string()),
@@ -614,12 +609,7 @@ async fn download_result_file(
             format!("the result of task {commitment} has no file {sha256}"),
         )
     };
-    let size = state
-        .store
-        .result_file_size(&commitment, &sha256)
-        .await?
-        .ok_or_else(not_found)?;
-    let stream = state
+    let (size, stream) = state
         .store
         .result_file(&commitment, &sha256)
         .await?

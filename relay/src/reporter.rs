@@ -33,17 +33,11 @@ pub struct Reporter {
 /// A name for this process among replicas: host, process id and a random part.
 pub fn replica_name() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "relay".into());
-    format!("{host}-{}-{:08x}", std::process::id(), rand_u32())
-}
-
-fn rand_u32() -> u32 {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let mut bytes = [0u8; 4];
-    bytes.copy_from_slice(&alloy::primitives::keccak256(nanos.to_le_bytes())[..4]);
-    u32::from_le_bytes(bytes)
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        hex::encode(&B256::random()[..4])
+    )
 }
 
 fn kind_label(kind: ReportKind) -> &'static str {

@@ -285,6 +285,18 @@ async fn the_connection_limit_queues_new_clients_until_a_slot_frees() {
     }
 }
 
+/// The whole HTTP answer to `GET /metrics`, status line included.
+async fn metrics_answer(addr: std::net::SocketAddr) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(&request("GET", "/metrics", None, b""))
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8(answer).unwrap()
+}
+
 fn metric(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
@@ -307,14 +319,7 @@ async fn health_and_metrics_say_what_happened() {
         assert_eq!(refused.0, 400);
     }
     raw(relay.addr, &request("GET", "/nowhere/at/all", None, b"")).await;
-    let mut stream = TcpStream::connect(relay.addr).await.unwrap();
-    stream
-        .write_all(&request("GET", "/metrics", None, b""))
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let text = String::from_utf8(answer).unwrap();
+    let text = metrics_answer(relay.addr).await;
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert_eq!(
         metric(
@@ -379,13 +384,6 @@ async fn health_reports_a_dead_chain() {
     )
     .await;
     assert_refusal(&status, 503, "chain_unavailable");
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(&request("GET", "/metrics", None, b""))
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let text = String::from_utf8(answer).unwrap();
+    let text = metrics_answer(addr).await;
     assert_eq!(metric(&text, "relay_chain_errors_total"), 1.0);
 }

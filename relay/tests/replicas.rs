@@ -95,6 +95,55 @@ impl Chain {
             .unwrap()
     }
 
+    /// `node` stakes and joins with one model.
+    async fn join(&self, node: &PrivateKeySigner, model: &str) {
+        let joined = self
+            .as_account(node)
+            .await
+            .join(
+                "GPU".into(),
+                24,
+                [1, 0, 0],
+                public_key(node).into(),
+                vec![model.into()],
+            )
+            .value(U256::from(1000u64))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(joined.status());
+    }
+
+    /// A text task of `creator`'s committed to `params_json()`.
+    async fn create_text_task(&self, creator: &PrivateKeySigner, secret: &TaskSecret) {
+        let created = self
+            .as_account(creator)
+            .await
+            .createTask(
+                1,
+                secret.commitment(),
+                secret.nonce,
+                vec![MODEL.into()],
+                0,
+                "GPU".into(),
+                24,
+                [1, 0, 0],
+                1,
+                secret.params_commitment(params_json().as_bytes()),
+            )
+            .value(U256::from(500u64))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(created.status());
+    }
+
     async fn relay_nonce(&self) -> u64 {
         self.as_account(&self.signers[0])
             .await
@@ -170,50 +219,13 @@ async fn two_replicas_share_uploads_downloads_and_reports() {
     ];
     let http = reqwest::Client::new();
     let (creator, node) = (chain.signers[2].clone(), chain.signers[3].clone());
-    assert!(chain
-        .as_account(&node)
-        .await
-        .join(
-            "GPU".into(),
-            24,
-            [1, 0, 0],
-            public_key(&node).into(),
-            vec![MODEL.into()]
-        )
-        .value(U256::from(1000u64))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .status());
+    chain.join(&node, MODEL).await;
     let nonce_before = chain.relay_nonce().await;
 
     let secret = TaskSecret::random();
     let c = secret.commitment();
     let as_creator = chain.as_account(&creator).await;
-    assert!(as_creator
-        .createTask(
-            1,
-            c,
-            secret.nonce,
-            vec![MODEL.into()],
-            0,
-            "GPU".into(),
-            24,
-            [1, 0, 0],
-            1,
-            secret.params_commitment(params_json().as_bytes()),
-        )
-        .value(U256::from(500u64))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .status());
+    chain.create_text_task(&creator, &secret).await;
 
     // The same signed parameter upload to both replicas at once: exactly one accepts it.
     let upload = signed(
@@ -333,24 +345,7 @@ async fn a_reporter_stopped_between_send_and_receipt_is_finished_by_another_repl
     let data = tempfile::tempdir().unwrap();
     let config = backend::fresh_config(data.path()).await;
     let (creator, node) = (chain.signers[2].clone(), chain.signers[3].clone());
-    assert!(chain
-        .as_account(&node)
-        .await
-        .join(
-            "GPU".into(),
-            24,
-            [1, 0, 0],
-            public_key(&node).into(),
-            vec!["base:m".into()]
-        )
-        .value(U256::from(1000u64))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .status());
+    chain.join(&node, "base:m").await;
     let secret = TaskSecret::random();
     let c = secret.commitment();
     assert!(chain
@@ -488,49 +483,10 @@ async fn a_relay_killed_between_send_and_receipt_leaves_its_report_to_another() 
     let config = backend::fresh_config(&data.path().join("store")).await;
     let watcher = config.open().await.unwrap();
     let (creator, node) = (chain.signers[2].clone(), chain.signers[3].clone());
-    assert!(chain
-        .as_account(&node)
-        .await
-        .join(
-            "GPU".into(),
-            24,
-            [1, 0, 0],
-            public_key(&node).into(),
-            vec![MODEL.into()]
-        )
-        .value(U256::from(1000u64))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .status());
+    chain.join(&node, MODEL).await;
     let secret = TaskSecret::random();
     let c = secret.commitment();
-    assert!(chain
-        .as_account(&creator)
-        .await
-        .createTask(
-            1,
-            c,
-            secret.nonce,
-            vec![MODEL.into()],
-            0,
-            "GPU".into(),
-            24,
-            [1, 0, 0],
-            1,
-            secret.params_commitment(params_json().as_bytes()),
-        )
-        .value(U256::from(500u64))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .status());
+    chain.create_text_task(&creator, &secret).await;
     let key_file = data.path().join("relay.key");
     std::fs::write(
         &key_file,

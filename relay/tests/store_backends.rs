@@ -219,7 +219,8 @@ async fn files_are_streamed_in_and_out_and_checked_against_their_hash() {
         .commit_result(&c(9), &[sha(&big)], &[0; 8], 1)
         .await
         .unwrap();
-    let mut stream = store.result_file(&c(9), &sha(&big)).await.unwrap().unwrap();
+    let (size, mut stream) = store.result_file(&c(9), &sha(&big)).await.unwrap().unwrap();
+    assert_eq!(size, big.len() as u64);
     let (mut back, mut pieces) = (Vec::new(), 0);
     while let Some(piece) = stream.next().await {
         back.extend_from_slice(&piece.unwrap());

@@ -106,9 +106,19 @@ impl BlobStore for FsBlobs {
         }
     }
 
-    async fn read(&self, commitment: B256, sha256: B256) -> Result<ByteStream, StoreError> {
+    async fn open(
+        &self,
+        commitment: B256,
+        sha256: B256,
+    ) -> Result<Option<(u64, ByteStream)>, StoreError> {
         let path = self.path(&commitment, &sha256);
-        let file = tokio::fs::File::open(&path).await.map_err(io(&path))?;
-        Ok(Box::pin(ReaderStream::with_capacity(file, 64 * 1024)))
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::Io { path, source: e }),
+        };
+        let size = file.metadata().await.map_err(io(&path))?.len();
+        let stream: ByteStream = Box::pin(ReaderStream::with_capacity(file, 64 * 1024));
+        Ok(Some((size, stream)))
     }
 }

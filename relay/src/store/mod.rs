@@ -204,8 +204,25 @@ pub trait BlobStore: Send + Sync {
     async fn discard(&self, staged: Staged) -> Result<(), StoreError>;
     /// The size of a published file, if it exists.
     async fn size(&self, commitment: B256, sha256: B256) -> Result<Option<u64>, StoreError>;
-    /// A published file's bytes, streamed.
-    async fn read(&self, commitment: B256, sha256: B256) -> Result<ByteStream, StoreError>;
+    /// A published file's size and bytes, streamed; `None` when it does not exist.
+    async fn open(
+        &self,
+        commitment: B256,
+        sha256: B256,
+    ) -> Result<Option<(u64, ByteStream)>, StoreError>;
+}
+
+/// 32 bytes from a database column (zero for a column of another length, which only a
+/// hand-edited database holds).
+fn b256(bytes: &[u8]) -> B256 {
+    B256::try_from(bytes).unwrap_or_default()
+}
+
+/// A file that a committed result names but storage does not have.
+fn missing(commitment: &B256, sha256: &B256) -> StoreError {
+    StoreError::Backend(format!(
+        "file {sha256} of committed task {commitment} is missing"
+    ))
 }
 
 /// Metadata and files together, with the ordering rules between them.
@@ -337,18 +354,21 @@ impl Store {
         self.blobs.size(*commitment, *sha256).await
     }
 
-    /// A stored file's bytes, all in memory (for scoring a result before it is committed).
+    /// A stored file's bytes, all in memory (for scoring a result before it is committed);
+    /// `None` when no file with this hash was uploaded for the task.
     pub async fn read_result_file(
         &self,
         commitment: &B256,
         sha256: &B256,
-    ) -> Result<Vec<u8>, StoreError> {
-        let mut stream = self.blobs.read(*commitment, *sha256).await?;
-        let mut out = Vec::new();
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some((size, mut stream)) = self.blobs.open(*commitment, *sha256).await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         while let Some(chunk) = stream.next().await {
             out.extend_from_slice(&chunk.map_err(|e| StoreError::Backend(e.to_string()))?);
         }
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// Commits a task's result: the files with these hashes (all stored), and the score they
@@ -421,15 +441,17 @@ impl Store {
         Ok(Some(out))
     }
 
-    /// A file of a committed result, streamed; `None` when the result does not name it.
+    /// A file of a committed result, its size and its bytes streamed; `None` when the result
+    /// does not name it.
     pub async fn result_file(
         &self,
         commitment: &B256,
         sha256: &B256,
-    ) -> Result<Option<ByteStream>, StoreError> {
+    ) -> Result<Option<(u64, ByteStream)>, StoreError> {
         match self.meta.result(*commitment).await? {
             Some(record) if record.files.contains(sha256) => {
-                self.blobs.read(*commitment, *sha256).await.map(Some)
+                let file = self.blobs.open(*commitment, *sha256).await?;
+                file.ok_or_else(|| missing(commitment, sha256)).map(Some)
             }
             _ => Ok(None),
         }
@@ -445,7 +467,8 @@ impl Store {
         };
         let mut out = Vec::with_capacity(record.files.len());
         for sha in &record.files {
-            out.push(self.read_result_file(commitment, sha).await?);
+            let file = self.read_result_file(commitment, sha).await?;
+            out.push(file.ok_or_else(|| missing(commitment, sha))?);
         }
         Ok(Some(out))
     }

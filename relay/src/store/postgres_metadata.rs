@@ -6,7 +6,9 @@ use alloy::primitives::B256;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use super::{MetadataStore, PendingReport, ReportKind, ResultRecord, StoreError, StoredParams};
+use super::{
+    b256, MetadataStore, PendingReport, ReportKind, ResultRecord, StoreError, StoredParams,
+};
 
 /// The schema's versions, applied in order, each once, in one transaction under an advisory lock
 /// so that replicas starting together do not race.
@@ -51,10 +53,6 @@ pub struct PostgresMetadata {
 
 fn pg(e: impl std::fmt::Display) -> StoreError {
     StoreError::Postgres(e.to_string())
-}
-
-fn b256(bytes: &[u8]) -> B256 {
-    B256::try_from(bytes).unwrap_or_default()
 }
 
 impl PostgresMetadata {

@@ -121,10 +121,18 @@ impl BlobStore for S3Blobs {
         }
     }
 
-    async fn read(&self, commitment: B256, sha256: B256) -> Result<ByteStream, StoreError> {
-        let object = self.store.get(&self.file_key(&commitment, &sha256)).await?;
-        Ok(Box::pin(
-            object.into_stream().map_err(std::io::Error::other),
-        ))
+    async fn open(
+        &self,
+        commitment: B256,
+        sha256: B256,
+    ) -> Result<Option<(u64, ByteStream)>, StoreError> {
+        let object = match self.store.get(&self.file_key(&commitment, &sha256)).await {
+            Ok(object) => object,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let size = object.meta.size;
+        let stream: ByteStream = Box::pin(object.into_stream().map_err(std::io::Error::other));
+        Ok(Some((size, stream)))
     }
 }

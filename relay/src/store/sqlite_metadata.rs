@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use alloy::primitives::B256;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{MetadataStore, PendingReport, ReportKind, ResultRecord, StoreError, StoredParams};
+use super::{
+    b256, MetadataStore, PendingReport, ReportKind, ResultRecord, StoreError, StoredParams,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS params (
@@ -84,10 +86,6 @@ impl SqliteMetadata {
         .map_err(|e| StoreError::Backend(format!("database task failed: {e}")))?
         .map_err(StoreError::from)
     }
-}
-
-fn b256(bytes: &[u8]) -> B256 {
-    B256::try_from(bytes).unwrap_or_default()
 }
 
 #[async_trait::async_trait]
