@@ -38,7 +38,7 @@ relay=0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f
 treasury=0xa0Ee7A142d267C1f36714E4a8F75612F20a79720
 out="$work/deployment"
 
-RPC_URL=$rpc_url PRIVATE_KEY=$deployer_key RELAY_ADDRESS=$relay TREASURY_ADDRESS=$treasury \
+RPC_URL=$rpc_url RELAY_URL=http://127.0.0.1:8548 PRIVATE_KEY=$deployer_key RELAY_ADDRESS=$relay TREASURY_ADDRESS=$treasury \
   MIN_STAKE=0.05eth EXECUTION_TIMEOUT=900 VALIDATION_TIMEOUT=4000 QUEUE_SIZE=32 SAMPLING_RATE=20 \
   DEPLOYMENT_DIR=$out scripts/deploy.sh
 
@@ -50,6 +50,9 @@ set -a
 . "$out/deployment.env"
 set +a
 [ "$TASKCTL_RPC_URL" = "$rpc_url" ] || fail "deployment.env names $TASKCTL_RPC_URL, not $rpc_url"
+for v in TASKCTL_RELAY_URL NODE_WORKER_RELAY_URL; do
+  [ "${!v:-}" = "http://127.0.0.1:8548" ] || fail "deployment.env sets $v to '${!v:-}', not the relay URL"
+done
 
 config=$("$bin/taskctl" contract config --json)
 python3 - "$config" "$relay" "$treasury" <<'EOF'

@@ -10,6 +10,8 @@
 #   PRIVATE_KEY_FILE      file holding the deployer's private key (hex)   } one of the two
 #   PRIVATE_KEY           the key itself (hex; kept out of the process list) } is required
 #   RPC_URL               default https://sepolia-rollup.arbitrum.io/rpc (chain id 421614)
+#   RELAY_URL             the URL your relay will serve at (required: written to deployment.env
+#                         for the workers and taskctl)
 #   OWNER_ADDRESS         the contract's owner          (default: the deployer)
 #   RELAY_ADDRESS         the relay's account          (default: the owner)
 #   TREASURY_ADDRESS      where slashed stakes go      (default: the owner)
@@ -31,6 +33,7 @@ source scripts/toolchain.sh
 root=$(pwd)
 stylus_version=0.10.10
 rpc_url=${RPC_URL:-https://sepolia-rollup.arbitrum.io/rpc}
+relay_url=${RELAY_URL:-}
 
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "deploy.sh: $*" >&2; exit 1; }
@@ -47,6 +50,7 @@ elif [ -n "${PRIVATE_KEY:-}" ]; then
 else
   fail "set PRIVATE_KEY_FILE (or PRIVATE_KEY) to the deployer's key; see the README's Deployment section"
 fi
+[ -n "$relay_url" ] || fail "set RELAY_URL to the URL your relay will serve at (e.g. https://relay.example.org); workers and taskctl read it from deployment.env"
 
 step "cargo-stylus $stylus_version"
 if ! cargo stylus --version 2>/dev/null | grep -q "stylus $stylus_version"; then
@@ -123,7 +127,8 @@ deploy contract task-contract --constructor-args "${constructor_args[@]}"
 contract=$address
 
 step "check the settings on chain and record the deployment"
-"$taskctl" contract record --rpc-url "$rpc_url" --contract "$contract" "${settings[@]}" --out "$out"
+"$taskctl" contract record --rpc-url "$rpc_url" --contract "$contract" --relay-url "$relay_url" \
+  "${settings[@]}" --out "$out"
 cp contract/abi/ITaskContract.sol contract/abi/ITaskContract.json "$out/"
 
 step "deployed on chain $chain_id"

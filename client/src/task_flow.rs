@@ -7,6 +7,7 @@ use std::time::Duration;
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use protocol::bindings::{ITaskContract, ITaskContractErrors, ITaskContractInstance};
+use protocol::contract_error::describe_call_error;
 use protocol::result_score::score_result;
 use protocol::sampling::{params_hash, sample, TaskSecret};
 use protocol::task_status::{AbortReason, TaskStatus};
@@ -35,13 +36,36 @@ pub struct TaskSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
     Created(B256),
-    Started { task: B256, node: Address },
+    /// The task was seen in a new state while waiting on it.
+    State {
+        task: B256,
+        status: TaskStatus,
+    },
+    Started {
+        task: B256,
+        node: Address,
+    },
     ParametersUploaded(B256),
-    Sampled { task: B256, sampled: bool },
-    Settled { task: B256, status: TaskStatus },
-    Validated { task: B256, group: bool },
-    Finished { task: B256, status: TaskStatus },
-    Aborted { task: B256, reason: AbortReason },
+    Sampled {
+        task: B256,
+        sampled: bool,
+    },
+    Settled {
+        task: B256,
+        status: TaskStatus,
+    },
+    Validated {
+        task: B256,
+        group: bool,
+    },
+    Finished {
+        task: B256,
+        status: TaskStatus,
+    },
+    Aborted {
+        task: B256,
+        reason: AbortReason,
+    },
 }
 
 /// How the job ended.
@@ -62,24 +86,70 @@ pub enum ClientError {
     Params(#[from] protocol::ParamsError),
     #[error("chain: {0}")]
     Chain(String),
+    /// The contract refused a call (its custom error in words).
+    #[error("the contract refused {call}: {reason}")]
+    Refused { call: &'static str, reason: String },
+    #[error("there is no contract at {address} on chain {chain_id}: check --contract (or TASKCTL_CONTRACT)")]
+    NoContract { address: Address, chain_id: u64 },
     #[error(transparent)]
     Relay(#[from] RelayError),
     #[error("the downloaded result does not hash to the score on chain")]
     ResultMismatch,
-    #[error("gave up waiting: {0}")]
-    Timeout(String),
+    #[error("{}", timeout_text(.task, .what, .status, .waited))]
+    Timeout {
+        task: B256,
+        what: &'static str,
+        status: TaskStatus,
+        waited: Duration,
+    },
 }
 
-fn chain<E: std::fmt::Display>(e: E) -> ClientError {
-    ClientError::Chain(e.to_string())
+/// What giving up means for the task, and what the creator can do about it.
+fn timeout_text(task: &B256, what: &str, status: &TaskStatus, waited: &Duration) -> String {
+    let advice = match status {
+        TaskStatus::Queued => {
+            format!("No node has taken it; abort it to get the fee back: `taskctl abort {task}`")
+        }
+        s if s.is_final() => "It has ended.".to_string(),
+        _ => format!(
+            "Follow it with `taskctl status {task}`; once its state's deadline passes, \
+             `taskctl abort {task}` ends it"
+        ),
+    };
+    format!(
+        "gave up after {} s: task {task} {what}; it is {status}. {advice}",
+        waited.as_secs()
+    )
 }
 
-/// A contract call's error, with the contract's custom error named when it reverted with one.
-fn call_error(e: alloy::contract::Error) -> ClientError {
-    match e.as_decoded_interface_error::<ITaskContractErrors>() {
-        Some(decoded) => ClientError::Chain(format!("the contract refused: {decoded:?}")),
-        None => ClientError::Chain(e.to_string()),
+fn chain<E: std::error::Error + 'static>(e: E) -> ClientError {
+    // With the causes: a refused connection says so.
+    ClientError::Chain(protocol::error_report::one_line(&e))
+}
+
+/// A contract call's error: the contract's custom error in words when it reverted with one.
+fn call_error(call: &'static str) -> impl Fn(alloy::contract::Error) -> ClientError {
+    move |e| {
+        let reverted = e.as_revert_data().is_some()
+            || e.as_decoded_interface_error::<ITaskContractErrors>()
+                .is_some();
+        let reason = describe_call_error(&e);
+        if reverted {
+            ClientError::Refused { call, reason }
+        } else {
+            ClientError::Chain(format!("{call}: {reason}"))
+        }
     }
+}
+
+/// Fails with [`ClientError::NoContract`] when `address` holds no code.
+pub async fn ensure_contract(provider: &DynProvider, address: Address) -> Result<(), ClientError> {
+    let code = provider.get_code_at(address).await.map_err(chain)?;
+    if code.is_empty() {
+        let chain_id = provider.get_chain_id().await.map_err(chain)?;
+        return Err(ClientError::NoContract { address, chain_id });
+    }
+    Ok(())
 }
 
 pub struct TaskClient {
@@ -94,12 +164,17 @@ pub struct TaskClient {
 
 impl TaskClient {
     async fn task(&self, c: B256) -> Result<ITaskContract::TaskInfo, ClientError> {
-        self.contract.getTask(c).call().await.map_err(call_error)
+        self.contract
+            .getTask(c)
+            .call()
+            .await
+            .map_err(call_error("getTask"))
     }
 
     async fn status(&self, c: B256) -> Result<TaskStatus, ClientError> {
         let code = self.task(c).await?.status;
-        TaskStatus::from_u8(code).ok_or_else(|| chain(format!("unknown task status {code}")))
+        TaskStatus::from_u8(code)
+            .ok_or_else(|| ClientError::Chain(format!("unknown task status {code}")))
     }
 
     /// Sends `createTask` for one task of the job.
@@ -121,33 +196,42 @@ impl TaskClient {
             .value(spec.fee)
             .send()
             .await
-            .map_err(call_error)?
+            .map_err(call_error("createTask"))?
             .get_receipt()
             .await
             .map_err(chain)?;
         if !receipt.status() {
-            return Err(chain("createTask reverted"));
+            return Err(ClientError::Chain("createTask reverted".into()));
         }
         Ok(())
     }
 
-    /// Polls until `done` holds for the task's status.
+    /// Polls until `done` holds for the task's status, reporting each new state seen.
     async fn wait_for(
         &self,
         c: B256,
-        what: &str,
+        what: &'static str,
         done: impl Fn(TaskStatus) -> bool,
+        progress: &mut impl FnMut(Progress),
     ) -> Result<TaskStatus, ClientError> {
-        let deadline = tokio::time::Instant::now() + self.patience;
+        let start = tokio::time::Instant::now();
+        let mut seen = None;
         loop {
             let status = self.status(c).await?;
+            if seen != Some(status) {
+                progress(Progress::State { task: c, status });
+                seen = Some(status);
+            }
             if done(status) {
                 return Ok(status);
             }
-            if tokio::time::Instant::now() > deadline {
-                return Err(ClientError::Timeout(format!(
-                    "task {c} {what}; it is {status}"
-                )));
+            if start.elapsed() > self.patience {
+                return Err(ClientError::Timeout {
+                    task: c,
+                    what,
+                    status,
+                    waited: start.elapsed(),
+                });
             }
             tokio::time::sleep(self.poll_interval).await;
         }
@@ -164,7 +248,7 @@ impl TaskClient {
         self.create(spec, secret).await?;
         progress(Progress::Created(c));
         let status = self
-            .wait_for(c, "never started", |s| s != TaskStatus::Queued)
+            .wait_for(c, "was not started", |s| s != TaskStatus::Queued, progress)
             .await?;
         if status == TaskStatus::EndAborted {
             let reason =
@@ -228,9 +312,15 @@ impl TaskClient {
         let tasks: Vec<B256> = secrets.iter().map(TaskSecret::commitment).collect();
         for &c in &tasks {
             let status = self
-                .wait_for(c, "got no score", |s| {
-                    matches!(s, TaskStatus::ScoreReady | TaskStatus::ErrorReported) || s.is_final()
-                })
+                .wait_for(
+                    c,
+                    "got no score",
+                    |s| {
+                        matches!(s, TaskStatus::ScoreReady | TaskStatus::ErrorReported)
+                            || s.is_final()
+                    },
+                    &mut progress,
+                )
                 .await?;
             progress(Progress::Settled { task: c, status });
         }
@@ -239,7 +329,7 @@ impl TaskClient {
         // on-chain verification).
         let proof: Bytes =
             proof_with_hints(&public_key, info.samplingSeed.as_slice(), &sampling.proof)
-                .map_err(|e| chain(format!("our own VRF proof does not verify: {e}")))?
+                .map_err(|e| ClientError::Chain(format!("our own VRF proof does not verify: {e}")))?
                 .into();
         let call = if sampling.sampled {
             self.contract
@@ -261,12 +351,16 @@ impl TaskClient {
                 .await
         };
         let receipt = call
-            .map_err(call_error)?
+            .map_err(call_error(if sampling.sampled {
+                "validateTaskGroup"
+            } else {
+                "validateSingleTask"
+            }))?
             .get_receipt()
             .await
             .map_err(chain)?;
         if !receipt.status() {
-            return Err(chain("validation reverted"));
+            return Err(ClientError::Chain("validation reverted".into()));
         }
         let mut winner = None;
         for &c in &tasks {
@@ -291,7 +385,7 @@ impl TaskClient {
             });
         };
         let final_status = self
-            .wait_for(winner, "never got its result", TaskStatus::is_final)
+            .wait_for(winner, "got no result", TaskStatus::is_final, &mut progress)
             .await?;
         self.report_end(winner, final_status, &mut progress).await?;
         if !matches!(
@@ -344,12 +438,12 @@ impl TaskClient {
             .abortTask(c, reason.as_u8())
             .send()
             .await
-            .map_err(call_error)?
+            .map_err(call_error("abortTask"))?
             .get_receipt()
             .await
             .map_err(chain)?;
         if !receipt.status() {
-            return Err(chain("abortTask reverted"));
+            return Err(ClientError::Chain("abortTask reverted".into()));
         }
         Ok(())
     }
@@ -362,7 +456,7 @@ impl TaskClient {
             .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
             .await
             .map_err(chain)?
-            .ok_or_else(|| chain("no latest block"))?;
+            .ok_or_else(|| ClientError::Chain("no latest block".into()))?;
         Ok(block.header.timestamp)
     }
 }

@@ -18,8 +18,6 @@ pub enum ToolError {
     Vrf(#[from] VrfError),
     #[error(transparent)]
     Signature(#[from] SignatureError),
-    #[error("--private-key: not a valid secp256k1 private key")]
-    PrivateKey,
     #[error("--fields: {0}")]
     Fields(String),
     #[error("{path}: {source}")]
@@ -69,18 +67,16 @@ pub fn vrf_witness(
 
 /// `taskctl sign`: the relay signature of a JSON object of fields at a timestamp.
 pub fn relay_sign(
-    private_key_hex: &str,
+    signer: &PrivateKeySigner,
     timestamp: u64,
     fields_json: &str,
 ) -> Result<String, ToolError> {
-    let key = parse_hex_exact("--private-key", private_key_hex, 32)?;
-    let signer = PrivateKeySigner::from_slice(&key).map_err(|_| ToolError::PrivateKey)?;
     let fields: Value = serde_json::from_str(fields_json)
         .map_err(|e| ToolError::Fields(format!("not JSON: {e}")))?;
     let Value::Object(fields) = fields else {
         return Err(ToolError::Fields("must be a JSON object".into()));
     };
-    Ok(sign(&signer, &fields, timestamp)?)
+    Ok(sign(signer, &fields, timestamp)?)
 }
 
 /// `taskctl phash`: the image's pHash as 16 hex digits.

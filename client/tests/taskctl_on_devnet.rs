@@ -239,21 +239,34 @@ async fn start_network() -> Net {
 
 /// Runs `taskctl` as the application (signers[2]) against `net`.
 async fn taskctl(net: &Net, dir: &std::path::Path, args: Vec<String>) -> std::process::Output {
+    taskctl_with(net, dir, args, true).await
+}
+
+/// Runs `taskctl` against `net`, with the application's key file in the environment or without.
+async fn taskctl_with(
+    net: &Net,
+    dir: &std::path::Path,
+    args: Vec<String>,
+    with_key: bool,
+) -> std::process::Output {
     let key_file = dir.join("app.key");
     std::fs::write(
         &key_file,
         format!("0x{}", hex::encode(net.signers[2].credential().to_bytes())),
     )
     .unwrap();
-    let envs = [
+    let mut envs = vec![
         ("TASKCTL_RPC_URL", net.testnet.url.clone()),
         ("TASKCTL_RELAY_URL", net.relay_url.clone()),
         ("TASKCTL_CONTRACT", net.contract.to_string()),
-        ("TASKCTL_PRIVATE_KEY_FILE", key_file.display().to_string()),
     ];
+    if with_key {
+        envs.push(("TASKCTL_PRIVATE_KEY_FILE", key_file.display().to_string()));
+    }
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_taskctl"))
             .args(args)
+            .env_remove("TASKCTL_PRIVATE_KEY_FILE")
             .envs(envs)
             .output()
             .unwrap()
@@ -281,7 +294,11 @@ async fn create_and_check(net: &Net, params: Value, extra: &[&str]) -> (B256, Ve
     let output = taskctl(net, dir.path(), args).await;
     assert!(output.status.success(), "taskctl create failed");
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(stdout.contains("started"), "{stdout}");
+    // Progress goes to stderr, each step with the time since the start; stdout is the result.
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(stderr.contains(" s] started    0x"), "{stderr}");
+    assert!(stderr.contains(" s] created    0x"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
     let outcome: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let winner: B256 = outcome["winner"].as_str().unwrap().parse().unwrap();
     let tasks = outcome["tasks"].as_array().unwrap().len();
@@ -412,7 +429,10 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
     tampered.replace_range(70..71, if &tampered[70..71] == "a" { "b" } else { "a" });
     let output = verify(tampered).await;
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("InvalidVRFProof"));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: the contract refused the proof: the VRF proof does not verify\n"
+    );
 
     // A task only the paused node could run waits in the queue; `taskctl abort` ends it and
     // refunds the fee.
@@ -476,7 +496,177 @@ async fn taskctl_create_runs_a_text_task_through_the_relay() {
     )
     .await;
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("IllegalTaskState"));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "error: the contract refused abortTask: task {} is already EndAborted\n",
+            queued.commitment()
+        )
+    );
+}
+
+/// What a newcomer meets (walls 4 and 6 of the first-contact review): fees in ether, progress
+/// while waiting and what to do on giving up, status without a key, results of tasks that have
+/// none, contract errors in words, an address without a contract, errors as JSON.
+#[tokio::test(flavor = "multi_thread")]
+async fn taskctl_explains_waiting_giving_up_and_refusals() {
+    let net = start_network().await;
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("params.json");
+    std::fs::write(&params, include_str!("../examples/text-generation.json")).unwrap();
+    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+
+    // Only the paused node could run it: it stays queued until taskctl gives up, and says what
+    // to do then.
+    let output = taskctl(
+        &net,
+        dir.path(),
+        args(&[
+            "create",
+            &params.display().to_string(),
+            "--task-type",
+            "text",
+            "--fee",
+            "0.001eth",
+            "--gpu",
+            PAUSED_GPU,
+            "--gpu-vram",
+            "24",
+            "--patience",
+            "2",
+        ]),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    let task: B256 = lines[0]
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("the created task's id");
+    assert!(lines[0].starts_with("[   0.") && lines[0].ends_with(&format!("s] created    {task}")));
+    assert!(
+        lines[1].ends_with(&format!("s] state      {task} Queued: waiting for a node")),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[2],
+        format!(
+            "error: gave up after 2 s: task {task} was not started; it is Queued. No node has \
+             taken it; abort it to get the fee back: `taskctl abort {task}`"
+        )
+    );
+    assert!(output.stdout.is_empty());
+
+    // Status needs no key; the fee is shown in ether, or in wei on request.
+    let output = taskctl_with(
+        &net,
+        dir.path(),
+        args(&["status", &task.to_string()]),
+        false,
+    )
+    .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            "task   {task}\ntype   text generation\nstatus Queued\nnode   none yet\nfee    \
+             0.001 ETH\nscore  none yet\n"
+        )
+    );
+    let output = taskctl_with(
+        &net,
+        dir.path(),
+        args(&["status", &task.to_string(), "--wei", "--json"]),
+        false,
+    )
+    .await;
+    let status: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(status["status"], "Queued");
+    assert_eq!(status["task_type"], "TextGeneration");
+    assert_eq!(status["fee_wei"], "1000000000000000");
+
+    // A task that never started has no result, and taskctl says why.
+    let output = taskctl(&net, dir.path(), args(&["result", &task.to_string()])).await;
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "error: task {task} has not started: it is Queued, waiting for a node; it has no \
+             result yet\n"
+        )
+    );
+    // The same as JSON.
+    let output = taskctl(
+        &net,
+        dir.path(),
+        args(&["result", &task.to_string(), "--json"]),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        error["error"],
+        format!(
+            "task {task} has not started: it is Queued, waiting for a node; it has no result yet"
+        )
+    );
+
+    // The advice works; afterwards the contract's refusals and the result are in words.
+    let output = taskctl(&net, dir.path(), args(&["abort", &task.to_string()])).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), format!("aborted {task}\n"));
+    let output = taskctl(&net, dir.path(), args(&["result", &task.to_string()])).await;
+    assert_eq!(
+        text(&output.stderr),
+        format!("error: task {task} ended as EndAborted: it has no result\n")
+    );
+    let output = taskctl_with(
+        &net,
+        dir.path(),
+        args(&["status", &task.to_string()]),
+        false,
+    )
+    .await;
+    assert!(
+        text(&output.stdout).ends_with("abort  Timeout\n"),
+        "{}",
+        text(&output.stdout)
+    );
+
+    // An address without a contract is named as such, not as a decoding failure.
+    let nowhere = "0x00000000000000000000000000000000000000aa";
+    let output = taskctl_with(
+        &net,
+        dir.path(),
+        args(&["status", &task.to_string(), "--contract", nowhere]),
+        false,
+    )
+    .await;
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "error: there is no contract at {} on chain {}: check --contract (or \
+             TASKCTL_CONTRACT)\n",
+            nowhere.parse::<Address>().unwrap(),
+            devnet::testnet::CHAIN_ID
+        )
+    );
+    // A fee that is not an amount is refused before anything is sent.
+    let output = taskctl(
+        &net,
+        dir.path(),
+        args(&["create", "p.json", "--task-type", "text", "--fee", "0.001"]),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains(
+        "invalid value '0.001' for '--fee <FEE>': \"0.001\" is neither wei (an integer) nor ether \
+         (e.g. 0.01eth)"
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,12 +1,13 @@
 //! `devnet`: the local Stylus chain behind JSON-RPC, and `devnet deploy PATH.wasm`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tokio::sync::Mutex;
 
 use devnet::accounts::{dev_balance, dev_signers, DEV_MNEMONIC};
@@ -37,48 +38,119 @@ struct Cli {
     /// SIGTERM).
     #[arg(long, env = "DEVNET_STATE")]
     state: Option<PathBuf>,
+    /// Log warnings and errors only.
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        display_order = 100
+    )]
+    quiet: bool,
+    /// Log every JSON-RPC request (debug level).
+    #[arg(short, long, global = true, display_order = 101)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Deploys and activates a Stylus program's WASM on a running chain; prints its address.
     Deploy {
+        /// The program: the .wasm cargo builds for wasm32-unknown-unknown.
         wasm: PathBuf,
-        #[arg(long, default_value = "http://127.0.0.1:8547", env = "RPC_URL")]
+        /// JSON-RPC endpoint of the chain.
+        #[arg(long, default_value = "http://127.0.0.1:8547", env = "DEVNET_RPC_URL")]
         rpc_url: String,
-        /// Deployer's private key (hex); the first development account by default.
-        #[arg(long, env = "PRIVATE_KEY", hide_env_values = true)]
-        private_key: Option<String>,
+        /// File holding the deployer's private key (hex); the first development account when
+        /// absent.
+        #[arg(long, env = "DEVNET_PRIVATE_KEY_FILE")]
+        private_key_file: Option<PathBuf>,
+        /// Print {"address": …} (or {"error": …}) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints a shell completion script: `devnet completions bash`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = if cli.quiet {
+        "warn"
+    } else if cli.verbose {
+        "debug"
+    } else {
+        "info"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()),
         )
+        // Colours only on a terminal: piped logs stay plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    let cli = Cli::parse();
+    let json = matches!(cli.command, Some(Command::Deploy { json: true, .. }));
+    if let Some(Command::Completions { shell }) = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "devnet", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    let result = tokio::runtime::Runtime::new()
+        .context("starting the async runtime")
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = protocol::error_report::one_line(e.as_ref());
+            if json {
+                println!("{}", serde_json::json!({ "error": message }));
+            } else {
+                eprintln!("error: {message}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The program at `path`, refused with a reason unless it is a WebAssembly module.
+fn read_wasm(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if !bytes.starts_with(b"\0asm") {
+        anyhow::bail!(
+            "{} is not a WebAssembly module (no \\0asm header): give the .wasm that cargo builds \
+             for wasm32-unknown-unknown, e.g. target/wasm32-unknown-unknown/release/NAME.wasm",
+            path.display()
+        );
+    }
+    Ok(bytes)
+}
+
+async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Deploy {
             wasm,
             rpc_url,
-            private_key,
+            private_key_file,
+            json,
         }) => {
-            let bytes =
-                std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
-            let signer: PrivateKeySigner = match private_key {
-                Some(k) => k
-                    .trim()
-                    .parse()
-                    .context("PRIVATE_KEY is not a hex private key")?,
+            let bytes = read_wasm(&wasm)?;
+            let signer: PrivateKeySigner = match private_key_file {
+                Some(file) => protocol::key_file::read_signer(&file)?,
                 None => dev_signers()?.remove(0),
             };
-            let address = devnet::deploy::deploy_wasm(&rpc_url, signer, &bytes).await?;
-            println!("{address}");
+            let address = devnet::deploy::deploy_wasm(&rpc_url, signer, &bytes)
+                .await
+                .with_context(|| format!("deploying {} at {rpc_url}", wasm.display()))?;
+            if json {
+                println!("{}", serde_json::json!({ "address": address }));
+            } else {
+                println!("{address}");
+            }
             Ok(())
         }
+        Some(Command::Completions { .. }) => Ok(()),
         None => serve(cli).await,
     }
 }

@@ -140,6 +140,7 @@ async fn one(chain: &SharedChain, call: Value) -> Value {
             );
         }
     }
+    tracing::debug!(method, "rpc request");
     let mut chain = chain.lock().await;
     match dispatch(&mut chain, method, &params) {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),

@@ -10,7 +10,7 @@ async fn main() -> std::process::ExitCode {
         result = run(args) => match result {
             Ok(_) => std::process::ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e:#}");
+                protocol::error_report::print(e.as_ref());
                 std::process::ExitCode::FAILURE
             }
         },

@@ -139,6 +139,8 @@ impl Network {
         let label_owned = label.to_string();
         let progress = move |p: Progress| {
             let line = match &p {
+                // The main job prints steps, not every state seen while waiting.
+                Progress::State { .. } => return,
                 Progress::Created(c) => format!("created {}", short(c)),
                 Progress::Started { task, node } => {
                     format!("{} started on {}", short(task), name(node))
@@ -162,7 +164,7 @@ impl Network {
                 ),
                 Progress::Finished { task, status } => format!("{} {status}", short(task)),
                 Progress::Aborted { task, reason } => {
-                    format!("{} aborted ({reason:?})", short(task))
+                    format!("{} aborted ({reason})", short(task))
                 }
             };
             println!("  {label_owned:<9} {line}");
@@ -283,13 +285,13 @@ pub async fn run(args: Args) -> Result<Summary> {
     std::fs::create_dir_all(&args.model_cache)?;
     let cache = args.model_cache.canonicalize()?;
     let installed = std::process::Command::new(&exe)
-        .args(["--model-cache-dir", &cache.display().to_string(), "models"])
+        .args(["models", "--model-cache-dir", &cache.display().to_string()])
         .output()?;
     let models = String::from_utf8_lossy(&installed.stdout).to_string();
     let install_tiny = |kind: &str, name: &str| -> Result<()> {
         let status = std::process::Command::new(&exe)
+            .args(["install-tiny-model", kind, &format!("base:{name}")])
             .args(["--model-cache-dir", &cache.display().to_string()])
-            .args(["install-tiny-model", kind, name])
             .stdout(std::process::Stdio::null())
             .status()?;
         if !status.success() {

@@ -104,8 +104,8 @@ impl NodeProcess {
             .append(true)
             .open(&self.cli.log)?;
         let child = Command::new(&self.cli.exe)
-            .args(&self.cli.args)
             .arg("run")
+            .args(&self.cli.args)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -132,8 +132,8 @@ impl NodeCli {
             .append(true)
             .open(&self.log)?;
         let status = Command::new(&self.exe)
-            .args(&self.args)
             .arg(sub)
+            .args(&self.args)
             .stdout(log.try_clone()?)
             .stderr(log)
             .status()

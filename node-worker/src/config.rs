@@ -36,46 +36,56 @@ pub struct GpuFileConfig {
     pub vram_gb: Option<u64>,
 }
 
-/// Values given on the command line or in the environment (clap fills both).
+/// Values given on the command line or in the environment (clap fills both); each wins over the
+/// configuration file.
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct ConfigOverrides {
-    /// TOML configuration file.
-    #[arg(long, env = "NODE_WORKER_CONFIG", global = true)]
+    /// TOML configuration file [default: node-worker.toml in the working directory, if any].
+    #[arg(long, env = "NODE_WORKER_CONFIG")]
     pub config: Option<PathBuf>,
-    #[arg(long, env = "NODE_WORKER_RPC_URL", global = true)]
+    /// Ethereum JSON-RPC endpoint [default: http://127.0.0.1:8547].
+    #[arg(long, env = "NODE_WORKER_RPC_URL")]
     pub rpc_url: Option<String>,
-    #[arg(long, env = "NODE_WORKER_CHAIN_ID", global = true)]
+    /// Chain id the endpoint must serve [default: not checked].
+    #[arg(long, env = "NODE_WORKER_CHAIN_ID")]
     pub chain_id: Option<u64>,
-    #[arg(long, env = "NODE_WORKER_CONTRACT", global = true)]
+    /// The task contract's address.
+    #[arg(long, env = "NODE_WORKER_CONTRACT")]
     pub contract: Option<Address>,
-    #[arg(long, env = "NODE_WORKER_RELAY_URL", global = true)]
+    /// The relay's URL (task parameters and results).
+    #[arg(long, env = "NODE_WORKER_RELAY_URL")]
     pub relay_url: Option<String>,
     /// File holding the node's private key (hex); the key is never logged.
-    #[arg(long, env = "NODE_WORKER_PRIVATE_KEY_FILE", global = true)]
+    #[arg(long, env = "NODE_WORKER_PRIVATE_KEY_FILE")]
     pub private_key_file: Option<PathBuf>,
-    /// Where the worker keeps its SQLite record and task results.
-    #[arg(long, env = "NODE_WORKER_DATA_DIR", global = true)]
+    /// Where the worker keeps its SQLite record and task results [default: node-data].
+    #[arg(long, env = "NODE_WORKER_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Hugging Face cache layout (`models--org--name/snapshots/REV/...`).
-    #[arg(long, env = "NODE_WORKER_MODEL_CACHE_DIR", global = true)]
+    /// Model cache in the Hugging Face layout (`models--org--name/snapshots/REV/...`)
+    /// [default: DATA_DIR/models].
+    #[arg(long, env = "NODE_WORKER_MODEL_CACHE_DIR")]
     pub model_cache_dir: Option<PathBuf>,
-    #[arg(long, env = "NODE_WORKER_GPU_INDEX", global = true)]
+    /// Which GPU to use, as nvidia-smi numbers them [default: 0].
+    #[arg(long, env = "NODE_WORKER_GPU_INDEX")]
     pub gpu_index: Option<usize>,
-    #[arg(long, env = "NODE_WORKER_GPU_NAME", global = true)]
+    /// GPU name to announce when nvidia-smi is not available [default: from nvidia-smi].
+    #[arg(long, env = "NODE_WORKER_GPU_NAME")]
     pub gpu_name: Option<String>,
-    #[arg(long, env = "NODE_WORKER_GPU_VRAM_GB", global = true)]
+    /// GPU VRAM in GB to announce when nvidia-smi is not available [default: from nvidia-smi].
+    #[arg(long, env = "NODE_WORKER_GPU_VRAM_GB")]
     pub gpu_vram_gb: Option<u64>,
-    /// Stake for `join`, in wei, or with an `eth` suffix (`0.1eth`).
-    #[arg(long, env = "NODE_WORKER_STAKE", global = true)]
+    /// Stake for `join`: wei, or ether with an `eth` suffix (`0.1eth`).
+    #[arg(long, env = "NODE_WORKER_STAKE")]
     pub stake: Option<String>,
-    #[arg(long, env = "NODE_WORKER_POLL_INTERVAL_MS", global = true)]
+    /// Milliseconds between two looks at the chain [default: 1000].
+    #[arg(long, env = "NODE_WORKER_POLL_INTERVAL_MS")]
     pub poll_interval_ms: Option<u64>,
-    /// Hugging Face hub (or mirror) that models are downloaded from.
-    #[arg(long, env = "NODE_WORKER_HUB_ENDPOINT", global = true)]
+    /// Hugging Face hub (or mirror) that models are downloaded from [default: https://huggingface.co].
+    #[arg(long, env = "NODE_WORKER_HUB_ENDPOINT")]
     pub hub_endpoint: Option<String>,
     /// Demonstrations only: submit a wrong score for every task, so that validation groups catch
     /// and slash this node.
-    #[arg(long, env = "NODE_WORKER_DISHONEST", global = true, hide = true)]
+    #[arg(long, env = "NODE_WORKER_DISHONEST", hide = true)]
     pub dishonest: bool,
 }
 
@@ -141,7 +151,12 @@ pub enum ConfigError {
     },
     #[error("the configuration file {path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("`{0}` is not set: give it in the configuration file, the environment or a flag")]
+    #[error(
+        "`{0}` is not set: put it in the configuration file (`node-worker init` writes one), or \
+         give --{flag} or NODE_WORKER_{env}",
+        flag = .0.replace('_', "-"),
+        env = .0.to_uppercase()
+    )]
     Missing(&'static str),
     #[error("`stake` {0:?} is not an amount: use wei (`100000`) or ether (`0.1eth`)")]
     BadStake(String),

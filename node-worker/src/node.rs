@@ -30,6 +30,16 @@ pub struct WrongChain {
     pub expected: u64,
 }
 
+/// The configured contract address holds no code on the chain (a wrong address, or a devnet that
+/// was restarted without its state).
+#[derive(Debug, thiserror::Error)]
+#[error("there is no contract at {address} on chain {chain_id} ({url}): check `contract` in the configuration (or --contract)")]
+pub struct NoContract {
+    pub address: Address,
+    pub chain_id: u64,
+    pub url: String,
+}
+
 pub struct Node {
     pub config: Config,
     pub signer: PrivateKeySigner,
@@ -68,6 +78,17 @@ impl Node {
                 });
             }
         }
+        let code = provider
+            .get_code_at(contract_address)
+            .await
+            .with_context(|| format!("reading the contract's code at {}", config.rpc_url))?;
+        if code.is_empty() {
+            bail!(NoContract {
+                address: contract_address,
+                chain_id,
+                url: config.rpc_url.clone(),
+            });
+        }
         let contract = ITaskContract::new(contract_address, provider.clone());
         let transactor =
             Transactor::new(provider.clone(), signer.clone(), chain_id, record.clone());
@@ -92,7 +113,12 @@ impl Node {
         loop {
             match Node::connect(config.clone()).await {
                 Ok(node) => return Ok(node),
-                Err(e) if e.downcast_ref::<WrongChain>().is_some() => return Err(e),
+                Err(e)
+                    if e.downcast_ref::<WrongChain>().is_some()
+                        || e.downcast_ref::<NoContract>().is_some() =>
+                {
+                    return Err(e)
+                }
                 Err(e) => {
                     tracing::warn!("{e:#}; retrying in {:.1} s", backoff.as_secs_f64());
                     tokio::time::sleep(backoff).await;
@@ -251,6 +277,7 @@ impl Node {
             local_model_hashes: info.localModelIDHashes.len(),
             cached_models: model_cache::local_model_ids(&self.config.model_cache_dir).len(),
             model_cache_dir: self.config.model_cache_dir.clone(),
+            amounts_in_wei: false,
         })
     }
 }
@@ -273,6 +300,8 @@ pub struct NodeReport {
     /// Usable models in this machine's cache.
     pub cached_models: usize,
     pub model_cache_dir: std::path::PathBuf,
+    /// Print stake, balance and credit in wei rather than ETH.
+    pub amounts_in_wei: bool,
 }
 
 impl NodeReport {
@@ -286,7 +315,7 @@ impl NodeReport {
         if self.cached_models == 0 {
             hints.push(format!(
                 "no models installed in {}: run `node-worker download-model base:org/name` or \
-                 `node-worker install-model org/name FILES`",
+                 `node-worker install-model base:org/name FILES`",
                 self.model_cache_dir.display()
             ));
         } else if joined && self.local_model_hashes == 0 {
@@ -328,7 +357,14 @@ impl std::fmt::Display for NodeReport {
         writeln!(f, "node        {}", self.address)?;
         writeln!(f, "status      {status}")?;
         writeln!(f, "gpu         {} ({} GB)", self.gpu_name, self.gpu_vram)?;
-        writeln!(f, "stake       {} wei", self.stake)?;
+        let amount = |v: U256| {
+            if self.amounts_in_wei {
+                format!("{v} wei")
+            } else {
+                protocol::amount::format_ether(v)
+            }
+        };
+        writeln!(f, "stake       {}", amount(self.stake))?;
         writeln!(
             f,
             "qos         {} (recent task scores {:?})",
@@ -338,8 +374,8 @@ impl std::fmt::Display for NodeReport {
             (Some(t), Some(s)) => writeln!(f, "task        {t} ({s})")?,
             _ => writeln!(f, "task        none")?,
         }
-        writeln!(f, "balance     {} wei", self.balance)?;
-        write!(f, "credit      {} wei (withdrawable)", self.credit)?;
+        writeln!(f, "balance     {}", amount(self.balance))?;
+        write!(f, "credit      {} (withdrawable)", amount(self.credit))?;
         for hint in self.hints() {
             write!(f, "\n{hint}")?;
         }

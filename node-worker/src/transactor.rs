@@ -14,7 +14,6 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::{RpcError, TransportErrorKind};
-use protocol::bindings::ITaskContract::ITaskContractErrors;
 use tokio::sync::Mutex;
 
 use crate::record::{Record, RecordError, TxRecord, TxState};
@@ -40,19 +39,7 @@ impl TxError {
     }
 }
 
-/// The contract's custom error by name when `e` carries revert data, else the message.
-pub fn describe_rpc_error(e: &RpcError<TransportErrorKind>) -> (bool, String) {
-    match e.as_error_resp() {
-        Some(payload) => match payload.as_decoded_interface_error::<ITaskContractErrors>() {
-            Some(decoded) => (true, format!("{decoded:?}")),
-            None => (
-                payload.message.contains("revert"),
-                payload.message.to_string(),
-            ),
-        },
-        None => (false, e.to_string()),
-    }
-}
+pub use protocol::contract_error::describe_rpc_error;
 
 pub struct Transactor {
     provider: DynProvider,

@@ -29,7 +29,7 @@ fn init_writes_a_config_that_the_worker_reads_and_errors_name_what_is_missing() 
         format!("0x{}", "11".repeat(32)),
     )
     .unwrap();
-    let out = worker(dir.path(), &["--config", "node-worker.toml", "status"]);
+    let out = worker(dir.path(), &["status", "--config", "node-worker.toml"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("`contract` is not set"), "{stderr}");
@@ -40,11 +40,11 @@ fn init_writes_a_config_that_the_worker_reads_and_errors_name_what_is_missing() 
     let out = worker(
         dir.path(),
         &[
+            "status",
             "--config",
             "node-worker.toml",
             "--contract",
             "0x0000000000000000000000000000000000000001",
-            "status",
         ],
     );
     assert!(!out.status.success());
@@ -54,27 +54,27 @@ fn init_writes_a_config_that_the_worker_reads_and_errors_name_what_is_missing() 
 
     // A misspelt key in the file is refused with its name.
     std::fs::write(dir.path().join("bad.toml"), "rcp_url = \"http://x\"\n").unwrap();
-    let out = worker(dir.path(), &["--config", "bad.toml", "models"]);
+    let out = worker(dir.path(), &["models", "--config", "bad.toml"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("rcp_url"));
 
     // An empty cache lists nothing; an installed model is listed by its on-chain ID.
-    let out = worker(dir.path(), &["--model-cache-dir", "cache", "models"]);
+    let out = worker(dir.path(), &["models", "--model-cache-dir", "cache"]);
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
     std::fs::write(dir.path().join("m.gguf"), b"GGUF").unwrap();
     let out = worker(
         dir.path(),
         &[
+            "install-model",
+            "base:org/model",
+            "m.gguf",
             "--model-cache-dir",
             "cache",
-            "install-model",
-            "org/model",
-            "m.gguf",
         ],
     );
     assert!(out.status.success());
-    let out = worker(dir.path(), &["--model-cache-dir", "cache", "models"]);
+    let out = worker(dir.path(), &["models", "--model-cache-dir", "cache"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "base:org/model\n");
 }
 
@@ -91,7 +91,7 @@ fn first_line(stderr: &[u8]) -> String {
 #[test]
 fn the_configuration_in_the_working_directory_is_found_and_named() {
     let dir = tempfile::tempdir().unwrap();
-    let models = ["--model-cache-dir", "cache", "models"];
+    let models = ["models", "--model-cache-dir", "cache"];
     let out = worker(dir.path(), &models);
     assert!(out.status.success());
     assert_eq!(
@@ -119,7 +119,7 @@ fn the_configuration_in_the_working_directory_is_found_and_named() {
     .unwrap();
     std::fs::create_dir_all(dir.path().join("from-file")).unwrap();
     std::fs::write(dir.path().join("m.gguf"), b"GGUF").unwrap();
-    let out = worker(dir.path(), &["install-model", "org/model", "m.gguf"]);
+    let out = worker(dir.path(), &["install-model", "base:org/model", "m.gguf"]);
     assert!(
         out.status.success(),
         "{}",
@@ -141,11 +141,11 @@ fn the_configuration_in_the_working_directory_is_found_and_named() {
     let out = worker(
         dir.path(),
         &[
+            "models",
             "--config",
             "other.toml",
             "--model-cache-dir",
             "cache",
-            "models",
         ],
     );
     assert!(out.status.success());
@@ -162,11 +162,11 @@ fn install_model_refuses_what_is_not_a_model_and_an_empty_cache_says_so() {
     let out = worker(
         dir.path(),
         &[
+            "install-model",
+            "base:org/notes",
+            "notes",
             "--model-cache-dir",
             "cache",
-            "install-model",
-            "org/notes",
-            "notes",
         ],
     );
     assert_eq!(out.status.code(), Some(1));
@@ -179,13 +179,13 @@ fn install_model_refuses_what_is_not_a_model_and_an_empty_cache_says_so() {
          tokenizer/, scheduler/ with their config and weights); give the files themselves, or the \
          folders of a diffusers model\n"
     );
-    let out = worker(dir.path(), &["--model-cache-dir", "cache", "models"]);
+    let out = worker(dir.path(), &["models", "--model-cache-dir", "cache"]);
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "configuration: none (no --config and no node-worker.toml here; flags and environment \
          only)\nthe model cache cache holds no model: add one with `node-worker download-model \
-         base:org/name` or `node-worker install-model org/name FILES`\n"
+         base:org/name` or `node-worker install-model base:org/name FILES`\n"
     );
 }

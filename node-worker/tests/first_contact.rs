@@ -24,26 +24,23 @@ async fn a_node_that_never_joined_is_told_what_to_do() {
         ),
     )
     .unwrap();
-    let worker = |args: &[&str]| {
+    let worker_at = |contract: &str, args: &[&str]| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_node-worker"));
         c.current_dir(dir.path())
-            .args([
-                "--rpc-url",
-                &testnet.url,
-                "--contract",
-                &contract.to_string(),
-            ])
+            .args(args)
+            .args(["--rpc-url", &testnet.url, "--contract", contract])
             .args(["--relay-url", "http://127.0.0.1:9", "--private-key-file"])
             .arg(&key)
             .args(["--model-cache-dir", "cache", "--data-dir", "data"])
-            .args(args)
             .env_remove("NODE_WORKER_CONFIG")
             .env_remove("RUST_LOG");
         c
     };
+    let contract_text = contract.to_string();
+    let worker = |args: &[&str]| worker_at(&contract_text, args);
     let not_joined = "not joined: run `node-worker join`";
     let no_models = "no models installed in cache: run `node-worker download-model base:org/name` \
-                     or `node-worker install-model org/name FILES`";
+                     or `node-worker install-model base:org/name FILES`";
 
     let out = worker(&["status"]).output().unwrap();
     assert!(
@@ -75,7 +72,7 @@ async fn a_node_that_never_joined_is_told_what_to_do() {
                 break;
             }
             seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if seen.contains("install-model org/name FILES") {
+            if seen.contains("install-model base:org/name FILES") {
                 break;
             }
         }
@@ -92,4 +89,44 @@ async fn a_node_that_never_joined_is_told_what_to_do() {
     assert!(run.try_wait().unwrap().is_none(), "run stopped: {seen}");
     run.kill().unwrap();
     run.wait().unwrap();
+
+    // Wall 4: the contract's refusal in words (amounts in ETH), one line under -q.
+    let out = worker(&[
+        "join",
+        "-q",
+        "--gpu-name",
+        "RTX",
+        "--gpu-vram-gb",
+        "24",
+        "--stake",
+        "999",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: the contract refused join: the stake is below the minimum \
+         0.000000000000001 ETH\n"
+    );
+    // An address without code is named as such.
+    let out = worker_at(
+        "0x00000000000000000000000000000000000000aa",
+        &["status", "-q"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: there is no contract at {} on chain {} ({}): check `contract` in the \
+             configuration (or --contract)\n",
+            "0x00000000000000000000000000000000000000aa"
+                .parse::<alloy::primitives::Address>()
+                .unwrap(),
+            devnet::testnet::CHAIN_ID,
+            testnet.url
+        )
+    );
 }

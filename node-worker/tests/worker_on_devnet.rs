@@ -108,7 +108,7 @@ struct WorkerCli {
 impl WorkerCli {
     fn command(&self, sub: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_node-worker"));
-        cmd.args(&self.args).args(sub);
+        cmd.args(sub).args(&self.args);
         cmd
     }
 
@@ -673,7 +673,16 @@ async fn a_worker_runs_an_image_task_with_stable_diffusion() {
         info.abortReason,
         protocol::task_status::AbortReason::Timeout.as_u8()
     );
-    let aborts = record.txs_for(Some(&stuck), "abortTask").unwrap();
+    // The chain shows the abort as soon as it is mined; the worker records the receipt a moment
+    // later.
+    let start = std::time::Instant::now();
+    let aborts = loop {
+        let aborts = record.txs_for(Some(&stuck), "abortTask").unwrap();
+        if aborts.iter().all(|t| t.state == TxState::Mined) || start.elapsed().as_secs() > 30 {
+            break aborts;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(aborts.len(), 1, "the worker sent the abort");
     assert_eq!(aborts[0].state, TxState::Mined);
     let node = net

@@ -4,8 +4,10 @@
 pub mod amount;
 pub mod bindings;
 pub mod canonical_json;
+pub mod contract_error;
 pub mod contract_settings;
 pub mod ecrecover;
+pub mod error_report;
 pub mod image_params;
 pub mod image_score;
 pub mod key_file;

@@ -21,19 +21,23 @@ use relay::store::StoreConfig;
 #[command(
     name = "relay",
     version,
-    about = "Relay for task parameters and results"
+    about = "Relay for task parameters and results",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<RelayCommand>,
     /// Ethereum JSON-RPC endpoint.
     #[arg(long, env = "RELAY_RPC_URL", default_value = "http://127.0.0.1:8547")]
     rpc_url: String,
     /// The task contract.
-    #[arg(long, env = "RELAY_CONTRACT")]
-    contract: Address,
+    #[arg(long, env = "RELAY_CONTRACT", required = true)]
+    contract: Option<Address>,
     /// File holding the relay account's private key (hex); the address the contract's owner set
     /// as relay.
-    #[arg(long, env = "RELAY_PRIVATE_KEY_FILE")]
-    private_key_file: PathBuf,
+    #[arg(long, env = "RELAY_PRIVATE_KEY_FILE", required = true)]
+    private_key_file: Option<PathBuf>,
     /// Where the SQLite database and the result files live (unless the two options below move
     /// them to servers).
     #[arg(long, env = "RELAY_DATA_DIR", default_value = "relay-data")]
@@ -63,6 +67,7 @@ struct Args {
     /// that stopped.
     #[arg(long, env = "RELAY_REPORTER_LEASE", default_value_t = 10)]
     reporter_lease: u64,
+    /// Address and port to serve HTTP on.
     #[arg(long, env = "RELAY_LISTEN", default_value = "127.0.0.1:8548")]
     listen: SocketAddr,
     /// Log one JSON object per line (for log collectors) instead of text.
@@ -71,23 +76,55 @@ struct Args {
     /// The chain id the RPC endpoint must serve (not checked when absent).
     #[arg(long, env = "RELAY_CHAIN_ID")]
     chain_id: Option<u64>,
+    /// Log warnings and errors only.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Log debug messages too.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum RelayCommand {
+    /// Prints a shell completion script: `relay completions bash`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run(Args::parse()).await {
+    let args = Args::parse();
+    if let Some(RelayCommand::Completions { shell }) = args.command {
+        clap_complete::generate(
+            shell,
+            &mut <Args as clap::CommandFactory>::command(),
+            "relay",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
+    match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line with the causes, no backtrace: these are configuration and outage errors.
-            eprintln!("error: {e:#}");
+            protocol::error_report::print(e.as_ref());
             ExitCode::FAILURE
         }
     }
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    let level = if args.quiet {
+        "warn"
+    } else if args.verbose {
+        "debug"
+    } else {
+        "info"
+    };
     let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
     if args.log_json {
         tracing_subscriber::fmt()
             .json()
@@ -100,7 +137,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .with_env_filter(filter)
             .init();
     }
-    let signer = protocol::key_file::read_signer(&args.private_key_file)?;
+    // Both are required by clap whenever no subcommand is given.
+    let (Some(key_file), Some(contract_address)) = (&args.private_key_file, args.contract) else {
+        anyhow::bail!("--private-key-file and --contract are required");
+    };
+    let signer = protocol::key_file::read_signer(key_file)?;
     let relay_address = signer.address();
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
@@ -108,7 +149,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to {}", args.rpc_url))?
         .erased();
-    let contract = ITaskContract::new(args.contract, provider);
+    let contract = ITaskContract::new(contract_address, provider);
     let chain_id = relay::startup::check(
         &contract,
         &args.rpc_url,
@@ -139,7 +180,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     tracing::info!(
         url = %format!("http://{}", listener.local_addr()?),
         relay = %relay_address,
-        contract = %args.contract,
+        contract = %contract_address,
         chain_id,
         metadata = %config.describe_metadata(),
         files = %config.describe_blobs(),
