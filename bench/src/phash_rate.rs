@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use node_worker::seeded_rng::SeededRng;
+use node_worker::engines::seeded_rng::SeededRng;
 
 #[derive(Debug, Clone)]
 pub struct PhashRate {

@@ -13,7 +13,7 @@ use alloy::providers::Provider;
 use anyhow::{bail, Result};
 use client::relay_client::RelayClient;
 use devnet::testnet::{public_key, TestConfig, Testnet};
-use node_worker::tiny_model::TinyLlama;
+use node_worker::engines::tiny_model::TinyLlama;
 use protocol::sampling::{sample, TaskSecret};
 use protocol::task_status::TaskStatus;
 use protocol::vrf::VrfSecretKey;

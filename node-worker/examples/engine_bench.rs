@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use candle_core::Device;
-use node_worker::model_cache::find_text_model;
-use node_worker::text_engine::TextEngine;
-use node_worker::tiny_model::TinyLlama;
+use node_worker::engines::text_engine::TextEngine;
+use node_worker::engines::tiny_model::TinyLlama;
+use node_worker::models::model_cache::find_text_model;
 use protocol::text_params::{DType, TextParams};
 
 fn tokens_per_second(engine: &mut TextEngine, model: &str, max_new_tokens: u32) -> (u32, f64) {

@@ -216,7 +216,7 @@ impl Config {
             hub_endpoint: o
                 .hub_endpoint
                 .or(file.hub_endpoint)
-                .unwrap_or_else(|| crate::model_download::DEFAULT_ENDPOINT.into()),
+                .unwrap_or_else(|| crate::models::model_download::DEFAULT_ENDPOINT.into()),
             dishonest: o.dishonest,
         })
     }

@@ -13,9 +13,9 @@ use protocol::task_params::TaskParams;
 use protocol::TaskType;
 use serde::{Deserialize, Serialize};
 
-use crate::image_engine::{ImageEngine, ImageEngineError};
-use crate::model_cache;
-use crate::text_engine::{TextEngine, TextEngineError};
+use crate::engines::image_engine::{ImageEngine, ImageEngineError};
+use crate::engines::text_engine::{TextEngine, TextEngineError};
+use crate::models::model_cache;
 
 /// What the parent hands the child.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,19 +1,14 @@
 //! The node operator's worker: configuration, the chain and relay side of the task loop, and the
 //! candle execution engines run in a supervised child process.
+//!
+//! Imports flow one way: `engines` and `models` know nothing of the chain; `chain` uses `models`
+//! and the record; `task_loop` drives all of them.
 
-pub mod clip_text;
+pub mod chain;
 pub mod config;
-pub mod dpm_solver;
-pub mod euler_ancestral;
+pub mod engines;
 pub mod execution;
 pub mod gpu;
-pub mod image_engine;
-pub mod model_cache;
-pub mod model_download;
-pub mod node;
+pub mod models;
 pub mod record;
-pub mod seeded_rng;
 pub mod task_loop;
-pub mod text_engine;
-pub mod tiny_model;
-pub mod transactor;

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser, Subcommand};
+use node_worker::chain::node::Node;
 use node_worker::config::{Config, ConfigOverrides, EXAMPLE_CONFIG};
 use node_worker::execution::{run_job, Job};
-use node_worker::model_cache;
-use node_worker::node::Node;
+use node_worker::models::model_cache;
 use node_worker::task_loop::TaskLoop;
 
 #[derive(Parser)]
@@ -149,7 +149,7 @@ enum Command {
 /// The `org/name` of an install command's `base:org/name`, which is the only form they take (the
 /// one `models` prints and tasks name).
 fn install_name(model_id: &str) -> Result<String> {
-    let (name, variant) = node_worker::model_download::parse_model_id(model_id)?;
+    let (name, variant) = node_worker::models::model_download::parse_model_id(model_id)?;
     if variant.is_some() {
         bail!(
             "{model_id}: a +variant only chooses which files `download-model` fetches; install \
@@ -318,10 +318,10 @@ async fn run(cli: &Cli) -> Result<Answer> {
             let name = install_name(model_id)?;
             let config = connect(config)?;
             let dir = match kind {
-                TinyKind::Llama => node_worker::tiny_model::TinyLlama::default()
+                TinyKind::Llama => node_worker::engines::tiny_model::TinyLlama::default()
                     .install(&config.model_cache_dir, &name),
                 TinyKind::StableDiffusion => {
-                    node_worker::tiny_model::TinyStableDiffusion::default()
+                    node_worker::engines::tiny_model::TinyStableDiffusion::default()
                         .install(&config.model_cache_dir, &name)
                 }
             }
@@ -357,7 +357,7 @@ async fn run(cli: &Cli) -> Result<Answer> {
                 config.hub_endpoint.clone(),
             );
             tokio::task::spawn_blocking(move || {
-                node_worker::model_download::download(&cache, &id, &endpoint)
+                node_worker::models::model_download::download(&cache, &id, &endpoint)
             })
             .await??;
             let mut text = format!(

@@ -22,12 +22,12 @@ use protocol::task_params::TaskParams;
 use protocol::task_status::{AbortReason, TaskStatus};
 use protocol::TaskType;
 
+use crate::chain::node::Node;
+use crate::chain::transactor::TxError;
 use crate::execution::{execute_in_child, Executed, Job};
-use crate::model_cache;
-use crate::model_download;
-use crate::node::Node;
+use crate::models::model_cache;
+use crate::models::model_download;
 use crate::record::{Stage, TaskRecord, TxState};
-use crate::transactor::TxError;
 
 /// The contract's task error code for "parameters validation failed".
 pub const PARAMS_VALIDATION_FAILED: u8 = 1;

@@ -12,10 +12,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use node_worker::model_cache::{find_text_model, local_model_ids};
-use node_worker::model_download::{download, DownloadError};
-use node_worker::text_engine::TextEngine;
-use node_worker::tiny_model::TinyLlama;
+use node_worker::engines::text_engine::TextEngine;
+use node_worker::engines::tiny_model::TinyLlama;
+use node_worker::models::model_cache::{find_text_model, local_model_ids};
+use node_worker::models::model_download::{download, DownloadError};
 use protocol::text_params::{DType, TextParams};
 use sha2::{Digest, Sha256};
 

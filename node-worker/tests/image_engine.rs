@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use node_worker::engines::seeded_rng::SeededRng;
+use node_worker::engines::tiny_model::TinyStableDiffusion;
 use node_worker::execution::{execute_in_child, run_job, Executed, Job, Outcome};
-use node_worker::model_cache::{find_image_model, local_model_ids};
-use node_worker::seeded_rng::SeededRng;
-use node_worker::tiny_model::TinyStableDiffusion;
+use node_worker::models::model_cache::{find_image_model, local_model_ids};
 use protocol::image_score::{image_scores_agree, score_pngs};
 use protocol::phash::phash_png;
 

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use node_worker::model_cache::{find_text_model, TextModelFiles};
-use node_worker::text_engine::{ChatTemplate, TextEngine};
+use node_worker::engines::text_engine::{ChatTemplate, TextEngine};
+use node_worker::models::model_cache::{find_text_model, TextModelFiles};
 use protocol::text_params::{DType, TextParams};
 
 #[test]

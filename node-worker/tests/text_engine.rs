@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use node_worker::engines::text_engine::{ChatTemplate, TextEngine};
+use node_worker::engines::tiny_model::TinyLlama;
 use node_worker::execution::{execute_in_child, run_job, Executed, ExecutionError, Job, Outcome};
-use node_worker::model_cache::{find_text_model, local_model_ids};
-use node_worker::text_engine::{ChatTemplate, TextEngine};
-use node_worker::tiny_model::TinyLlama;
+use node_worker::models::model_cache::{find_text_model, local_model_ids};
 use protocol::text_params::{DType, TextParams};
 use protocol::text_result::{text_score, TextResult};
 
@@ -129,7 +129,8 @@ fn an_unsupported_architecture_is_refused_at_load() {
     let cache = tempfile::tempdir().unwrap();
     TinyLlama::default().install(cache.path(), MODEL).unwrap();
     let files = find_text_model(cache.path(), MODEL).unwrap();
-    let node_worker::model_cache::TextModelFiles::Safetensors { config, .. } = &files else {
+    let node_worker::models::model_cache::TextModelFiles::Safetensors { config, .. } = &files
+    else {
         panic!("a safetensors model");
     };
     let text = std::fs::read_to_string(config).unwrap();

@@ -10,8 +10,8 @@ use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use devnet::testnet::{Testnet, CHAIN_ID};
+use node_worker::chain::transactor::Transactor;
 use node_worker::record::{Record, TxRecord, TxState};
-use node_worker::transactor::Transactor;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn recorded_transactions_are_rebroadcast_not_resigned_and_nonces_resynchronise() {

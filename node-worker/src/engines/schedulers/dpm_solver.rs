@@ -8,10 +8,10 @@
 //! lambda = ln(alpha / sigma) with that prediction (first order) or with the prediction and its
 //! change since the previous step (second order).
 
-use crate::euler_ancestral::{
+use crate::engines::schedulers::euler_ancestral::{
     alphas_cumprod, check_sampler_config, trailing_timesteps, Prediction,
 };
-use crate::image_engine::SchedulerFileConfig;
+use crate::engines::schedulers::scheduler_config::SchedulerFileConfig;
 
 #[derive(Debug, Clone)]
 pub struct DpmSolver {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use hf_hub::api::sync::ApiBuilder;
 
-use crate::model_cache::{find_image_model, find_text_model};
+use crate::models::model_cache::{find_image_model, find_text_model};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {

@@ -1,9 +1,9 @@
 //! The Euler ancestral sampler (diffusers' `EulerAncestralDiscreteScheduler`, which SDXL-Turbo
 //! ships with), written here because candle's version draws its step noise from candle's RNG,
 //! which cannot be seeded on the CPU. The noise of every step comes from the task's
-//! [`SeededRng`](crate::seeded_rng::SeededRng) stream, so the same task gives the same images.
+//! [`SeededRng`](crate::engines::seeded_rng::SeededRng) stream, so the same task gives the same images.
 
-use crate::image_engine::SchedulerFileConfig;
+use crate::engines::schedulers::scheduler_config::SchedulerFileConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prediction {

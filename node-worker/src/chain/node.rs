@@ -13,11 +13,11 @@ use protocol::key_file::read_signer;
 use protocol::task_status::{NodeStatus, TaskStatus};
 use protocol::vrf::signer_public_key;
 
+use crate::chain::transactor::Transactor;
 use crate::config::Config;
 use crate::gpu;
-use crate::model_cache;
+use crate::models::model_cache;
 use crate::record::{Record, TxRecord, TxState};
-use crate::transactor::Transactor;
 
 /// The node version this worker announces (major must equal a task's, minor.patch at least).
 pub const NODE_VERSION: [u32; 3] = [1, 0, 0];
@@ -156,7 +156,7 @@ impl Node {
         action: &str,
         task: B256,
         input: Vec<u8>,
-    ) -> Result<TxRecord, crate::transactor::TxError> {
+    ) -> Result<TxRecord, crate::chain::transactor::TxError> {
         self.transactor
             .send_once(
                 action,

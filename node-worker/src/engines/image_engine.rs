@@ -7,24 +7,23 @@
 use candle_core::{DType, Device, IndexOp, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::stable_diffusion::ddim::DDIMSchedulerConfig;
-use candle_transformers::models::stable_diffusion::schedulers::{
-    BetaSchedule, PredictionType, SchedulerConfig, TimestepSpacing,
-};
+use candle_transformers::models::stable_diffusion::schedulers::SchedulerConfig;
 use candle_transformers::models::stable_diffusion::unet_2d::{
     BlockConfig, UNet2DConditionModel, UNet2DConditionModelConfig,
 };
 use candle_transformers::models::stable_diffusion::vae::{AutoEncoderKL, AutoEncoderKLConfig};
 use protocol::image_params::{ImageParams, Scheduler};
 
-use crate::dpm_solver::DpmSolver;
-use crate::euler_ancestral::EulerAncestral;
+use crate::engines::schedulers::dpm_solver::DpmSolver;
+use crate::engines::schedulers::euler_ancestral::EulerAncestral;
+use crate::engines::schedulers::scheduler_config::SchedulerFileConfig;
 use protocol::params_error::ParamsError;
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 
-use crate::clip_text::{ClipTextConfig, ClipTextEncoder};
-use crate::model_cache::{ImageModelFiles, TextEncoderFiles};
-use crate::seeded_rng::SeededRng;
+use crate::engines::clip_text::{ClipTextConfig, ClipTextEncoder};
+use crate::engines::seeded_rng::SeededRng;
+use crate::models::model_cache::{ImageModelFiles, TextEncoderFiles};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageEngineError {
@@ -113,25 +112,6 @@ pub struct VaeFileConfig {
     pub use_post_quant_conv: bool,
 }
 
-/// `scheduler/scheduler_config.json`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SchedulerFileConfig {
-    #[serde(default = "beta_start")]
-    pub beta_start: f64,
-    #[serde(default = "beta_end")]
-    pub beta_end: f64,
-    #[serde(default = "scaled_linear")]
-    pub beta_schedule: String,
-    #[serde(default = "thousand")]
-    pub num_train_timesteps: usize,
-    #[serde(default = "epsilon")]
-    pub prediction_type: String,
-    #[serde(default = "one_usize")]
-    pub steps_offset: usize,
-    #[serde(default = "leading")]
-    pub timestep_spacing: String,
-}
-
 fn four() -> usize {
     4
 }
@@ -152,24 +132,6 @@ fn one_f64() -> f64 {
 }
 fn sd_scaling() -> f64 {
     0.18215
-}
-fn beta_start() -> f64 {
-    0.00085
-}
-fn beta_end() -> f64 {
-    0.012
-}
-fn scaled_linear() -> String {
-    "scaled_linear".into()
-}
-fn thousand() -> usize {
-    1000
-}
-fn epsilon() -> String {
-    "epsilon".into()
-}
-fn leading() -> String {
-    "leading".into()
 }
 
 impl UNetFileConfig {
@@ -242,37 +204,6 @@ impl VaeFileConfig {
     /// How many pixels one latent stands for along each side.
     pub fn downscale(&self) -> usize {
         1 << self.block_out_channels.len().saturating_sub(1)
-    }
-}
-
-impl SchedulerFileConfig {
-    pub fn to_ddim(&self) -> Result<DDIMSchedulerConfig, String> {
-        Ok(DDIMSchedulerConfig {
-            beta_start: self.beta_start,
-            beta_end: self.beta_end,
-            beta_schedule: match self.beta_schedule.as_str() {
-                "linear" => BetaSchedule::Linear,
-                "scaled_linear" => BetaSchedule::ScaledLinear,
-                "squaredcos_cap_v2" => BetaSchedule::SquaredcosCapV2,
-                other => return Err(format!("beta_schedule {other:?} is not supported")),
-            },
-            // eta 0: DDIM adds no noise of its own, so the steps are deterministic.
-            eta: 0.0,
-            steps_offset: self.steps_offset,
-            prediction_type: match self.prediction_type.as_str() {
-                "epsilon" => PredictionType::Epsilon,
-                "v_prediction" => PredictionType::VPrediction,
-                "sample" => PredictionType::Sample,
-                other => return Err(format!("prediction_type {other:?} is not supported")),
-            },
-            train_timesteps: self.num_train_timesteps,
-            timestep_spacing: match self.timestep_spacing.as_str() {
-                "leading" => TimestepSpacing::Leading,
-                "linspace" => TimestepSpacing::Linspace,
-                "trailing" => TimestepSpacing::Trailing,
-                other => return Err(format!("timestep_spacing {other:?} is not supported")),
-            },
-        })
     }
 }
 

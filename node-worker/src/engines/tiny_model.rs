@@ -13,10 +13,10 @@ use tokenizers::models::bpe::BPE;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::{AddedToken, Tokenizer};
 
-use crate::clip_text::{ClipTextConfig, ClipTextEncoder};
-use crate::image_engine::{UNetFileConfig, VaeFileConfig};
-use crate::model_cache;
-use crate::seeded_rng::SeededRng;
+use crate::engines::clip_text::{ClipTextConfig, ClipTextEncoder};
+use crate::engines::image_engine::{UNetFileConfig, VaeFileConfig};
+use crate::engines::seeded_rng::SeededRng;
+use crate::models::model_cache;
 
 /// Shape of a tiny Llama-family model.
 #[derive(Debug, Clone, Copy)]

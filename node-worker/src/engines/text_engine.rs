@@ -20,7 +20,7 @@ use protocol::text_params::{ChatMessage, DType as ParamsDType, Role, TextParams}
 use protocol::text_result::{Choice, TextResult, Usage};
 use tokenizers::Tokenizer;
 
-use crate::model_cache::TextModelFiles;
+use crate::models::model_cache::TextModelFiles;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextEngineError {
