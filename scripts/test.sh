@@ -7,6 +7,9 @@ packages=()
 command -v brotli >/dev/null || packages+=(brotli)
 command -v curl >/dev/null || packages+=(curl)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
+# The worker's dashboard is tested in real headless Chromium through chromedriver.
+command -v chromium >/dev/null || packages+=(chromium)
+command -v chromedriver >/dev/null || packages+=(chromium-driver)
 if ((${#packages[@]})); then
   if command -v sudo >/dev/null; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${packages[@]}"

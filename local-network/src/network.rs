@@ -484,6 +484,22 @@ pub async fn run(args: Args) -> Result<Summary> {
             let info = app.getNodeInfo(cheater).call().await?;
             if NodeStatus::from_u8(info.status) == Some(NodeStatus::Quit) {
                 println!("the dishonest node was slashed: its stake went to the treasury");
+                // Its worker reads the NodeSlashed event and notifies its operator.
+                let node = &net.nodes[cheater_index];
+                let start = std::time::Instant::now();
+                while start.elapsed() < std::time::Duration::from_secs(20)
+                    && !node.notices().iter().any(|n| n["kind"] == "slashed")
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                match node.notices().iter().find(|n| n["kind"] == "slashed") {
+                    Some(n) => println!(
+                        "its operator was notified ({}): {}",
+                        node.notices.display(),
+                        n["message"].as_str().unwrap_or_default()
+                    ),
+                    None => println!("warning: the dishonest node's worker sent no slash notice"),
+                }
                 break;
             }
         }

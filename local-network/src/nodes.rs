@@ -21,6 +21,9 @@ pub struct NodeProcess {
     pub name: String,
     pub address: Address,
     pub dishonest: bool,
+    /// The node's notices (slash, kick-out, failed task), one JSON object per line, written by
+    /// the worker's notice command.
+    pub notices: PathBuf,
     pub cli: NodeCli,
     child: Option<Child>,
 }
@@ -76,6 +79,12 @@ impl NodeProcess {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        let notices = dir.join("notices.jsonl");
+        args.push("--notice-command".into());
+        args.push(format!(
+            "printf '%s\\n' \"$NOTICE_JSON\" >> '{}'",
+            notices.display()
+        ));
         if dishonest {
             args.push("--dishonest".into());
         }
@@ -83,6 +92,7 @@ impl NodeProcess {
             name: name.clone(),
             address: signer.address(),
             dishonest,
+            notices,
             cli: NodeCli {
                 log: setup.logs.join(format!("{name}.log")),
                 name,
@@ -95,6 +105,15 @@ impl NodeProcess {
 
     pub fn command(&self, sub: &str) -> Result<()> {
         self.cli.command(sub)
+    }
+
+    /// The notices the worker sent so far.
+    pub fn notices(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.notices)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     /// Starts `node-worker run`.

@@ -125,6 +125,28 @@ async fn the_whole_network_settles_to_the_wei_and_slashes_the_cheater() {
         .iter()
         .any(|t| t.status == Some(TaskStatus::EndInvalidated)));
 
+    // The dishonest node's worker told its operator through the notice hook (the command the
+    // local network configures writes one JSON line per notice).
+    let cheater_name = &summary
+        .accounts
+        .iter()
+        .find(|a| a.role.contains("dishonest"))
+        .unwrap()
+        .name;
+    let notices = std::fs::read_to_string(summary.logs.join(cheater_name).join("notices.jsonl"))
+        .expect("the dishonest node's notices");
+    let slashed: Vec<serde_json::Value> = notices
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|n| n["kind"] == "slashed")
+        .collect();
+    assert_eq!(slashed.len(), 1, "{notices}");
+    assert_eq!(slashed[0]["node"], cheater.to_string().to_lowercase());
+    assert!(slashed[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("this node was SLASHED"));
+
     // The results on the relay hash to the scores on chain.
     let app = summary.accounts[0].address;
     let app_key = devnet::accounts::dev_signers().unwrap()[2].clone();

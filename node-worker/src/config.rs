@@ -2,6 +2,7 @@
 //! command-line flags. Missing required values are reported by name; the private key itself never
 //! enters the configuration, only the path of the file that holds it.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,8 +23,23 @@ pub struct FileConfig {
     pub stake: Option<String>,
     pub poll_interval_ms: Option<u64>,
     pub hub_endpoint: Option<String>,
+    pub dashboard_listen: Option<SocketAddr>,
     #[serde(default)]
     pub gpu: GpuFileConfig,
+    #[serde(default)]
+    pub notices: NoticesFileConfig,
+}
+
+/// `[notices]`: where slashes, kick-outs, failed tasks and a low balance are announced.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticesFileConfig {
+    /// Each notice is POSTed to this URL as JSON.
+    pub webhook: Option<String>,
+    /// Each notice runs this command with `sh -c`, the notice in its environment.
+    pub command: Option<String>,
+    /// A notice when the account's balance falls below this amount.
+    pub low_balance: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -83,6 +99,22 @@ pub struct ConfigOverrides {
     /// Hugging Face hub (or mirror) that models are downloaded from [default: https://huggingface.co].
     #[arg(long, env = "NODE_WORKER_HUB_ENDPOINT")]
     pub hub_endpoint: Option<String>,
+    /// Serve the local dashboard, /metrics and /health on this address (e.g. 127.0.0.1:8700)
+    /// [default: off].
+    #[arg(long, env = "NODE_WORKER_DASHBOARD_LISTEN")]
+    pub dashboard_listen: Option<SocketAddr>,
+    /// POST every notice (slash, kick-out, failed task, low balance) to this URL as JSON
+    /// [default: none].
+    #[arg(long, env = "NODE_WORKER_NOTICE_WEBHOOK")]
+    pub notice_webhook: Option<String>,
+    /// Run this shell command for every notice, with NOTICE_KIND, NOTICE_MESSAGE and NOTICE_JSON
+    /// in its environment [default: none].
+    #[arg(long, env = "NODE_WORKER_NOTICE_COMMAND")]
+    pub notice_command: Option<String>,
+    /// Send a notice when the account's balance falls below this amount: wei, or ether with an
+    /// `eth` suffix [default: no balance notices].
+    #[arg(long, env = "NODE_WORKER_LOW_BALANCE")]
+    pub low_balance: Option<String>,
     /// Demonstrations only: submit a wrong score for every task, so that validation groups catch
     /// and slash this node.
     #[arg(long, env = "NODE_WORKER_DISHONEST", hide = true)]
@@ -139,7 +171,17 @@ pub struct Config {
     pub stake: Option<U256>,
     pub poll_interval: Duration,
     pub hub_endpoint: String,
+    pub dashboard_listen: Option<SocketAddr>,
+    pub notices: NoticeSettings,
     pub dishonest: bool,
+}
+
+/// Where notices go; none of them by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoticeSettings {
+    pub webhook: Option<String>,
+    pub command: Option<String>,
+    pub low_balance: Option<U256>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +202,10 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("`stake` {0:?} is not an amount: use wei (`100000`) or ether (`0.1eth`)")]
     BadStake(String),
+    #[error(
+        "`notices.low_balance` {0:?} is not an amount: use wei (`100000`) or ether (`0.1eth`)"
+    )]
+    BadLowBalance(String),
 }
 
 pub const DEFAULT_RPC_URL: &str = "http://127.0.0.1:8547";
@@ -184,6 +230,12 @@ impl Config {
     pub fn resolve(file: FileConfig, o: ConfigOverrides) -> Result<Config, ConfigError> {
         let stake = match o.stake.or(file.stake) {
             Some(text) => Some(parse_stake(&text)?),
+            None => None,
+        };
+        let low_balance = match o.low_balance.or(file.notices.low_balance) {
+            Some(text) => Some(
+                protocol::amount::parse_amount(&text).ok_or(ConfigError::BadLowBalance(text))?,
+            ),
             None => None,
         };
         let data_dir = o
@@ -217,6 +269,12 @@ impl Config {
                 .hub_endpoint
                 .or(file.hub_endpoint)
                 .unwrap_or_else(|| crate::models::model_download::DEFAULT_ENDPOINT.into()),
+            dashboard_listen: o.dashboard_listen.or(file.dashboard_listen),
+            notices: NoticeSettings {
+                webhook: o.notice_webhook.or(file.notices.webhook),
+                command: o.notice_command.or(file.notices.command),
+                low_balance,
+            },
             dishonest: o.dishonest,
         })
     }
@@ -291,11 +349,22 @@ poll_interval_ms = 1000
 # (`node-worker install-model`).
 # hub_endpoint = "https://huggingface.co"
 
+# A local web page with the node's state, its task history and the live log, plus Prometheus
+# /metrics and /health, on this address (off when absent). Keep it on 127.0.0.1.
+# dashboard_listen = "127.0.0.1:8700"
+
 [gpu]
 # index = 0                  # which GPU (nvidia-smi numbering)
 # Announced when nvidia-smi is not available (a CPU-only machine): name and VRAM in GB.
 # name = "NVIDIA GeForce RTX 4090"
 # vram_gb = 24
+
+[notices]
+# Announce slashes, kick-outs, failed tasks and a low balance: POST them as JSON to a webhook,
+# and/or run a command (sh -c) with NOTICE_KIND, NOTICE_MESSAGE and NOTICE_JSON set.
+# webhook = "http://127.0.0.1:9000/node-notices"
+# command = "notify-send \"$NOTICE_MESSAGE\""
+# low_balance = "0.01eth"
 "#;
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ pub mod config;
 pub mod engines;
 pub mod execution;
 pub mod gpu;
+pub mod history;
 pub mod models;
+pub mod operator;
 pub mod record;
 pub mod task_loop;

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser, Subcommand};
@@ -9,6 +11,9 @@ use node_worker::chain::node::Node;
 use node_worker::config::{Config, ConfigOverrides, EXAMPLE_CONFIG};
 use node_worker::execution::{run_job, Job};
 use node_worker::models::model_cache;
+use node_worker::operator::dashboard::Dashboard;
+use node_worker::operator::log_tail::{LogTail, TeeWriter};
+use node_worker::operator::metrics::WorkerMetrics;
 use node_worker::task_loop::TaskLoop;
 
 #[derive(Parser)]
@@ -159,14 +164,15 @@ fn install_name(model_id: &str) -> Result<String> {
     Ok(name)
 }
 
-fn init_logging(json: bool, level: &str) {
+/// Logs to stderr, with a copy of the last lines in `tail` for the dashboard.
+fn init_logging(json: bool, level: &str, tail: Arc<LogTail>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     // Colours only on a terminal: piped or redirected logs stay plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
+        .with_writer(TeeWriter { tail });
     if json {
         builder.json().init();
     } else {
@@ -218,7 +224,7 @@ fn answer(text: impl Into<String>, json: serde_json::Value) -> Result<Answer> {
     })
 }
 
-async fn run(cli: &Cli) -> Result<Answer> {
+async fn run(cli: &Cli, tail: Arc<LogTail>) -> Result<Answer> {
     let quiet = cli.quiet;
     let connect = |o: &ConfigOverrides| -> Result<Config> { load_config(o, quiet) };
     let action = |name: &str, tx: &node_worker::record::TxRecord, text: String| {
@@ -283,7 +289,24 @@ async fn run(cli: &Cli) -> Result<Answer> {
             answer(report.to_string(), report.to_json())
         }
         Command::Run { config } => {
-            let node = Node::connect_patiently(connect(config)?).await?;
+            let node = Arc::new(Node::connect_patiently(connect(config)?).await?);
+            let metrics = Arc::new(WorkerMetrics::new());
+            if let Some(listen) = node.config.dashboard_listen {
+                // /health fails when no round completed for three polls (at least a minute).
+                let grace = (node.config.poll_interval * 3).max(Duration::from_secs(60));
+                let dashboard = Dashboard {
+                    node: node.clone(),
+                    metrics: metrics.clone(),
+                    tail,
+                    grace,
+                };
+                let bound = node_worker::operator::dashboard::serve(listen, dashboard)
+                    .await
+                    .with_context(|| format!("serving the dashboard on {listen}"))?;
+                tracing::info!(
+                    "dashboard on http://{bound}/ (metrics at /metrics, health at /health)"
+                );
+            }
             // Say at once what keeps this node from getting tasks, instead of waiting silently.
             match node.status().await {
                 Ok(report) => {
@@ -294,7 +317,9 @@ async fn run(cli: &Cli) -> Result<Answer> {
                 Err(e) => tracing::warn!("could not read the node's state: {e:#}"),
             }
             let exe = std::env::current_exe().context("locating the node-worker executable")?;
-            TaskLoop::new(node, exe)?.run(shutdown_signal()).await;
+            TaskLoop::new(node, exe, metrics)?
+                .run(shutdown_signal())
+                .await;
             answer("stopped", serde_json::json!({ "stopped": true }))
         }
         Command::InstallModel {
@@ -404,10 +429,11 @@ fn main() -> ExitCode {
     } else {
         "info"
     };
-    init_logging(cli.log_json, level);
+    let tail = LogTail::new();
+    init_logging(cli.log_json, level, tail.clone());
     let result = tokio::runtime::Runtime::new()
         .context("starting the async runtime")
-        .and_then(|runtime| runtime.block_on(run(&cli)));
+        .and_then(|runtime| runtime.block_on(run(&cli, tail)));
     match result {
         Ok(a) => {
             if cli.json {

@@ -138,6 +138,23 @@ CREATE TABLE IF NOT EXISTS transactions (
 );
 CREATE INDEX IF NOT EXISTS transactions_by_task ON transactions (task, action);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS history (
+    task BLOB PRIMARY KEY,
+    task_type INTEGER NOT NULL,
+    first_seen_ms INTEGER NOT NULL,
+    states TEXT NOT NULL DEFAULT '[]',
+    outcome TEXT,
+    fee_wei TEXT,
+    execution_ms INTEGER,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS node_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    task BLOB,
+    message TEXT NOT NULL
+);
 ";
 
 fn now() -> i64 {
@@ -162,7 +179,7 @@ pub struct Record {
     conn: Mutex<Connection>,
 }
 
-fn b256(bytes: Vec<u8>) -> Result<B256, RecordError> {
+pub(crate) fn b256(bytes: Vec<u8>) -> Result<B256, RecordError> {
     B256::try_from(bytes.as_slice()).map_err(|_| RecordError::Malformed("a 32-byte hash".into()))
 }
 
@@ -183,7 +200,7 @@ impl Record {
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (statements are
         // atomic), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())

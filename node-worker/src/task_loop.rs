@@ -4,13 +4,14 @@
 //! killed at any point and restarted: a recorded score is never recomputed and an action's
 //! transaction is never signed twice. RPC and relay failures are retried with backoff.
 
+use std::collections::HashMap;
 use std::collections::HashSet;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolCall, SolEvent};
@@ -27,6 +28,8 @@ use crate::chain::transactor::TxError;
 use crate::execution::{execute_in_child, Executed, Job};
 use crate::models::model_cache;
 use crate::models::model_download;
+use crate::operator::metrics::WorkerMetrics;
+use crate::operator::notices::{NoticeKind, Notifier};
 use crate::record::{Stage, TaskRecord, TxState};
 
 /// The contract's task error code for "parameters validation failed".
@@ -34,6 +37,8 @@ pub const PARAMS_VALIDATION_FAILED: u8 = 1;
 /// A task whose execution process died this many times is given up (left to time out).
 const MAX_EXECUTIONS: u32 = 2;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often the node's stake, balance and QoS are read for the metrics and the balance notice.
+const ACCOUNT_CHECK_INTERVAL: Duration = Duration::from_secs(15);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoopError {
@@ -52,7 +57,13 @@ fn rpc(e: impl std::fmt::Display) -> LoopError {
 }
 
 pub struct TaskLoop {
-    node: Node,
+    node: Arc<Node>,
+    metrics: Arc<WorkerMetrics>,
+    notifier: Notifier,
+    /// When the account was last read, and whether the low-balance notice is out (it is sent
+    /// again only after the balance recovered).
+    last_account_check: Option<Instant>,
+    low_balance_sent: bool,
     relay: RelayClient,
     executable: PathBuf,
     /// Tasks whose current state was already announced in the log.
@@ -68,10 +79,29 @@ struct Downloads {
 }
 
 impl TaskLoop {
-    pub fn new(node: Node, executable: PathBuf) -> anyhow::Result<TaskLoop> {
+    /// The node the loop drives (shared with the dashboard).
+    pub fn node(&self) -> Arc<Node> {
+        self.node.clone()
+    }
+
+    pub fn new(
+        node: Arc<Node>,
+        executable: PathBuf,
+        metrics: Arc<WorkerMetrics>,
+    ) -> anyhow::Result<TaskLoop> {
         let relay = RelayClient::new(node.config.relay_url()?, node.signer.clone());
+        let notifier = Notifier::new(
+            node.config.notices.clone(),
+            node.address(),
+            node.record.clone(),
+            metrics.clone(),
+        );
         Ok(TaskLoop {
             node,
+            metrics,
+            notifier,
+            last_account_check: None,
+            low_balance_sent: false,
             relay,
             executable,
             announced: HashSet::new(),
@@ -93,10 +123,17 @@ impl TaskLoop {
         loop {
             let wait = match self.round().await {
                 Ok(()) => {
+                    self.metrics.round_succeeded();
                     backoff = poll;
                     poll
                 }
                 Err(e) => {
+                    match &e {
+                        LoopError::Relay(_) => self.metrics.relay_errors.inc(),
+                        LoopError::Rpc(_) | LoopError::Tx(_) => self.metrics.rpc_errors.inc(),
+                        LoopError::Record(_) => {}
+                    }
+                    self.metrics.round_failed(e.to_string());
                     tracing::warn!("{e}; retrying in {:.1} s", backoff.as_secs_f64());
                     let wait = backoff;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -117,6 +154,7 @@ impl TaskLoop {
     pub async fn round(&mut self) -> Result<(), LoopError> {
         self.node.transactor.settle_pending().await?;
         self.scan_events().await?;
+        self.check_account().await?;
         self.report_downloads().await;
         let current = self
             .node
@@ -158,6 +196,8 @@ impl TaskLoop {
             .from_block(from)
             .to_block(latest)
             .event_signature(vec![
+                ITaskContract::TaskEndSuccess::SIGNATURE_HASH,
+                ITaskContract::TaskEndGroupSuccess::SIGNATURE_HASH,
                 ITaskContract::TaskStarted::SIGNATURE_HASH,
                 ITaskContract::DownloadModel::SIGNATURE_HASH,
                 ITaskContract::NodeSlashed::SIGNATURE_HASH,
@@ -166,26 +206,70 @@ impl TaskLoop {
                 ITaskContract::PaymentCredited::SIGNATURE_HASH,
             ]);
         let logs = self.node.provider.get_logs(&filter).await.map_err(rpc)?;
+        // Which of this node's tasks each transaction ended: a payment in the same transaction is
+        // that task's fee.
+        let mut ended_in: HashMap<B256, B256> = HashMap::new();
+        for log in &logs {
+            let topics = log.topics();
+            let ends = topics[0] == ITaskContract::TaskEndSuccess::SIGNATURE_HASH
+                || topics[0] == ITaskContract::TaskEndGroupSuccess::SIGNATURE_HASH;
+            if let (true, Some(task), Some(tx)) = (ends, topics.get(1), log.transaction_hash) {
+                if self.node.record.in_history(task)? {
+                    ended_in.insert(tx, *task);
+                }
+            }
+        }
         for log in logs {
             if !log.topics().contains(&me) {
                 continue;
             }
             let topic0 = log.topics()[0];
             if topic0 == ITaskContract::NodeSlashed::SIGNATURE_HASH {
-                tracing::error!(
-                    "this node was SLASHED: a validation group found its score wrong; its whole stake went to the treasury and it left the network"
-                );
+                let message = "this node was SLASHED: a validation group found its score wrong; \
+                               its whole stake went to the treasury and it left the network";
+                tracing::error!("{message}");
+                self.node.record.add_node_event("slashed", None, message)?;
+                self.notifier
+                    .send(NoticeKind::Slashed, None, message.to_string());
             } else if topic0 == ITaskContract::NodeKickedOut::SIGNATURE_HASH {
-                tracing::warn!(
-                    "this node was KICKED OUT for a low QoS score; its stake was returned"
-                );
+                let message =
+                    "this node was KICKED OUT for a low QoS score; its stake was returned";
+                tracing::warn!("{message}");
+                self.node
+                    .record
+                    .add_node_event("kicked_out", None, message)?;
+                self.notifier
+                    .send(NoticeKind::KickedOut, None, message.to_string());
             } else if let Ok(e) = log.log_decode::<ITaskContract::PaymentSent>() {
-                tracing::info!("received {} wei", e.inner.amount);
+                let amount = e.inner.amount;
+                let task = log
+                    .transaction_hash
+                    .and_then(|tx| ended_in.get(&tx).copied());
+                match task {
+                    Some(task) => {
+                        self.node.record.history_fee(&task, amount)?;
+                        tracing::info!(
+                            "received {} for task {task}",
+                            protocol::amount::format_ether(amount)
+                        );
+                    }
+                    None => tracing::info!("received {}", protocol::amount::format_ether(amount)),
+                }
+                self.node.record.add_node_event(
+                    "payment",
+                    task.as_ref(),
+                    &format!("received {amount} wei"),
+                )?;
             } else if let Ok(e) = log.log_decode::<ITaskContract::PaymentCredited>() {
                 tracing::info!(
-                    "{} wei credited (the transfer failed); take it with `node-worker withdraw`",
-                    e.inner.amount
+                    "{} credited (the transfer failed); take it with `node-worker withdraw`",
+                    protocol::amount::format_ether(e.inner.amount)
                 );
+                self.node.record.add_node_event(
+                    "credit",
+                    None,
+                    &format!("{} wei credited", e.inner.amount),
+                )?;
             } else if let Ok(e) = log.log_decode::<ITaskContract::DownloadModel>() {
                 self.download_model(&e.inner.modelID).await;
             } else if let Ok(e) = log.log_decode::<ITaskContract::TaskStarted>() {
@@ -269,10 +353,62 @@ impl TaskLoop {
         Ok(block.header.timestamp)
     }
 
-    fn announce(&mut self, task: B256, status: TaskStatus) {
+    /// Logs a task's new state once, and keeps it in the history (a final state counts in the
+    /// metrics once).
+    fn announce(&mut self, task: B256, task_type: u8, status: TaskStatus) -> Result<(), LoopError> {
         if self.announced.insert((task, status.as_u8())) {
             tracing::info!("task {task}: {status}");
+            // After a restart the record already holds the state: counted once, not again.
+            let new = self.node.record.history_state(&task, task_type, status)?;
+            if new && status.is_final() {
+                self.metrics
+                    .tasks
+                    .with_label_values(&[&status.to_string()])
+                    .inc();
+            }
         }
+        Ok(())
+    }
+
+    /// Reads the account for the metrics, and sends the low-balance notice when the balance
+    /// crosses below the configured amount.
+    async fn check_account(&mut self) -> Result<(), LoopError> {
+        if self
+            .last_account_check
+            .is_some_and(|t| t.elapsed() < ACCOUNT_CHECK_INTERVAL)
+        {
+            return Ok(());
+        }
+        let me = self.me();
+        let balance = self.node.provider.get_balance(me).await.map_err(rpc)?;
+        let info = self
+            .node
+            .contract
+            .getNodeInfo(me)
+            .call()
+            .await
+            .map_err(rpc)?;
+        self.last_account_check = Some(Instant::now());
+        let as_f64 = |v: U256| f64::from(v);
+        self.metrics.balance_wei.set(as_f64(balance));
+        self.metrics.stake_wei.set(as_f64(info.stake));
+        self.metrics.qos_score.set(f64::from(info.qosScore));
+        if let Some(threshold) = self.notifier.settings().low_balance {
+            if balance < threshold && !self.low_balance_sent {
+                let message = format!(
+                    "the balance of {me} is {}, below {}: fund it so the node can pay for its \
+                     transactions",
+                    protocol::amount::format_ether(balance),
+                    protocol::amount::format_ether(threshold)
+                );
+                tracing::warn!("{message}");
+                self.notifier.send(NoticeKind::LowBalance, None, message);
+                self.low_balance_sent = true;
+            } else if balance >= threshold {
+                self.low_balance_sent = false;
+            }
+        }
+        Ok(())
     }
 
     /// Moves one task forward from its on-chain status and the record.
@@ -292,15 +428,19 @@ impl TaskLoop {
             }
             return Ok(());
         }
-        self.announce(c, status);
+        self.announce(c, info.taskType, status)?;
         if status.is_final() {
             if record.is_some() {
                 self.node
                     .record
                     .set_stage(&c, Stage::Ended, Some(&status.to_string()))?;
             }
-            if status == TaskStatus::EndInvalidated {
-                tracing::error!("task {c} was INVALIDATED: this node's score disagreed with its validation group");
+            if status == TaskStatus::EndInvalidated && self.announced.insert((c, u8::MAX)) {
+                let message = format!(
+                    "task {c} was INVALIDATED: this node's score disagreed with its validation group"
+                );
+                tracing::error!("{message}");
+                self.notifier.send(NoticeKind::TaskFailed, Some(c), message);
             }
             return Ok(());
         }
@@ -352,6 +492,14 @@ impl TaskLoop {
             self.node
                 .record
                 .set_stage(&c, Stage::Failed, Some("execution kept failing"))?;
+            self.task_failed(
+                c,
+                info.taskType,
+                format!(
+                    "task {c}: execution failed {} times; given up",
+                    record.executions
+                ),
+            )?;
             return Ok(());
         }
         let Some(task_type) = TaskType::from_u8(info.taskType) else {
@@ -387,8 +535,15 @@ impl TaskLoop {
             out_dir: self.node.config.data_dir.join("tasks").join(c.to_string()),
         };
         tracing::info!("task {c}: executing (deadline in {} s)", budget.as_secs());
-        match execute_in_child(&self.executable, &job, budget).await {
+        let started = Instant::now();
+        let executed = execute_in_child(&self.executable, &job, budget).await;
+        let took = started.elapsed();
+        match executed {
             Ok(Executed::Scored { files, score }) => {
+                self.metrics.execution_seconds.observe(took.as_secs_f64());
+                self.node
+                    .record
+                    .history_execution(&c, took.as_millis() as i64)?;
                 self.node.record.record_score(&c, &score, &files)?;
                 tracing::info!("task {c}: executed, score 0x{}", hex::encode(&score));
                 let record = self.node.record.task(&c)?.expect("recorded above");
@@ -397,13 +552,26 @@ impl TaskLoop {
             Ok(Executed::ParamsError(e)) => self.params_error(c, e).await,
             Err(e) => {
                 // Local failures are never reported on chain (PROTOCOL.md): the task times out.
-                tracing::error!("task {c} failed locally: {e}; it is left to time out");
+                let message = format!("task {c} failed locally: {e}; it is left to time out");
+                tracing::error!("{message}");
                 self.node
                     .record
                     .set_stage(&c, Stage::Failed, Some(&e.to_string()))?;
+                self.task_failed(c, info.taskType, message)?;
                 Ok(())
             }
         }
+    }
+
+    /// A task this node could not finish: history, metrics and a notice.
+    fn task_failed(&mut self, c: B256, task_type: u8, message: String) -> Result<(), LoopError> {
+        self.node.record.history_failed(&c, task_type)?;
+        self.metrics
+            .tasks
+            .with_label_values(&["FailedLocally"])
+            .inc();
+        self.notifier.send(NoticeKind::TaskFailed, Some(c), message);
+        Ok(())
     }
 
     /// An unreachable relay is an outage (the loop backs off); a refusal is logged and retried

@@ -16,6 +16,7 @@ use protocol::vrf::signer_public_key;
 use crate::chain::transactor::Transactor;
 use crate::config::Config;
 use crate::gpu;
+use crate::history::{HistorySummary, TaskHistory};
 use crate::models::model_cache;
 use crate::record::{Record, TxRecord, TxState};
 
@@ -278,6 +279,8 @@ impl Node {
             cached_models: model_cache::local_model_ids(&self.config.model_cache_dir).len(),
             model_cache_dir: self.config.model_cache_dir.clone(),
             amounts_in_wei: false,
+            history: self.record.history_summary()?,
+            recent: self.record.history(RECENT_TASKS)?,
         })
     }
 }
@@ -302,7 +305,14 @@ pub struct NodeReport {
     pub model_cache_dir: std::path::PathBuf,
     /// Print stake, balance and credit in wei rather than ETH.
     pub amounts_in_wei: bool,
+    /// What the node did so far (from its record).
+    pub history: HistorySummary,
+    /// Its latest tasks, newest first.
+    pub recent: Vec<TaskHistory>,
 }
+
+/// Tasks `status` lists.
+const RECENT_TASKS: usize = 5;
 
 impl NodeReport {
     /// What the operator should do next, when something stands between the node and tasks.
@@ -343,6 +353,8 @@ impl NodeReport {
             "credit": self.credit.to_string(),
             "local_models": self.local_model_hashes,
             "cached_models": self.cached_models,
+            "history": self.history,
+            "recent_tasks": self.recent,
             "hints": self.hints(),
         })
     }
@@ -376,6 +388,42 @@ impl std::fmt::Display for NodeReport {
         }
         writeln!(f, "balance     {}", amount(self.balance))?;
         write!(f, "credit      {} (withdrawable)", amount(self.credit))?;
+        let h = &self.history;
+        let outcomes: Vec<String> = h.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        write!(
+            f,
+            "\nhistory     {} task{}{}; fees earned {}; {} slash{}, {} kick-out{}",
+            h.tasks,
+            if h.tasks == 1 { "" } else { "s" },
+            if outcomes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", outcomes.join(", "))
+            },
+            amount(h.fees_earned_wei.parse().unwrap_or_default()),
+            h.slashes,
+            if h.slashes == 1 { "" } else { "es" },
+            h.kick_outs,
+            if h.kick_outs == 1 { "" } else { "s" },
+        )?;
+        for t in &self.recent {
+            let states: Vec<&str> = t.states.iter().map(|(s, _)| s.as_str()).collect();
+            let took = match (t.states.first(), t.states.last()) {
+                (Some((_, a)), Some((_, b))) => format!("{:.1} s", (b - a) as f64 / 1000.0),
+                _ => String::new(),
+            };
+            write!(
+                f,
+                "\n  {} {} ({took}){}",
+                t.task,
+                states.join(" > "),
+                t.fee_wei
+                    .as_ref()
+                    .and_then(|w| w.parse().ok())
+                    .map(|w| format!(", earned {}", amount(w)))
+                    .unwrap_or_default()
+            )?;
+        }
         for hint in self.hints() {
             write!(f, "\n{hint}")?;
         }
