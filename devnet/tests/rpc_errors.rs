@@ -59,6 +59,37 @@ async fn bad_requests_get_clear_errors() {
         .unwrap_err();
     assert!(e.contains("insufficient funds"), "{e}");
 
+    // EIP-3607: an account with code sends no transaction; one with an EIP-7702 delegation does.
+    let with_code = &net.signers[5];
+    provider
+        .raw_request::<_, serde_json::Value>(
+            "anvil_setCode".into(),
+            (with_code.address(), "0x600060fd"),
+        )
+        .await
+        .unwrap();
+    let e = send(signed(with_code, 0, CHAIN_ID, U256::from(1)).await)
+        .await
+        .unwrap_err();
+    assert!(
+        e.contains(&format!(
+            "sender not an eoa: address {}, len(code): 4",
+            with_code.address()
+        )),
+        "{e}"
+    );
+    let delegation = format!("0xef0100{}", "11".repeat(20));
+    provider
+        .raw_request::<_, serde_json::Value>(
+            "anvil_setCode".into(),
+            (with_code.address(), delegation),
+        )
+        .await
+        .unwrap();
+    send(signed(with_code, 0, CHAIN_ID, U256::from(1)).await)
+        .await
+        .unwrap();
+
     let e = provider
         .raw_request::<_, serde_json::Value>("eth_frobnicate".into(), ())
         .await
@@ -88,7 +119,8 @@ async fn bad_requests_get_clear_errors() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("-32700"), "{answer}");
     assert_eq!(provider.get_chain_id().await.unwrap(), CHAIN_ID);
-    assert_eq!(provider.get_block_number().await.unwrap(), 1);
+    // The first transfer and the delegated account's.
+    assert_eq!(provider.get_block_number().await.unwrap(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]

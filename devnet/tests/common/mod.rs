@@ -1,7 +1,8 @@
 //! The devnet as a [`ProtocolChain`] for the contract's shared tests (`contract_harness`): the
 //! chain in process (no HTTP) with the release WASM of the programs deployed, the task contract
 //! through the StylusDeployer with its constructor, every call a signed transaction with real
-//! balances. Accounts that refuse payments get code that always reverts.
+//! balances. Accounts that refuse payments get code that always reverts (lifted while they send a
+//! transaction of their own: EIP-3607).
 #![allow(dead_code)]
 
 use std::cell::{Cell, RefCell};
@@ -126,7 +127,17 @@ impl Devnet {
         };
         let signature = signer.sign_transaction_sync(&mut tx).unwrap();
         let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
-        chain.send_raw_transaction(&raw)
+        // EIP-3607 refuses transactions from an account with code: a refusing account sends its
+        // own transactions with its code lifted for their duration (so a payment inside its own
+        // transaction is accepted; payments in anyone else's transactions are still refused).
+        let code = chain.code(&from);
+        if code.is_empty() {
+            return chain.send_raw_transaction(&raw);
+        }
+        chain.set_code(from, Bytes::new());
+        let sent = chain.send_raw_transaction(&raw);
+        chain.set_code(from, code);
+        sent
     }
 }
 
