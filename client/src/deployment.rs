@@ -65,7 +65,7 @@ impl DeployedConfig {
         let s = &self.settings;
         format!(
             "owner              {}\npending owner      {}\nrelay              {}\n\
-             treasury           {}\nvrf verifier       {}\nmin stake          {} wei\n\
+             treasury           {}\nvrf verifier       {}\nmin stake          {}\n\
              queue timeout      {} s\nupload timeout     {} s\nexecution timeout  {} s\n\
              validation timeout {} s\ndistance threshold {}\nsampling rate      1 in {}\n\
              queue size limit   {}\nmax GPU classes    {}",
@@ -74,7 +74,7 @@ impl DeployedConfig {
             s.relay,
             s.treasury,
             s.vrf_verifier,
-            s.min_stake,
+            protocol::amount::format_ether(s.min_stake),
             s.queue_timeout,
             s.upload_timeout,
             s.execution_timeout,
