@@ -132,6 +132,28 @@ struct Shape {
     module: crate::gas::ModuleShape,
 }
 
+/// Nitro's anti-DoS limits on a user program (`crates/prover/src/binary.rs`, `parse_user`).
+const MAX_EXPORTS: usize = 1_024;
+const MAX_ELEMENT_SEGMENTS: usize = 128;
+const MAX_TABLE_ENTRIES: u64 = 4_096;
+const MAX_ELEMENT_ENTRIES: u64 = 4_096;
+const MAX_GLOBALS: u64 = 32_768;
+const MAX_LOCALS: u64 = 348;
+const MAX_OPCODES: usize = 65_536;
+/// From ArbOS 32 (`ARBOS_VERSION_STYLUS_CHARGING_FIXES`).
+const MAX_IMPORTS: usize = 513;
+const MAX_NAME_LEN: usize = 512;
+
+/// `binary.rs`'s `limit!`: "too many wasm {name}: {count} > {limit}".
+fn limit(name: &str, count: u64, max: u64) -> Result<(), ActivationError> {
+    if count > max {
+        return Err(ActivationError::Limit(format!(
+            "too many wasm {name}: {count} > {max}"
+        )));
+    }
+    Ok(())
+}
+
 /// Nitro's activation checks on the WASM.
 fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
     let features = WasmFeatures::MUTABLE_GLOBAL
@@ -151,6 +173,13 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
     let mut globals = 0u64;
     let mut data_len = 0u64;
     let mut types: Vec<(Vec<ValType>, Vec<ValType>)> = Vec::new();
+    // (name, type index) of each import; export names; memory bounds; element and table sizes.
+    let mut imports: Vec<(String, u32)> = Vec::new();
+    let mut export_names: Vec<String> = Vec::new();
+    let mut memory_bounds = None;
+    let mut element_segments = 0usize;
+    let mut element_entries = 0u64;
+    let mut table_entries = 0u64;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(|e| ActivationError::Invalid(e.to_string()))? {
             Payload::TypeSection(reader) => {
@@ -178,6 +207,7 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
                         TypeRef::Func(t) => {
                             func_types.push(t);
                             imported_functions += 1;
+                            imports.push((import.name.to_string(), t));
                         }
                         _ => {
                             return Err(ActivationError::ForeignImport {
@@ -198,6 +228,7 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
                 for memory in reader {
                     let memory = memory.map_err(|e| ActivationError::Invalid(e.to_string()))?;
                     initial_pages = memory.initial;
+                    memory_bounds = Some((memory.initial, memory.maximum));
                     if memory.initial > MAX_PAGES {
                         return Err(ActivationError::Limit(format!(
                             "memory starts at {} pages, over {MAX_PAGES}",
@@ -209,6 +240,7 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
             Payload::ExportSection(reader) => {
                 for export in reader {
                     let export = export.map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                    export_names.push(export.name.to_string());
                     match (export.name, export.kind) {
                         ("memory", wasmparser::ExternalKind::Memory) => has_memory = true,
                         ("user_entrypoint", wasmparser::ExternalKind::Func) => {
@@ -224,12 +256,7 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
                 ))
             }
             Payload::DataSection(reader) => {
-                if reader.count() as usize > MAX_DATA_SEGMENTS {
-                    return Err(ActivationError::Limit(format!(
-                        "{} data segments, over {MAX_DATA_SEGMENTS}",
-                        reader.count()
-                    )));
-                }
+                limit("datas", u64::from(reader.count()), MAX_DATA_SEGMENTS as u64)?;
                 for data in reader {
                     let data = data.map_err(|e| ActivationError::Invalid(e.to_string()))?;
                     data_len += data.data.len() as u64;
@@ -238,14 +265,51 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
             Payload::ElementSection(reader) => {
                 for element in reader {
                     let element = element.map_err(|e| ActivationError::Invalid(e.to_string()))?;
-                    data_len += u64::from(match element.items {
+                    let entries = u64::from(match element.items {
                         wasmparser::ElementItems::Functions(r) => r.count(),
                         wasmparser::ElementItems::Expressions(_, r) => r.count(),
                     });
+                    data_len += entries;
+                    element_entries += entries;
+                    element_segments += 1;
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table.map_err(|e| ActivationError::Invalid(e.to_string()))?;
+                    table_entries += table.ty.initial;
+                }
+            }
+            Payload::CustomSection(reader) => {
+                // The name section's module name is held to 512 bytes too.
+                if let wasmparser::KnownCustom::Name(names) = reader.as_known() {
+                    for name in names {
+                        if let Ok(wasmparser::Name::Module { name, .. }) = name {
+                            if name.len() > MAX_NAME_LEN {
+                                return Err(ActivationError::Limit(format!(
+                                    "wasm module name too long: {} > {MAX_NAME_LEN}",
+                                    name.len()
+                                )));
+                            }
+                        }
+                    }
                 }
             }
             Payload::GlobalSection(reader) => globals += u64::from(reader.count()),
             Payload::CodeSectionEntry(body) => {
+                let mut locals = 0u64;
+                for local in body
+                    .get_locals_reader()
+                    .map_err(|e| ActivationError::Invalid(e.to_string()))?
+                {
+                    locals += u64::from(
+                        local
+                            .map_err(|e| ActivationError::Invalid(e.to_string()))?
+                            .0,
+                    );
+                }
+                limit("locals", locals, MAX_LOCALS)?;
+                let mut opcodes = 0usize;
                 let mut ops = body
                     .get_operators_reader()
                     .map_err(|e| ActivationError::Invalid(e.to_string()))?;
@@ -256,16 +320,49 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
                     if let Some(name) = forbidden(&op) {
                         return Err(ActivationError::Unsupported(name));
                     }
+                    opcodes += 1;
                 }
+                // Nitro counts after its instrumentation adds metering to each block, so it
+                // refuses somewhat smaller functions than this raw count does.
+                limit("opcodes in func body", opcodes as u64, MAX_OPCODES as u64)?;
             }
             _ => {}
         }
     }
-    if functions + imported_functions > MAX_FUNCTIONS {
+    limit(
+        "elements",
+        element_segments as u64,
+        MAX_ELEMENT_SEGMENTS as u64,
+    )?;
+    limit("exports", export_names.len() as u64, MAX_EXPORTS as u64)?;
+    limit("functions", functions as u64, MAX_FUNCTIONS as u64)?;
+    // Instrumentation adds three globals (ink left, ink status, stack depth left).
+    limit("globals", globals + 3, MAX_GLOBALS)?;
+    limit("imports", imports.len() as u64, MAX_IMPORTS as u64)?;
+    limit("table entries", table_entries, MAX_TABLE_ENTRIES)?;
+    limit("element entries", element_entries, MAX_ELEMENT_ENTRIES)?;
+    if let Some(name) = export_names.iter().find(|n| n.len() > MAX_NAME_LEN) {
         return Err(ActivationError::Limit(format!(
-            "{} functions, over {MAX_FUNCTIONS}",
-            functions + imported_functions
+            "wasm name too long: {} > {MAX_NAME_LEN}",
+            name.len()
         )));
+    }
+    check_names(&imports, &export_names)?;
+    // A memory that can grow needs `pay_for_memory_grow` (i32) -> () (`programs/heap.rs`).
+    if let Some((min, max)) = memory_bounds {
+        if max != Some(min) {
+            let Some((_, t)) = imports.iter().find(|(n, _)| n == "pay_for_memory_grow") else {
+                return Err(ActivationError::Invalid(
+                    "missing import pay_for_memory_grow (a memory that can grow must pay for it)"
+                        .into(),
+                ));
+            };
+            if types.get(*t as usize) != Some(&(vec![ValType::I32], vec![])) {
+                return Err(ActivationError::Invalid(
+                    "wrong type for pay_for_memory_grow: it must be (i32) -> ()".into(),
+                ));
+            }
+        }
     }
     if !has_memory {
         return Err(ActivationError::MissingExport("memory"));
@@ -298,6 +395,44 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
             footprint: u16::try_from(initial_pages).unwrap_or(u16::MAX),
         },
     })
+}
+
+/// `binary.rs`'s name rules: one signature per imported name, no export named like an import
+/// (the part after the last `__`), nothing exported or imported under the reserved `stylus`
+/// prefix.
+fn check_names(imports: &[(String, u32)], exports: &[String]) -> Result<(), ActivationError> {
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    for (name, t) in imports {
+        if let Some(prior) = seen.insert(name.as_str(), *t) {
+            if prior != *t {
+                return Err(ActivationError::Invalid(format!(
+                    "inconsistent imports for vm_hooks {name}"
+                )));
+            }
+        }
+    }
+    let exported: Vec<&str> = exports
+        .iter()
+        .map(|e| e.rsplit("__").next().unwrap_or(e))
+        .collect();
+    for (name, _) in imports {
+        if exported.contains(&name.as_str()) {
+            return Err(ActivationError::Invalid(format!(
+                "binary exports an import with the same name {name}"
+            )));
+        }
+    }
+    if let Some(name) = exported.iter().find(|n| n.starts_with("stylus")) {
+        return Err(ActivationError::Invalid(format!(
+            "binary exports reserved symbol {name}"
+        )));
+    }
+    if let Some((name, _)) = imports.iter().find(|(n, _)| n.starts_with("stylus")) {
+        return Err(ActivationError::Invalid(format!(
+            "binary imports reserved symbol {name}"
+        )));
+    }
+    Ok(())
 }
 
 /// Instructions the validator's feature set admits but Nitro does not.
@@ -359,6 +494,11 @@ impl ProgramCache {
         let shape = check(&wasm)?;
         let module = wasmtime::Module::new(&self.engine, &wasm)
             .map_err(|e| ActivationError::Compile(e.to_string()))?;
+        // Each hostio imported with the host's own signature: Nitro links the imports at
+        // activation and refuses a mismatch.
+        self.linker
+            .instantiate_pre(&module)
+            .map_err(|e| ActivationError::Invalid(protocol::error_report::one_line(e.as_ref())))?;
         let costs = crate::gas::InitCosts::estimate(&shape.module)
             .map_err(|e| ActivationError::Limit(e.into()))?;
         let program = Arc::new(Program {

@@ -4,7 +4,9 @@
 use devnet::program::{compress, ActivationError, ProgramCache, MAX_CODE_SIZE};
 
 const ENTRY: &str = r#"(func (export "user_entrypoint") (param i32) (result i32) i32.const 0)"#;
-const MEMORY: &str = r#"(memory (export "memory") 1)"#;
+/// A growable memory, with the hostio Nitro requires for it.
+const MEMORY: &str = r#"(import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+    (memory (export "memory") 1)"#;
 
 fn activate_wat(body: &str) -> Result<(), ActivationError> {
     let wasm = wat::parse_str(format!("(module {body})")).expect("valid WAT");
@@ -27,10 +29,7 @@ fn refused(body: &str) -> String {
 
 #[test]
 fn a_minimal_program_activates() {
-    activate_wat(&format!(
-        r#"(import "vm_hooks" "pay_for_memory_grow" (func (param i32))) {MEMORY} {ENTRY}"#
-    ))
-    .expect("a minimal program");
+    activate_wat(&format!("{MEMORY} {ENTRY}")).expect("a minimal program");
 }
 
 #[test]
@@ -83,7 +82,132 @@ fn limits_on_start_memory_and_data_segments() {
         .map(|i| format!(r#"(data (i32.const {i}) "x")"#))
         .collect();
     let e = refused(&format!("{MEMORY} {ENTRY} {segments}"));
-    assert!(e.contains("129 data segments"), "{e}");
+    assert_eq!(e, "too many wasm datas: 129 > 128");
+}
+
+/// Nitro's other limits and name rules (`crates/prover/src/binary.rs`, `parse_user` and
+/// `parse_with_version`; `programs/heap.rs`), one small module each, refused with Nitro's words.
+#[test]
+fn nitros_limits_and_name_rules() {
+    // Locals: 348 per function.
+    let locals = |n: usize| format!("(func {})", "(local i32)".repeat(n));
+    activate_wat(&format!("{MEMORY} {ENTRY} {}", locals(348))).expect("348 locals");
+    assert_eq!(
+        refused(&format!("{MEMORY} {ENTRY} {}", locals(349))),
+        "too many wasm locals: 349 > 348"
+    );
+    // Operators: 65,536 per function body (the final `end` counts).
+    let body = |n: usize| format!("(func {})", "nop ".repeat(n - 1));
+    activate_wat(&format!("{MEMORY} {ENTRY} {}", body(65_536))).expect("65,536 operators");
+    assert_eq!(
+        refused(&format!("{MEMORY} {ENTRY} {}", body(65_537))),
+        "too many wasm opcodes in func body: 65537 > 65536"
+    );
+    // Exports: 1,024.
+    let exports = |n: usize| {
+        (0..n)
+            .map(|i| format!(r#"(global (export "g{i}") i32 (i32.const 0))"#))
+            .collect::<String>()
+    };
+    activate_wat(&format!("{MEMORY} {ENTRY} {}", exports(1_022))).expect("1,024 exports");
+    assert_eq!(
+        refused(&format!("{MEMORY} {ENTRY} {}", exports(1_023))),
+        "too many wasm exports: 1025 > 1024"
+    );
+    // Functions: 4,096 of the module's own.
+    let funcs = |n: usize| "(func)".repeat(n);
+    activate_wat(&format!("{MEMORY} {ENTRY} {}", funcs(4_095))).expect("4,096 functions");
+    assert_eq!(
+        refused(&format!("{MEMORY} {ENTRY} {}", funcs(4_096))),
+        "too many wasm functions: 4097 > 4096"
+    );
+    // Globals: 32,768 including the three instrumentation adds; at five bytes a global, a module
+    // holding that many is over the 128 KiB WASM limit first, so no test module can reach it.
+    // Imports: 513 (the same hostio may be imported again under the same signature).
+    let imports = |n: usize| r#"(import "vm_hooks" "msg_reentrant" (func (result i32)))"#.repeat(n);
+    activate_wat(&format!("{} {MEMORY} {ENTRY}", imports(512))).expect("513 imports");
+    assert_eq!(
+        refused(&format!("{} {MEMORY} {ENTRY}", imports(513))),
+        "too many wasm imports: 514 > 513"
+    );
+    // Table entries: 4,096; element segments: 128; element entries: 4,096.
+    assert_eq!(
+        refused(&format!("{MEMORY} {ENTRY} (table 4097 funcref)")),
+        "too many wasm table entries: 4097 > 4096"
+    );
+    let elements = (0..129)
+        .map(|i| format!("(elem (i32.const {i}) $f)"))
+        .collect::<String>();
+    assert_eq!(
+        refused(&format!(
+            "{MEMORY} {ENTRY} (table 200 funcref) (func $f) {elements}"
+        )),
+        "too many wasm elements: 129 > 128"
+    );
+    let entries = "$f ".repeat(4_097);
+    assert_eq!(
+        refused(&format!(
+            "{MEMORY} {ENTRY} (table 4096 funcref) (func $f) (elem (i32.const 0) func {entries})"
+        )),
+        "too many wasm element entries: 4097 > 4096"
+    );
+    // Names: 512 bytes at most, for exports and the module's own name.
+    let long = "x".repeat(513);
+    assert_eq!(
+        refused(&format!(r#"{MEMORY} {ENTRY} (func (export "{long}"))"#)),
+        "wasm name too long: 513 > 512"
+    );
+    let wasm = wat::parse_str(format!("(module ${long} {MEMORY} {ENTRY})")).unwrap();
+    assert_eq!(
+        activate_wasm(&wasm).unwrap_err().to_string(),
+        "wasm module name too long: 513 > 512"
+    );
+    // One signature per imported hostio; no export named like an import; no `stylus` names.
+    assert_eq!(
+        refused(&format!(
+            r#"(import "vm_hooks" "msg_reentrant" (func (result i32)))
+               (import "vm_hooks" "msg_reentrant" (func (result i64))) {MEMORY} {ENTRY}"#
+        )),
+        "invalid WASM for Stylus: inconsistent imports for vm_hooks msg_reentrant"
+    );
+    assert_eq!(
+        refused(&format!(
+            r#"(import "vm_hooks" "msg_reentrant" (func (result i32))) {MEMORY} {ENTRY}
+               (func (export "mine__msg_reentrant"))"#
+        )),
+        "invalid WASM for Stylus: binary exports an import with the same name msg_reentrant"
+    );
+    assert_eq!(
+        refused(&format!(
+            r#"{MEMORY} {ENTRY} (func (export "stylus_start"))"#
+        )),
+        "invalid WASM for Stylus: binary exports reserved symbol stylus_start"
+    );
+    // A hostio imported with another signature than the host's.
+    let e = refused(&format!(
+        r#"(import "vm_hooks" "msg_reentrant" (func (result i64))) {MEMORY} {ENTRY}"#
+    ));
+    assert!(
+        e.starts_with(
+            "invalid WASM for Stylus: incompatible import type for `vm_hooks::msg_reentrant`"
+        ),
+        "{e}"
+    );
+    // A memory that can grow needs pay_for_memory_grow, with its type; a fixed one does not.
+    assert_eq!(
+        refused(&format!(r#"(memory (export "memory") 1) {ENTRY}"#)),
+        "invalid WASM for Stylus: missing import pay_for_memory_grow (a memory that can grow \
+         must pay for it)"
+    );
+    assert_eq!(
+        refused(&format!(
+            r#"(import "vm_hooks" "pay_for_memory_grow" (func (param i64)))
+               (memory (export "memory") 1) {ENTRY}"#
+        )),
+        "invalid WASM for Stylus: wrong type for pay_for_memory_grow: it must be (i32) -> ()"
+    );
+    activate_wat(&format!(r#"(memory (export "memory") 1 1) {ENTRY}"#))
+        .expect("a fixed-size memory needs no pay_for_memory_grow");
 }
 
 #[test]
