@@ -86,7 +86,8 @@ pub async fn measure(transactions: usize) -> Result<Vec<Throughput>> {
         nonce,
         dev[6].address(),
         U256::from(1u64),
-        21_000,
+        // A transfer's 21,000 plus room for the L1 poster gas.
+        50_000,
         &transfers,
     )
     .await?;

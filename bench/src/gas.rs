@@ -317,7 +317,9 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         })
         .collect::<Result<_>>()?;
     let addresses: Vec<Address> = nodes.iter().map(|n| n.address()).collect();
-    let testnet = Testnet::spawn(&addresses).await?;
+    // L2 gas alone, comparable with the Solidity figures: the L1 poster gas Arbitrum adds (about
+    // 16 gas a compressed byte of the signed transaction at the default L1 price) is left out.
+    let testnet = Testnet::spawn_configured(&addresses, None, 0).await?;
     let dev = testnet.signers.clone();
     let mut config = TestConfig::with_dev_accounts(&dev, U256::from(1u64));
     config.queue_size_limit = 64;

@@ -92,6 +92,9 @@ pub struct MinedTx {
     pub block_number: u64,
     pub index: u64,
     pub gas_used: u64,
+    /// The part of `gas_used` that pays for posting the transaction to L1.
+    #[serde(default)]
+    pub gas_used_for_l1: u64,
     /// Gas of this and the earlier transactions of its block.
     pub cumulative_gas_used: u64,
     /// Block-wide index of its first log.
@@ -181,6 +184,8 @@ pub struct Chain {
     pub(crate) pending: Vec<PendingTx>,
     /// Saved copies of the chain (evm_snapshot), by id - 1.
     pub(crate) snapshots: Vec<crate::persist::Snapshot>,
+    /// The L1 price per calldata unit, in wei (ArbGasInfo's L1 base fee estimate).
+    pub(crate) l1_price_per_unit: u128,
 }
 
 impl Chain {
@@ -201,6 +206,7 @@ impl Chain {
             block_time: None,
             pending: Vec::new(),
             snapshots: Vec::new(),
+            l1_price_per_unit: crate::l1_pricing::DEFAULT_PRICE_PER_UNIT,
         };
         chain.seal(Vec::new(), 0, Vec::new());
         Ok(chain)
@@ -301,6 +307,24 @@ impl Chain {
 
     /// Interval mode (`Some(seconds)`, blocks sealed by the caller's timer with
     /// [`Chain::mine_pending`]) or a block per transaction (`None`).
+    /// Sets the L1 price per calldata unit (wei) that poster gas is computed from.
+    pub fn set_l1_price_per_unit(&mut self, wei: u128) {
+        self.l1_price_per_unit = wei;
+    }
+
+    pub fn l1_price_per_unit(&self) -> u128 {
+        self.l1_price_per_unit
+    }
+
+    /// The L1 poster gas of a signed transaction's bytes at the base fee.
+    fn poster_gas_of(&self, raw: &[u8]) -> u64 {
+        crate::l1_pricing::poster_gas(
+            crate::l1_pricing::poster_units(raw),
+            self.l1_price_per_unit,
+            BASE_FEE,
+        )
+    }
+
     pub fn set_block_time(&mut self, seconds: Option<u64>) {
         self.block_time = seconds;
     }
@@ -449,6 +473,9 @@ impl Chain {
         }
         let intrinsic = gas::intrinsic_gas(envelope.input(), create)
             + envelope.access_list().map_or(0, gas::access_list_gas);
+        // Nitro charges the L1 poster gas before execution; a limit that cannot cover it is
+        // refused like one below the intrinsic gas (`GasChargingHook`: ErrIntrinsicGas).
+        let intrinsic = intrinsic + self.poster_gas_of(raw);
         if gas_limit < intrinsic {
             return Err(TxError::IntrinsicGas {
                 have: gas_limit,
@@ -579,8 +606,10 @@ impl Chain {
         let nonce = envelope.nonce();
         let gas_limit = envelope.gas_limit();
         let create = envelope.kind().is_create();
+        let l1_gas = self.poster_gas_of(&envelope.encoded_2718());
         let intrinsic = gas::intrinsic_gas(envelope.input(), create)
-            + envelope.access_list().map_or(0, gas::access_list_gas);
+            + envelope.access_list().map_or(0, gas::access_list_gas)
+            + l1_gas;
         // ArbOS drops priority fees: a transaction pays the base fee whatever its tip
         // (`arbos/tx_processor.go`, `CollectTips`: off up to ArbOS 60, then a chain setting that
         // is off by default).
@@ -605,7 +634,7 @@ impl Chain {
                 }
             }
         }
-        let after_intrinsic = gas_limit - intrinsic;
+        let after_intrinsic = gas_limit.saturating_sub(intrinsic);
         let (success, used, contract_address, output) = match envelope.kind() {
             TxKind::Create => {
                 let address = from.create(nonce);
@@ -658,6 +687,7 @@ impl Chain {
             block_number: number,
             index,
             gas_used,
+            gas_used_for_l1: l1_gas,
             cumulative_gas_used: gas_before + gas_used,
             first_log_index,
             success,
@@ -768,19 +798,34 @@ impl Chain {
                 ..req.clone()
             })
         };
+        // The L1 poster gas of Nitro's stand-in for the transaction, padded as Nitro pads it; the
+        // search below is over the rest (a limit succeeds when what is left after the poster gas
+        // does).
+        let l1_gas = crate::l1_pricing::estimation_poster_gas(
+            req.to,
+            req.value,
+            &req.data,
+            None,
+            self.l1_price_per_unit,
+            BASE_FEE,
+            BASE_FEE,
+        );
+        hi = hi.saturating_sub(l1_gas);
         // A plain transfer to an account without code is tried at 21000 first.
         let plain = req.data.is_empty() && req.to.is_some_and(|to| self.state.code(&to).is_empty());
         if plain && run(self, gas::TX_BASE)?.0.ok() {
             return Ok(CallResult {
                 outcome: Outcome::Success,
                 output: Vec::new(),
-                gas_used: gas::TX_BASE,
+                gas_used: gas::TX_BASE + l1_gas,
             });
         }
         let (first, refund) = run(self, hi)?;
         match first.outcome {
             Outcome::Success => {}
-            Outcome::OutOfGas => anyhow::bail!("gas required exceeds allowance ({hi})"),
+            Outcome::OutOfGas => {
+                anyhow::bail!("gas required exceeds allowance ({})", hi + l1_gas)
+            }
             _ => return Ok(first),
         }
         // The gas used after refunds bounds the limit from below (exclusive).
@@ -805,7 +850,7 @@ impl Chain {
             }
         }
         Ok(CallResult {
-            gas_used: hi,
+            gas_used: hi + l1_gas,
             ..first
         })
     }

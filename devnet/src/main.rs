@@ -38,6 +38,10 @@ struct Cli {
     /// SIGTERM).
     #[arg(long, env = "DEVNET_STATE")]
     state: Option<PathBuf>,
+    /// L1 price per calldata unit that the L1 poster gas of every transaction is computed from
+    /// (ArbGasInfo's L1 base fee estimate): wei, or with a `gwei` suffix; 0 charges no L1 gas.
+    #[arg(long, env = "DEVNET_L1_PRICE_PER_UNIT", default_value = "0.1gwei", value_parser = parse_gwei)]
+    l1_price_per_unit: u128,
     /// Log warnings and errors only.
     #[arg(
         short,
@@ -112,6 +116,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `123` is wei; `0.1gwei` is gwei.
+fn parse_gwei(text: &str) -> Result<u128, String> {
+    let t = text.trim();
+    let parsed = match t.strip_suffix("gwei") {
+        Some(g) => alloy::primitives::utils::parse_units(g.trim(), "gwei")
+            .ok()
+            .and_then(|v| u128::try_from(v.get_absolute()).ok()),
+        None => t.parse().ok(),
+    };
+    parsed.ok_or_else(|| format!("{text:?} is neither wei (an integer) nor gwei (e.g. 0.1gwei)"))
 }
 
 /// The program at `path`, refused with a reason unless it is a WebAssembly module.
@@ -202,6 +218,7 @@ async fn serve(cli: Cli) -> Result<()> {
         }
     };
     let mut chain = chain;
+    chain.set_l1_price_per_unit(cli.l1_price_per_unit);
     if let Some(seconds) = cli.block_time {
         anyhow::ensure!(seconds > 0, "--block-time must be at least 1 second");
         chain.set_block_time(Some(seconds));
@@ -234,6 +251,14 @@ async fn serve(cli: Cli) -> Result<()> {
         );
     }
     println!("Chain id {}", cli.chain_id);
+    println!(
+        "L1 price per calldata unit {} gwei: every transaction pays 16 units per byte of its \
+         brotli-compressed form as L1 poster gas at the base fee (--l1-price-per-unit)",
+        alloy::primitives::utils::format_units(cli.l1_price_per_unit, "gwei")
+            .unwrap_or_default()
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+    );
     // The bound address, so that `--port 0` (any free port) tells where it listens.
     let bound = listener.local_addr().context("reading the bound address")?;
     println!("RPC URL http://{bound}");

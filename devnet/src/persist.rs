@@ -232,6 +232,8 @@ impl Chain {
             block_time: None,
             pending: Vec::new(),
             snapshots: Vec::new(),
+            // A setting of the running devnet, not part of the saved chain.
+            l1_price_per_unit: crate::l1_pricing::DEFAULT_PRICE_PER_UNIT,
         })
     }
 }

@@ -410,6 +410,8 @@ fn receipt_json(chain: &Chain, t: &MinedTx) -> Value {
         "to": t.envelope.to(),
         "cumulativeGasUsed": quantity(t.cumulative_gas_used),
         "gasUsed": quantity(t.gas_used),
+        // Arbitrum's receipts say how much of the gas paid for posting the transaction to L1.
+        "gasUsedForL1": quantity(t.gas_used_for_l1),
         "effectiveGasPrice": quantity(t.effective_gas_price),
         "contractAddress": t.contract_address,
         "logs": logs,

@@ -94,6 +94,17 @@ impl Testnet {
         extra: &[Address],
         block_time: Option<u64>,
     ) -> Result<Testnet> {
+        Testnet::spawn_configured(extra, block_time, crate::l1_pricing::DEFAULT_PRICE_PER_UNIT)
+            .await
+    }
+
+    /// Like [`Testnet::spawn_with_block_time`], with the L1 price per calldata unit (0: no L1
+    /// poster gas, for measuring L2 gas alone).
+    pub async fn spawn_configured(
+        extra: &[Address],
+        block_time: Option<u64>,
+        l1_price_per_unit: u128,
+    ) -> Result<Testnet> {
         let signers = dev_signers()?;
         let prefund: Vec<_> = signers
             .iter()
@@ -103,6 +114,7 @@ impl Testnet {
             .collect();
         let mut chain = Chain::new(CHAIN_ID, &prefund)?;
         chain.set_block_time(block_time);
+        chain.set_l1_price_per_unit(l1_price_per_unit);
         let chain = Arc::new(Mutex::new(chain));
         if let Some(seconds) = block_time {
             anyhow::ensure!(seconds > 0, "a block time must be at least 1 second");
@@ -189,12 +201,13 @@ impl Testnet {
     }
 }
 
-/// Signs `tx` as `signer` for the devnet (chain id [`CHAIN_ID`], 21,000 gas, the base fee and no
+/// Signs `tx` as `signer` for the devnet (chain id [`CHAIN_ID`], 50,000 gas: a transfer's 21,000
+/// plus room for the L1 poster gas, the base fee and no
 /// tip unless `tx` sets them; the nonce must be set): the EIP-2718 bytes for
 /// `eth_sendRawTransaction`.
 pub async fn sign_raw(signer: &PrivateKeySigner, mut tx: TransactionRequest) -> Result<Vec<u8>> {
     tx.chain_id.get_or_insert(CHAIN_ID);
-    tx.gas.get_or_insert(21_000);
+    tx.gas.get_or_insert(50_000);
     tx.max_fee_per_gas
         .get_or_insert(crate::chain::BASE_FEE as u128);
     tx.max_priority_fee_per_gas.get_or_insert(0);

@@ -1,6 +1,6 @@
 //! eth_estimateGas as go-ethereum answers it (Nitro's `eth/gasestimator`): the lowest gas limit
-//! with which the transaction succeeds, within 1.5%, found by bisection; 21000 for a plain
-//! transfer; the revert of a call that fails at the cap; "gas required exceeds allowance" when the
+//! with which the transaction succeeds, within 1.5%, found by bisection, plus the L1 poster gas;
+//! 21000 (plus that) for a plain transfer; the revert of a call that fails at the cap; "gas required exceeds allowance" when the
 //! caller's own limit is too low.
 
 use alloy::network::TransactionBuilder;
@@ -63,12 +63,22 @@ async fn the_estimate_is_the_lowest_limit_that_succeeds() {
         exact.gas_used
     );
 
-    // A plain transfer: 21000 exactly.
+    // A plain transfer: 21000, plus the L1 poster gas of Nitro's stand-in transaction.
     let transfer = TransactionRequest::default()
         .with_from(node.address())
         .with_to(Address::repeat_byte(0x42))
         .with_value(U256::from(1));
-    assert_eq!(provider.estimate_gas(transfer).await.unwrap(), 21_000);
+    let l1 = devnet::l1_pricing::estimation_poster_gas(
+        Some(Address::repeat_byte(0x42)),
+        U256::from(1),
+        &Default::default(),
+        None,
+        devnet::l1_pricing::DEFAULT_PRICE_PER_UNIT,
+        devnet::chain::BASE_FEE,
+        devnet::chain::BASE_FEE,
+    );
+    assert!(l1 > 0);
+    assert_eq!(provider.estimate_gas(transfer).await.unwrap(), 21_000 + l1);
 
     // A call that reverts at the cap answers with its revert (joining twice).
     let e = provider

@@ -66,14 +66,19 @@ async fn pending_transactions_share_the_next_block() {
     assert_eq!(number, 1);
     assert_eq!(chain.pending_count(), 0);
     assert_eq!(chain.block(1).unwrap().transactions, hashes);
-    assert_eq!(chain.block(1).unwrap().header.gas_used, 4 * 21_000);
+    // Each transfer: 21,000 plus its L1 poster gas; the block sums them.
+    let mut cumulative = 0;
     for (i, h) in hashes.iter().enumerate() {
         let t = chain.transaction(h).unwrap();
         assert_eq!(t.block_number, 1);
         assert_eq!(t.index, i as u64);
-        assert_eq!(t.cumulative_gas_used, 21_000 * (i as u64 + 1));
+        assert!(t.gas_used_for_l1 > 0);
+        assert_eq!(t.gas_used, 21_000 + t.gas_used_for_l1);
+        cumulative += t.gas_used;
+        assert_eq!(t.cumulative_gas_used, cumulative);
         assert!(t.success);
     }
+    assert_eq!(chain.block(1).unwrap().header.gas_used, cumulative);
     assert_eq!(chain.balance(&to), U256::from(35));
     assert_eq!(chain.nonce(&a.address()), 3);
     // An empty interval still seals a block.

@@ -34,7 +34,8 @@ async fn recorded_transactions_are_rebroadcast_not_resigned_and_nonces_resynchro
         .with_value(U256::from(5u64))
         .with_nonce(0)
         .with_chain_id(CHAIN_ID)
-        .with_gas_limit(21_000)
+        // A transfer plus room for the L1 poster gas Arbitrum adds.
+        .with_gas_limit(50_000)
         .with_max_fee_per_gas(1_000_000_000)
         .with_max_priority_fee_per_gas(0)
         .build(&wallet)
