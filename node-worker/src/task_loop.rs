@@ -32,6 +32,31 @@ use crate::operator::metrics::WorkerMetrics;
 use crate::operator::notices::{NoticeKind, Notifier};
 use crate::record::{Stage, TaskRecord, TxState};
 
+/// What the operator is told when the contract removes the node.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RemovalNotice {
+    pub kind: NoticeKind,
+    pub message: &'static str,
+}
+
+/// The notice for a NodeSlashed or NodeKickedOut event (by its topic), else None.
+pub fn removal_notice(topic0: B256) -> Option<RemovalNotice> {
+    if topic0 == ITaskContract::NodeSlashed::SIGNATURE_HASH {
+        Some(RemovalNotice {
+            kind: NoticeKind::Slashed,
+            message: "this node was SLASHED: a validation group found its score wrong; its \
+                      whole stake went to the treasury and it left the network",
+        })
+    } else if topic0 == ITaskContract::NodeKickedOut::SIGNATURE_HASH {
+        Some(RemovalNotice {
+            kind: NoticeKind::KickedOut,
+            message: "this node was KICKED OUT for a low QoS score; its stake was returned",
+        })
+    } else {
+        None
+    }
+}
+
 /// The contract's task error code for "parameters validation failed".
 pub const PARAMS_VALIDATION_FAILED: u8 = 1;
 /// A task whose execution process died this many times is given up (left to time out).
@@ -224,22 +249,17 @@ impl TaskLoop {
                 continue;
             }
             let topic0 = log.topics()[0];
-            if topic0 == ITaskContract::NodeSlashed::SIGNATURE_HASH {
-                let message = "this node was SLASHED: a validation group found its score wrong; \
-                               its whole stake went to the treasury and it left the network";
-                tracing::error!("{message}");
-                self.node.record.add_node_event("slashed", None, message)?;
-                self.notifier
-                    .send(NoticeKind::Slashed, None, message.to_string());
-            } else if topic0 == ITaskContract::NodeKickedOut::SIGNATURE_HASH {
-                let message =
-                    "this node was KICKED OUT for a low QoS score; its stake was returned";
-                tracing::warn!("{message}");
+            if let Some(notice) = removal_notice(topic0) {
+                if notice.kind == NoticeKind::Slashed {
+                    tracing::error!("{}", notice.message);
+                } else {
+                    tracing::warn!("{}", notice.message);
+                }
                 self.node
                     .record
-                    .add_node_event("kicked_out", None, message)?;
+                    .add_node_event(notice.kind.as_str(), None, notice.message)?;
                 self.notifier
-                    .send(NoticeKind::KickedOut, None, message.to_string());
+                    .send(notice.kind, None, notice.message.to_string());
             } else if let Ok(e) = log.log_decode::<ITaskContract::PaymentSent>() {
                 let amount = e.inner.amount;
                 let task = log
@@ -689,5 +709,24 @@ impl TaskLoop {
         tracing::info!("result of task {c} uploaded to the relay");
         self.node.record.set_stage(&c, Stage::Uploaded, None)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slash_and_kick_out_events_become_notices() {
+        let slashed = removal_notice(ITaskContract::NodeSlashed::SIGNATURE_HASH).unwrap();
+        assert_eq!(slashed.kind, NoticeKind::Slashed);
+        assert!(slashed.message.starts_with("this node was SLASHED"));
+        let kicked = removal_notice(ITaskContract::NodeKickedOut::SIGNATURE_HASH).unwrap();
+        assert_eq!(kicked.kind, NoticeKind::KickedOut);
+        assert!(kicked.message.starts_with("this node was KICKED OUT"));
+        assert_eq!(
+            removal_notice(ITaskContract::PaymentSent::SIGNATURE_HASH),
+            None
+        );
     }
 }
