@@ -44,6 +44,7 @@ sol! {
         function arbBlockHash(uint256 arbBlockNum) external view returns (bytes32);
         function arbChainID() external view returns (uint256);
         function arbOSVersion() external view returns (uint256);
+        error InvalidBlockNumber(uint256 requested, uint256 current);
     }
 
     interface ArbWasm {
@@ -78,7 +79,7 @@ pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
             gas_of(data.len().div_ceil(32), 60, 12),
         )),
         IDENTITY => Ok((data.to_vec(), gas_of(data.len().div_ceil(32), 15, 3))),
-        ARB_SYS => arb_sys(exec, data).map(|out| (out, 100)),
+        ARB_SYS => return Some(arb_sys_call(exec, msg)),
         ARB_WASM => arb_wasm(exec, msg).map(|out| (out, 100)),
         crate::stylus_deployer::STYLUS_DEPLOYER => {
             return Some(crate::stylus_deployer::run(exec, msg))
@@ -112,6 +113,63 @@ pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
     })
 }
 
+/// Gas of an ArbOS precompile's view, as Nitro charges it (`precompiles/precompile.go`, `Call`;
+/// `precompiles/context.go`, `makeContext`): opening the ArbOS state reads its version (one
+/// storage read, `arbos/storage` StorageReadCost = 800), then 3 gas a word of arguments and of
+/// the result (`params.CopyGas`).
+const OPEN_STATE_GAS: u64 = 800;
+const COPY_GAS: u64 = 3;
+
+fn words(bytes: usize) -> u64 {
+    bytes.div_ceil(32) as u64
+}
+
+/// A call to ArbSys priced as Nitro prices it. A call without a known selector, or with value,
+/// reverts and burns all the gas it was given, as Nitro's precompile dispatch does.
+fn arb_sys_call(exec: &ExecRef, msg: &Message) -> CallResult {
+    let data = &msg.data[..];
+    let burn_all = || CallResult {
+        outcome: Outcome::Revert,
+        output: Vec::new(),
+        gas_used: msg.gas,
+    };
+    let known = data.get(..4).is_some_and(|s| {
+        [
+            ArbSys::arbBlockNumberCall::SELECTOR,
+            ArbSys::arbChainIDCall::SELECTOR,
+            ArbSys::arbOSVersionCall::SELECTOR,
+            ArbSys::arbBlockHashCall::SELECTOR,
+        ]
+        .iter()
+        .any(|known| known == s)
+    });
+    if !known || !msg.value.is_zero() {
+        return burn_all();
+    }
+    let before = OPEN_STATE_GAS + COPY_GAS * words(data.len() - 4);
+    if before > msg.gas {
+        return CallResult {
+            outcome: Outcome::OutOfGas,
+            output: Vec::new(),
+            gas_used: msg.gas,
+        };
+    }
+    let (outcome, output) = match arb_sys(exec, data) {
+        Ok(out) => (Outcome::Success, out),
+        Err(out) => (Outcome::Revert, out),
+    };
+    let gas = before + COPY_GAS * words(output.len());
+    if gas > msg.gas {
+        // The caller cannot pay for the result: a revert with all the gas.
+        return burn_all();
+    }
+    CallResult {
+        outcome,
+        output,
+        gas_used: gas,
+    }
+}
+
 fn arb_sys(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     let e = exec.borrow();
     let selector: [u8; 4] = data
@@ -125,11 +183,16 @@ fn arb_sys(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
         ArbSys::arbBlockHashCall::SELECTOR => {
             let call = ArbSys::arbBlockHashCall::abi_decode(data).map_err(|_| Vec::new())?;
             let n = call.arbBlockNum;
-            // Like ArbSys: only the 256 blocks before the current one.
+            // Like ArbSys: only the 256 blocks before the current one, else (ArbOS 11 on)
+            // InvalidBlockNumber(requested, current).
             let current = U256::from(e.block.number);
             if n >= current || current - n > U256::from(256) || n < U256::from(e.block.first_recent)
             {
-                return Err(b"invalid block number for ArbBlockHash".to_vec());
+                return Err(ArbSys::InvalidBlockNumber {
+                    requested: n,
+                    current,
+                }
+                .abi_encode());
             }
             let i = (n.to::<u64>() - e.block.first_recent) as usize;
             e.block

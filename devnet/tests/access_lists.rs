@@ -23,6 +23,19 @@ const CALLER: &str = r#"(module
       (i64.const 100000) (i32.const 96)))
     i32.const 0))"#;
 
+/// Calls the address in the first 20 bytes of its calldata with the rest as calldata.
+const FORWARDER: &str = r#"(module
+  (import "vm_hooks" "read_args" (func $read_args (param i32)))
+  (import "vm_hooks" "call_contract"
+    (func $call (param i32 i32 i32 i32 i64 i32) (result i32)))
+  (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+  (memory (export "memory") 1)
+  (func (export "user_entrypoint") (param $len i32) (result i32)
+    (call $read_args (i32.const 0))
+    (drop (call $call (i32.const 0) (i32.const 20) (i32.sub (local.get $len) (i32.const 20))
+      (i32.const 1024) (i64.const 100000) (i32.const 2048)))
+    i32.const 0))"#;
+
 fn low_address(n: u16) -> Address {
     let mut a = [0u8; 20];
     a[18..].copy_from_slice(&n.to_be_bytes());
@@ -86,10 +99,11 @@ async fn precompiles_start_warm_and_access_lists_warm_what_they_name() {
     let cold = low_address(0x99);
     let cold_call = gas_of(calling(cold)).await;
     assert_eq!(cold_call - identity, 2_600 - 100 - 15);
-    // ArbSys (0x64) starts warm too; it answers an empty call with a revert, which the program
+    // ArbSys (0x64) answers a call without a selector as Nitro's precompile dispatch does: a
+    // revert that burns all the gas it was given (the program passes 100,000), which the program
     // ignores.
     let arb_sys = gas_of(calling(low_address(0x64))).await;
-    assert!(arb_sys < cold_call, "{arb_sys} {cold_call}");
+    assert_eq!(arb_sys - identity, 100_000 - 15);
 
     // Named in the access list, a fresh account is warm: 2,400 of intrinsic gas instead of the
     // 2,500 a cold access costs over a warm one.
@@ -112,4 +126,61 @@ async fn precompiles_start_warm_and_access_lists_warm_what_they_name() {
             storage_keys: vec![B256::repeat_byte(1), B256::repeat_byte(2)],
         }]));
     assert_eq!(gas_of(transfer).await, 21_000 + 2_400 + 2 * 1_900);
+}
+
+/// ArbSys's views cost what Nitro charges: the ArbOS state opened (one storage read, 800), 3 gas a
+/// word of arguments and of result; the identity precompile with the same 4 bytes costs 15 + 3.
+/// Both are warm, so the difference between two otherwise equal transactions is the price.
+#[tokio::test(flavor = "multi_thread")]
+async fn arbsys_views_cost_what_nitro_charges() {
+    use alloy::sol_types::SolCall;
+    alloy::sol! {
+        function arbBlockNumber() external view returns (uint256);
+        function arbBlockHash(uint256 arbBlockNum) external view returns (bytes32);
+    }
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let me = net.signers[0].clone();
+    let provider = ProviderBuilder::new().connect(&net.url).await.unwrap();
+    let program =
+        devnet::deploy::deploy_wasm(&net.url, me.clone(), &wat::parse_str(FORWARDER).unwrap())
+            .await
+            .unwrap();
+    let mut nonce = provider.get_transaction_count(me.address()).await.unwrap();
+    let mut l2_gas = |target: Address, calldata: Vec<u8>| {
+        let mut input = target.to_vec();
+        input.extend(calldata);
+        let tx = TransactionRequest::default()
+            .with_to(program)
+            .with_input(input)
+            .with_nonce(nonce)
+            .with_gas_limit(1_000_000);
+        nonce += 1;
+        let (provider, me) = (provider.clone(), me.clone());
+        async move {
+            let raw = sign_raw(&me, tx).await.unwrap();
+            let hash = *provider.send_raw_transaction(&raw).await.unwrap().tx_hash();
+            let receipt: serde_json::Value = provider
+                .raw_request("eth_getTransactionReceipt".into(), (hash,))
+                .await
+                .unwrap();
+            let number = |k: &str| {
+                u64::from_str_radix(receipt[k].as_str().unwrap().trim_start_matches("0x"), 16)
+                    .unwrap()
+            };
+            assert_eq!(receipt["status"], "0x1");
+            number("gasUsed") - number("gasUsedForL1")
+        }
+    };
+    let selector = arbBlockNumberCall {}.abi_encode();
+    let identity = l2_gas(low_address(0x04), selector.clone()).await;
+    let block_number = l2_gas(low_address(0x64), selector).await;
+    assert_eq!(block_number - identity, (800 + 3) - (15 + 3));
+    // One word of arguments too (calldata of the same length sent to identity).
+    let hash_call = arbBlockHashCall {
+        arbBlockNum: U256::from(1),
+    }
+    .abi_encode();
+    let identity = l2_gas(low_address(0x04), hash_call.clone()).await;
+    let block_hash = l2_gas(low_address(0x64), hash_call).await;
+    assert_eq!(block_hash - identity, (800 + 3 + 3) - (15 + 3 * 2));
 }
