@@ -193,13 +193,18 @@ fn do_call(
         }
     }
     charge_gas(c, cost)?;
-    // 63/64 rule, plus the stipend for value transfers.
+    // The 63/64 rule as Nitro applies it to Stylus calls (`arbos/programs/api.go`, doCall:
+    // (gas left - base cost) x 63 / 64), and the stipend a value transfer adds on top. The caller
+    // then pays the base cost plus all the gas the callee used, stipend included: unlike an EVM
+    // CALL, an unused stipend is not a gain.
     let available = gas_left(c);
-    let mut callee_gas = (available - available / 64).min(gas_req as u64);
-    charge_gas(c, callee_gas)?;
-    if !value.is_zero() {
-        callee_gas += gas::CALL_STIPEND;
-    }
+    let granted = (available * 63 / 64).min(gas_req as u64);
+    charge_gas(c, granted)?;
+    let callee_gas = if value.is_zero() {
+        granted
+    } else {
+        granted + gas::CALL_STIPEND
+    };
     let msg = match kind {
         CallKind::Call => Message {
             caller: frame_msg.to,
@@ -234,10 +239,15 @@ fn do_call(
     };
     let exec = c.data().exec.clone();
     let result = exec::call(&exec, msg);
-    // Refund what the callee did not use.
-    let refund = callee_gas.saturating_sub(result.gas_used);
-    let fuel = c.get_fuel()?;
-    c.set_fuel(fuel + gas::fuel_for_gas(refund.min(callee_gas)))?;
+    // What was charged up front (`granted`) against what the callee used: the rest comes back,
+    // and gas it used from the stipend is charged now.
+    let used = result.gas_used.min(callee_gas);
+    if used <= granted {
+        let fuel = c.get_fuel()?;
+        c.set_fuel(fuel + gas::fuel_for_gas(granted - used))?;
+    } else {
+        charge_gas(c, used - granted)?;
+    }
     let status = if result.ok() { 0 } else { 1 };
     write_u32(c, ret_len, result.output.len() as u32)?;
     c.data_mut().return_data = result.output;

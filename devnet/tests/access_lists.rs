@@ -36,6 +36,20 @@ const FORWARDER: &str = r#"(module
       (i32.const 1024) (i64.const 100000) (i32.const 2048)))
     i32.const 0))"#;
 
+/// Calls the address in the first 20 bytes of its calldata, without calldata, sending the value
+/// in the next 32 bytes.
+const VALUE_SENDER: &str = r#"(module
+  (import "vm_hooks" "read_args" (func $read_args (param i32)))
+  (import "vm_hooks" "call_contract"
+    (func $call (param i32 i32 i32 i32 i64 i32) (result i32)))
+  (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+  (memory (export "memory") 1)
+  (func (export "user_entrypoint") (param $len i32) (result i32)
+    (call $read_args (i32.const 0))
+    (drop (call $call (i32.const 0) (i32.const 1024) (i32.const 0) (i32.const 20)
+      (i64.const 100000) (i32.const 2048)))
+    i32.const 0))"#;
+
 fn low_address(n: u16) -> Address {
     let mut a = [0u8; 20];
     a[18..].copy_from_slice(&n.to_be_bytes());
@@ -183,4 +197,60 @@ async fn arbsys_views_cost_what_nitro_charges() {
     let identity = l2_gas(low_address(0x04), hash_call.clone()).await;
     let block_hash = l2_gas(low_address(0x64), hash_call).await;
     assert_eq!(block_hash - identity, (800 + 3 + 3) - (15 + 3 * 2));
+}
+
+/// A value transfer from a Stylus program costs what Nitro charges (`arbos/programs/api.go`,
+/// doCall): 9,000 more than the same call without value. The callee gets the 2,300 stipend on
+/// top, and an unused stipend is not a gain for the caller (an EVM CALL would come out 2,300
+/// cheaper).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_value_call_pays_the_value_transfer_and_gains_nothing_from_the_stipend() {
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let me = net.signers[0].clone();
+    let provider = ProviderBuilder::new().connect(&net.url).await.unwrap();
+    let program =
+        devnet::deploy::deploy_wasm(&net.url, me.clone(), &wat::parse_str(VALUE_SENDER).unwrap())
+            .await
+            .unwrap();
+    provider
+        .raw_request::<_, serde_json::Value>("anvil_setBalance".into(), (program, "0x3e8"))
+        .await
+        .unwrap();
+    let payee = net.signers[1].address();
+    let mut nonce = provider.get_transaction_count(me.address()).await.unwrap();
+    let mut l2_gas = |value: u8| {
+        let mut input = payee.to_vec();
+        let mut word = [0u8; 32];
+        word[31] = value;
+        input.extend(word);
+        let tx = TransactionRequest::default()
+            .with_to(program)
+            .with_input(input)
+            .with_nonce(nonce)
+            .with_gas_limit(1_000_000);
+        nonce += 1;
+        let (provider, me) = (provider.clone(), me.clone());
+        async move {
+            let raw = sign_raw(&me, tx).await.unwrap();
+            let hash = *provider.send_raw_transaction(&raw).await.unwrap().tx_hash();
+            let receipt: serde_json::Value = provider
+                .raw_request("eth_getTransactionReceipt".into(), (hash,))
+                .await
+                .unwrap();
+            let number = |k: &str| {
+                u64::from_str_radix(receipt[k].as_str().unwrap().trim_start_matches("0x"), 16)
+                    .unwrap()
+            };
+            assert_eq!(receipt["status"], "0x1");
+            number("gasUsed") - number("gasUsedForL1")
+        }
+    };
+    let without = l2_gas(0).await;
+    let with = l2_gas(1).await;
+    // 9,000 for the transfer, and 16 instead of 4 for the one calldata byte that differs.
+    assert_eq!(with - without, 9_000 + (16 - 4));
+    assert_eq!(
+        provider.get_balance(payee).await.unwrap(),
+        devnet::accounts::dev_balance() + U256::from(1)
+    );
 }
