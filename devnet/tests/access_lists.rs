@@ -50,6 +50,28 @@ const VALUE_SENDER: &str = r#"(module
       (i64.const 100000) (i32.const 2048)))
     i32.const 0))"#;
 
+/// Sends `tx` as `me` with the given nonce and a 1,000,000 gas limit; its L2 gas (the receipt's
+/// `gasUsed` less `gasUsedForL1`, which varies with the transaction's size). It must succeed.
+async fn l2_gas_of(
+    provider: &impl Provider,
+    me: &alloy::signers::local::PrivateKeySigner,
+    tx: TransactionRequest,
+    nonce: u64,
+) -> u64 {
+    let tx = tx.with_nonce(nonce).with_gas_limit(1_000_000);
+    let raw = sign_raw(me, tx).await.unwrap();
+    let hash = *provider.send_raw_transaction(&raw).await.unwrap().tx_hash();
+    let receipt = provider.get_transaction_receipt(hash).await.unwrap();
+    assert!(receipt.is_some_and(|r| r.status()), "{hash} failed");
+    let receipt: serde_json::Value = provider
+        .raw_request("eth_getTransactionReceipt".into(), (hash,))
+        .await
+        .unwrap();
+    let number =
+        |k: &str| u64::from_str_radix(receipt[k].as_str().unwrap().trim_start_matches("0x"), 16);
+    number("gasUsed").unwrap() - number("gasUsedForL1").unwrap()
+}
+
 fn low_address(n: u16) -> Address {
     let mut a = [0u8; 20];
     a[18..].copy_from_slice(&n.to_be_bytes());
@@ -67,38 +89,9 @@ async fn precompiles_start_warm_and_access_lists_warm_what_they_name() {
         .unwrap();
     let mut nonce = provider.get_transaction_count(me.address()).await.unwrap();
     let mut gas_of = |tx: TransactionRequest| {
-        let tx = tx.with_nonce(nonce).with_gas_limit(1_000_000);
         nonce += 1;
-        let provider = provider.clone();
-        let me = me.clone();
-        async move {
-            let raw = sign_raw(&me, tx).await.unwrap();
-            let receipt = provider
-                .send_raw_transaction(&raw)
-                .await
-                .unwrap()
-                .get_receipt()
-                .await
-                .unwrap();
-            assert!(receipt.status());
-            // The L2 part: the L1 poster gas varies with the transaction's size.
-            let raw_receipt: serde_json::Value = provider
-                .raw_request(
-                    "eth_getTransactionReceipt".into(),
-                    (receipt.transaction_hash,),
-                )
-                .await
-                .unwrap();
-            let l1 = u64::from_str_radix(
-                raw_receipt["gasUsedForL1"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("0x"),
-                16,
-            )
-            .unwrap();
-            receipt.gas_used - l1
-        }
+        let (provider, me) = (provider.clone(), me.clone());
+        async move { l2_gas_of(&provider, &me, tx, nonce - 1).await }
     };
     let calling = |target: Address| {
         TransactionRequest::default()
@@ -165,25 +158,10 @@ async fn arbsys_views_cost_what_nitro_charges() {
         input.extend(calldata);
         let tx = TransactionRequest::default()
             .with_to(program)
-            .with_input(input)
-            .with_nonce(nonce)
-            .with_gas_limit(1_000_000);
+            .with_input(input);
         nonce += 1;
         let (provider, me) = (provider.clone(), me.clone());
-        async move {
-            let raw = sign_raw(&me, tx).await.unwrap();
-            let hash = *provider.send_raw_transaction(&raw).await.unwrap().tx_hash();
-            let receipt: serde_json::Value = provider
-                .raw_request("eth_getTransactionReceipt".into(), (hash,))
-                .await
-                .unwrap();
-            let number = |k: &str| {
-                u64::from_str_radix(receipt[k].as_str().unwrap().trim_start_matches("0x"), 16)
-                    .unwrap()
-            };
-            assert_eq!(receipt["status"], "0x1");
-            number("gasUsed") - number("gasUsedForL1")
-        }
+        async move { l2_gas_of(&provider, &me, tx, nonce - 1).await }
     };
     let selector = arbBlockNumberCall {}.abi_encode();
     let identity = l2_gas(low_address(0x04), selector.clone()).await;
@@ -225,25 +203,10 @@ async fn a_value_call_pays_the_value_transfer_and_gains_nothing_from_the_stipend
         input.extend(word);
         let tx = TransactionRequest::default()
             .with_to(program)
-            .with_input(input)
-            .with_nonce(nonce)
-            .with_gas_limit(1_000_000);
+            .with_input(input);
         nonce += 1;
         let (provider, me) = (provider.clone(), me.clone());
-        async move {
-            let raw = sign_raw(&me, tx).await.unwrap();
-            let hash = *provider.send_raw_transaction(&raw).await.unwrap().tx_hash();
-            let receipt: serde_json::Value = provider
-                .raw_request("eth_getTransactionReceipt".into(), (hash,))
-                .await
-                .unwrap();
-            let number = |k: &str| {
-                u64::from_str_radix(receipt[k].as_str().unwrap().trim_start_matches("0x"), 16)
-                    .unwrap()
-            };
-            assert_eq!(receipt["status"], "0x1");
-            number("gasUsed") - number("gasUsedForL1")
-        }
+        async move { l2_gas_of(&provider, &me, tx, nonce - 1).await }
     };
     let without = l2_gas(0).await;
     let with = l2_gas(1).await;
