@@ -6,11 +6,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use alloy::primitives::{Address, Bytes, B256, U256};
-use wasmtime::Store;
+use wasmtime::{Store, Val};
 
 use crate::gas;
 use crate::hostio::Frame;
 use crate::init_code;
+use crate::instrument;
 use crate::precompiles;
 use crate::program::ProgramCache;
 use crate::state::State;
@@ -195,22 +196,47 @@ fn run_activated(
     };
     let frame = Frame::new(exec.clone(), msg.clone(), reentrant);
     let mut store = Store::new(programs.engine(), frame);
-    let fuel = gas::fuel_for_gas(msg.gas - upfront);
-    if store.set_fuel(fuel).is_err() {
-        return CallResult::failure("fuel metering is off", msg.gas);
-    }
+    // Nitro gives the program its gas as ink (`gas_to_ink`) and a fresh stack budget.
+    let ink = (msg.gas - upfront).saturating_mul(gas::INK_PER_GAS);
     exec.borrow_mut().stack.push((msg.to, delegate));
+    let mut stack = None;
     let run = (|| -> wasmtime::Result<i32> {
         let instance = programs.linker().instantiate(&mut store, &program.module)?;
+        let mut global = |name: &str| {
+            instance
+                .get_global(&mut store, name)
+                .ok_or_else(|| wasmtime::format_err!("the program lacks the global {name}"))
+        };
+        let meter = crate::hostio::Meter {
+            ink: global(instrument::INK_LEFT)?,
+            status: global(instrument::INK_STATUS)?,
+        };
+        let stack_left = global(instrument::STACK_LEFT)?;
+        meter.ink.set(&mut store, Val::I64(ink as i64))?;
+        stack_left.set(&mut store, Val::I32(instrument::MAX_STACK_DEPTH as i32))?;
+        store.data_mut().meter = Some(meter);
+        stack = Some(stack_left);
         let entry = instance.get_typed_func::<i32, i32>(&mut store, "user_entrypoint")?;
         entry.call(&mut store, msg.data.len() as i32)
     })();
     exec.borrow_mut().stack.pop();
-    let fuel_left = store.get_fuel().unwrap_or(0);
-    let gas_used = (upfront + gas::gas_for_fuel(fuel.saturating_sub(fuel_left))).min(msg.gas);
+    // What the globals say after the run: the ink left (`ink_to_gas` rounds down), whether the
+    // ink ran out, whether the stack did.
+    let (ink_left, exhausted) = match store.data().meter {
+        Some(m) => (
+            m.ink.get(&mut store).i64().unwrap_or(0) as u64,
+            m.status.get(&mut store).i32() != Some(0),
+        ),
+        None => (0, false),
+    };
+    let out_of_stack = run.is_err() && stack.is_some_and(|g| g.get(&mut store).i32() == Some(0));
+    let gas_used = msg.gas - (ink_left / gas::INK_PER_GAS).min(msg.gas - upfront);
     let frame = store.into_data();
-    let out_of_gas = frame.out_of_gas
-        || matches!(&run, Err(e) if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel));
+    if out_of_stack {
+        // `programs.go`, `userOutOfStack`: vm.ErrDepth, which takes all the gas.
+        return CallResult::failure("out of stack", msg.gas);
+    }
+    let out_of_gas = frame.out_of_gas || exhausted;
     // The program's status: what user_entrypoint returned, or what it passed to exit_early.
     let status = match run {
         _ if out_of_gas => {

@@ -1,28 +1,9 @@
 //! The gas model: Stylus prices for hostios and storage, EVM prices for the rest. Every constant
 //! names its source in Arbitrum Nitro (see ../shared/STYLUS.md). WASM execution itself is metered
-//! with wasmtime fuel (one unit per operator) at an average Nitro price per operator, so gas
-//! figures are estimates; the README states the limits of the model.
+//! by Nitro's own instrumentation, operator by operator (`instrument.rs`).
 
 /// Nitro `arbos/programs/params.go`: 10,000 ink = 1 gas.
 pub const INK_PER_GAS: u64 = 10_000;
-
-/// Ink charged per WASM operator. Nitro prices each opcode (`meter.rs::pricing_v1`: local.get 75,
-/// i32 arithmetic 70, loads 670, stores 825, branches 765, calls 3,800, plus 2,450 per basic
-/// block); wasmtime charges one fuel unit per operator, so one fuel unit stands for a rough
-/// average of those prices. An estimate, not Nitro's exact meter.
-pub const INK_PER_FUEL: u64 = 300;
-
-pub fn fuel_for_gas(gas: u64) -> u64 {
-    gas.saturating_mul(INK_PER_GAS) / INK_PER_FUEL
-}
-
-pub fn gas_for_fuel(fuel: u64) -> u64 {
-    (fuel as u128 * INK_PER_FUEL as u128).div_ceil(INK_PER_GAS as u128) as u64
-}
-
-pub fn fuel_for_ink(ink: u64) -> u64 {
-    ink.div_ceil(INK_PER_FUEL)
-}
 
 // ---- hostio base prices in ink (`crates/arbutil/src/pricing.rs`)
 pub const HOSTIO_INK: u64 = 8_400;

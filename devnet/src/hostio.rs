@@ -1,11 +1,12 @@
 //! The Stylus host interface (`vm_hooks`) with Nitro's semantics and prices: each hostio charges
-//! its base ink plus the EVM gas of what it does, out of the frame's fuel.
+//! its base ink plus the EVM gas of what it does, out of the ink left in the instrumented
+//! program's `stylus_ink_left` global (`instrument.rs`), as Nitro's hostios do.
 
 use std::collections::HashMap;
 
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use wasmtime::{bail, format_err as anyhow, Result};
-use wasmtime::{Caller, Extern, Linker};
+use wasmtime::{Caller, Extern, Global, Linker, Val};
 
 use crate::exec::{self, ExecRef, Message};
 use crate::gas;
@@ -27,6 +28,16 @@ pub struct Frame {
     transient: HashMap<B256, B256>,
     pub out_of_gas: bool,
     pub exit_status: Option<u32>,
+    /// The instrumented program's ink globals, set once it is instantiated.
+    pub meter: Option<Meter>,
+}
+
+/// The globals through which a program and its host share the ink left (`meter.rs`,
+/// `MeteredMachine`): a status other than 0 means the ink ran out.
+#[derive(Clone, Copy)]
+pub struct Meter {
+    pub ink: Global,
+    pub status: Global,
 }
 
 impl Frame {
@@ -43,36 +54,67 @@ impl Frame {
             transient: HashMap::new(),
             out_of_gas: false,
             exit_status: None,
+            meter: None,
         }
     }
 }
 
 type C<'a> = Caller<'a, Frame>;
 
-/// Charges ink; out of gas traps.
+fn meter(c: &C<'_>) -> Result<Meter> {
+    c.data()
+        .meter
+        .ok_or_else(|| anyhow!("the program is not instrumented"))
+}
+
+/// The ink left; an exhausted meter is out of gas (`MeteredMachine::ink_ready`).
+fn ink_left(c: &mut C<'_>) -> Result<u64> {
+    let m = meter(c)?;
+    if m.status.get(&mut *c).i32() != Some(0) {
+        return out_of_ink(c);
+    }
+    Ok(m.ink.get(&mut *c).i64().unwrap_or(0) as u64)
+}
+
+fn set_ink(c: &mut C<'_>, ink: u64) -> Result<()> {
+    let m = meter(c)?;
+    m.ink.set(&mut *c, Val::I64(ink as i64))
+}
+
+/// `MeteredMachine::out_of_ink`: the meter is marked exhausted and the program stops.
+fn out_of_ink<T>(c: &mut C<'_>) -> Result<T> {
+    let m = meter(c)?;
+    m.ink.set(&mut *c, Val::I64(0))?;
+    m.status.set(&mut *c, Val::I32(1))?;
+    c.data_mut().out_of_gas = true;
+    bail!("out of ink")
+}
+
+/// Charges ink (`MeteredMachine::buy_ink`); running short stops the program out of gas.
 fn charge_ink(c: &mut C<'_>, ink: u64) -> Result<()> {
-    charge_fuel(c, gas::fuel_for_ink(ink))
+    let left = ink_left(c)?;
+    if ink > left {
+        return out_of_ink(c);
+    }
+    set_ink(c, left - ink)
 }
 
 fn charge_gas(c: &mut C<'_>, gas_amount: u64) -> Result<()> {
-    charge_fuel(c, gas::fuel_for_gas(gas_amount))
+    charge_ink(c, gas_amount.saturating_mul(gas::INK_PER_GAS))
 }
 
-fn charge_fuel(c: &mut C<'_>, fuel: u64) -> Result<()> {
-    let left = c.get_fuel()?;
-    if fuel > left {
-        c.set_fuel(0)?;
-        c.data_mut().out_of_gas = true;
-        bail!("out of gas");
-    }
-    c.set_fuel(left - fuel)?;
-    Ok(())
+/// Gives back gas charged ahead (a call's unused grant).
+fn refund_gas(c: &mut C<'_>, gas_amount: u64) -> Result<()> {
+    let left = ink_left(c)?;
+    set_ink(
+        c,
+        left.saturating_add(gas_amount.saturating_mul(gas::INK_PER_GAS)),
+    )
 }
 
-fn gas_left(c: &C<'_>) -> u64 {
-    c.get_fuel()
-        .map(|f| f.saturating_mul(gas::INK_PER_FUEL) / gas::INK_PER_GAS)
-        .unwrap_or(0)
+/// `GasMeteredMachine::gas_left`: the ink left in whole gas, rounded down.
+fn gas_left(c: &mut C<'_>) -> Result<u64> {
+    Ok(ink_left(c)? / gas::INK_PER_GAS)
 }
 
 fn memory(c: &mut C<'_>) -> Result<wasmtime::Memory> {
@@ -197,7 +239,7 @@ fn do_call(
     // (gas left - base cost) x 63 / 64), and the stipend a value transfer adds on top. The caller
     // then pays the base cost plus all the gas the callee used, stipend included: unlike an EVM
     // CALL, an unused stipend is not a gain.
-    let available = gas_left(c);
+    let available = gas_left(c)?;
     let granted = (available * 63 / 64).min(gas_req as u64);
     charge_gas(c, granted)?;
     let callee_gas = if value.is_zero() {
@@ -243,8 +285,7 @@ fn do_call(
     // and gas it used from the stipend is charged now.
     let used = result.gas_used.min(callee_gas);
     if used <= granted {
-        let fuel = c.get_fuel()?;
-        c.set_fuel(fuel + gas::fuel_for_gas(granted - used))?;
+        refund_gas(c, granted - used)?;
     } else {
         charge_gas(c, used - granted)?;
     }
@@ -296,12 +337,11 @@ fn do_create(
         }
     };
     charge_gas(c, gas::TX_CREATE)?;
-    let available = gas_left(c);
+    let available = gas_left(c)?;
     let budget = available - available / 64;
     charge_gas(c, budget)?;
     let (result, used) = exec::create(&exec, me, address, &init, value, budget);
-    let fuel = c.get_fuel()?;
-    c.set_fuel(fuel + gas::fuel_for_gas(budget.saturating_sub(used)))?;
+    refund_gas(c, budget.saturating_sub(used))?;
     match result {
         Ok(a) => {
             write(c, out, a.as_slice())?;
@@ -410,7 +450,7 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
         "storage_cache_bytes32",
         |mut c: C<'_>, key: i32, value: i32| {
             charge_ink(&mut c, gas::SSTORE_BASE_INK)?;
-            if gas_left(&c) < gas::SSTORE_SENTRY + 10 {
+            if gas_left(&mut c)? < gas::SSTORE_SENTRY + 10 {
                 c.data_mut().out_of_gas = true;
                 bail!("out of gas: SSTORE needs the sentry");
             }
@@ -428,7 +468,7 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
     )?;
     l.func_wrap(m, "storage_flush_cache", |mut c: C<'_>, clear: i32| {
         charge_ink(&mut c, gas::FLUSH_BASE_INK)?;
-        if gas_left(&c) < gas::SSTORE_SENTRY {
+        if gas_left(&mut c)? < gas::SSTORE_SENTRY {
             c.data_mut().out_of_gas = true;
             bail!("out of gas: flush needs the sentry");
         }
@@ -624,11 +664,11 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
     )?;
     l.func_wrap(m, "evm_gas_left", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
-        Ok(gas_left(&c) as i64)
+        Ok(gas_left(&mut c)? as i64)
     })?;
     l.func_wrap(m, "evm_ink_left", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
-        Ok(c.get_fuel()?.saturating_mul(gas::INK_PER_FUEL) as i64)
+        Ok(ink_left(&mut c)? as i64)
     })?;
     l.func_wrap(m, "block_basefee", |mut c: C<'_>, dest: i32| {
         let v = c.data().exec.borrow().block.basefee.to_be_bytes::<32>();

@@ -8,6 +8,7 @@ pub mod exec;
 pub mod gas;
 pub mod hostio;
 pub mod init_code;
+pub mod instrument;
 pub mod l1_pricing;
 pub mod persist;
 pub mod precompiles;

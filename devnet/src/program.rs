@@ -133,7 +133,9 @@ struct Shape {
 }
 
 /// Nitro's anti-DoS limits on a user program (`crates/prover/src/binary.rs`, `parse_user`).
-const MAX_EXPORTS: usize = 1_024;
+/// Its limits on exports (1,024) and on export name lengths apply after `programs/start.rs` has
+/// dropped every export but `user_entrypoint` and `memory` (on a chain without debug mode), so
+/// they never bind a program and are not checked here.
 const MAX_ELEMENT_SEGMENTS: usize = 128;
 const MAX_TABLE_ENTRIES: u64 = 4_096;
 const MAX_ELEMENT_ENTRIES: u64 = 4_096;
@@ -251,9 +253,8 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
                 }
             }
             Payload::StartSection { .. } => {
-                return Err(ActivationError::Limit(
-                    "a start function is not allowed".into(),
-                ))
+                // `programs/start.rs`, `StartMover::update_module`.
+                return Err(ActivationError::Limit("start functions not allowed".into()));
             }
             Payload::DataSection(reader) => {
                 limit("datas", u64::from(reader.count()), MAX_DATA_SEGMENTS as u64)?;
@@ -297,19 +298,6 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
             }
             Payload::GlobalSection(reader) => globals += u64::from(reader.count()),
             Payload::CodeSectionEntry(body) => {
-                let mut locals = 0u64;
-                for local in body
-                    .get_locals_reader()
-                    .map_err(|e| ActivationError::Invalid(e.to_string()))?
-                {
-                    locals += u64::from(
-                        local
-                            .map_err(|e| ActivationError::Invalid(e.to_string()))?
-                            .0,
-                    );
-                }
-                limit("locals", locals, MAX_LOCALS)?;
-                let mut opcodes = 0usize;
                 let mut ops = body
                     .get_operators_reader()
                     .map_err(|e| ActivationError::Invalid(e.to_string()))?;
@@ -320,11 +308,7 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
                     if let Some(name) = forbidden(&op) {
                         return Err(ActivationError::Unsupported(name));
                     }
-                    opcodes += 1;
                 }
-                // Nitro counts after its instrumentation adds metering to each block, so it
-                // refuses somewhat smaller functions than this raw count does.
-                limit("opcodes in func body", opcodes as u64, MAX_OPCODES as u64)?;
             }
             _ => {}
         }
@@ -334,19 +318,10 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
         element_segments as u64,
         MAX_ELEMENT_SEGMENTS as u64,
     )?;
-    limit("exports", export_names.len() as u64, MAX_EXPORTS as u64)?;
     limit("functions", functions as u64, MAX_FUNCTIONS as u64)?;
-    // Instrumentation adds three globals (ink left, ink status, stack depth left).
-    limit("globals", globals + 3, MAX_GLOBALS)?;
     limit("imports", imports.len() as u64, MAX_IMPORTS as u64)?;
     limit("table entries", table_entries, MAX_TABLE_ENTRIES)?;
     limit("element entries", element_entries, MAX_ELEMENT_ENTRIES)?;
-    if let Some(name) = export_names.iter().find(|n| n.len() > MAX_NAME_LEN) {
-        return Err(ActivationError::Limit(format!(
-            "wasm name too long: {} > {MAX_NAME_LEN}",
-            name.len()
-        )));
-    }
     check_names(&imports, &export_names)?;
     // A memory that can grow needs `pay_for_memory_grow` (i32) -> () (`programs/heap.rs`).
     if let Some((min, max)) = memory_bounds {
@@ -378,7 +353,7 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
         ));
     }
     // Nitro counts the module's own functions and their types' arity, and the globals after
-    // instrumentation (ink left, ink status, depth left: three more).
+    // instrumentation (`instrument.rs` adds four).
     let type_len = func_types[imported_functions..]
         .iter()
         .filter_map(|t| types.get(*t as usize))
@@ -390,7 +365,7 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
             functions: functions as u64,
             type_len,
             wasm_len: wasm.len() as u64,
-            globals: globals + 3,
+            globals: globals + crate::instrument::ADDED_GLOBALS,
             data_len,
             footprint: u16::try_from(initial_pages).unwrap_or(u16::MAX),
         },
@@ -465,8 +440,8 @@ pub struct ProgramCache {
 
 impl ProgramCache {
     pub fn new() -> anyhow::Result<ProgramCache> {
-        let mut config = wasmtime::Config::new();
-        config.consume_fuel(true);
+        // Ink is metered by the instrumented code itself (`instrument.rs`), not by wasmtime.
+        let config = wasmtime::Config::new();
         let engine = wasmtime::Engine::new(&config)?;
         let linker = crate::hostio::linker(&engine)?;
         Ok(ProgramCache {
@@ -492,7 +467,21 @@ impl ProgramCache {
         }
         let wasm = decompress(code)?;
         let shape = check(&wasm)?;
-        let module = wasmtime::Module::new(&self.engine, &wasm)
+        let instrumented = crate::instrument::instrument(&wasm).map_err(|e| match e {
+            crate::instrument::InstrumentError::Invalid(why) => ActivationError::Invalid(why),
+            limit => ActivationError::Limit(limit.to_string()),
+        })?;
+        // The limits Nitro checks on the instrumented module (`binary.rs`, `parse_user`).
+        limit("globals", instrumented.globals, MAX_GLOBALS)?;
+        for (locals, operators) in instrumented.locals.iter().zip(&instrumented.operators) {
+            limit("locals", *locals, MAX_LOCALS)?;
+            limit(
+                "opcodes in func body",
+                *operators as u64,
+                MAX_OPCODES as u64,
+            )?;
+        }
+        let module = wasmtime::Module::new(&self.engine, &instrumented.wasm)
             .map_err(|e| ActivationError::Compile(e.to_string()))?;
         // Each hostio imported with the host's own signature: Nitro links the imports at
         // activation and refuses a mismatch.

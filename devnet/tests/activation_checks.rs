@@ -74,7 +74,7 @@ fn limits_on_start_memory_and_data_segments() {
     let start = r#"(func $s) (start $s)"#;
     assert_eq!(
         refused(&format!("{MEMORY} {ENTRY} {start}")),
-        "a start function is not allowed"
+        "start functions not allowed"
     );
     let e = refused(&format!(r#"(memory (export "memory") 129) {ENTRY}"#));
     assert!(e.contains("129 pages"), "{e}");
@@ -96,24 +96,26 @@ fn nitros_limits_and_name_rules() {
         refused(&format!("{MEMORY} {ENTRY} {}", locals(349))),
         "too many wasm locals: 349 > 348"
     );
-    // Operators: 65,536 per function body (the final `end` counts).
+    // Operators: 65,536 per function body, counted after instrumentation: a body of one basic
+    // block gains 12 operators of metering, 12 of stack accounting on entry, a `return` and the
+    // 4 that give the stack back before it (`meter.rs`, `depth.rs`).
     let body = |n: usize| format!("(func {})", "nop ".repeat(n - 1));
-    activate_wat(&format!("{MEMORY} {ENTRY} {}", body(65_536))).expect("65,536 operators");
+    activate_wat(&format!("{MEMORY} {ENTRY} {}", body(65_507))).expect("65,536 operators");
     assert_eq!(
-        refused(&format!("{MEMORY} {ENTRY} {}", body(65_537))),
+        refused(&format!("{MEMORY} {ENTRY} {}", body(65_508))),
         "too many wasm opcodes in func body: 65537 > 65536"
     );
-    // Exports: 1,024.
+    // Exports and their names are not limited: Nitro drops every export but the entrypoint and
+    // the memory (`programs/start.rs`) before it applies its 1,024-export and 512-byte limits.
     let exports = |n: usize| {
         (0..n)
             .map(|i| format!(r#"(global (export "g{i}") i32 (i32.const 0))"#))
             .collect::<String>()
     };
-    activate_wat(&format!("{MEMORY} {ENTRY} {}", exports(1_022))).expect("1,024 exports");
-    assert_eq!(
-        refused(&format!("{MEMORY} {ENTRY} {}", exports(1_023))),
-        "too many wasm exports: 1025 > 1024"
-    );
+    activate_wat(&format!("{MEMORY} {ENTRY} {}", exports(1_100))).expect("1,102 exports");
+    let long = "x".repeat(513);
+    activate_wat(&format!(r#"{MEMORY} {ENTRY} (func (export "{long}"))"#))
+        .expect("a 513-byte export name");
     // Functions: 4,096 of the module's own.
     let funcs = |n: usize| "(func)".repeat(n);
     activate_wat(&format!("{MEMORY} {ENTRY} {}", funcs(4_095))).expect("4,096 functions");
@@ -121,7 +123,7 @@ fn nitros_limits_and_name_rules() {
         refused(&format!("{MEMORY} {ENTRY} {}", funcs(4_096))),
         "too many wasm functions: 4097 > 4096"
     );
-    // Globals: 32,768 including the three instrumentation adds; at five bytes a global, a module
+    // Globals: 32,768 including the four instrumentation adds; at five bytes a global, a module
     // holding that many is over the 128 KiB WASM limit first, so no test module can reach it.
     // Imports: 513 (the same hostio may be imported again under the same signature).
     let imports = |n: usize| r#"(import "vm_hooks" "msg_reentrant" (func (result i32)))"#.repeat(n);
@@ -151,12 +153,7 @@ fn nitros_limits_and_name_rules() {
         )),
         "too many wasm element entries: 4097 > 4096"
     );
-    // Names: 512 bytes at most, for exports and the module's own name.
-    let long = "x".repeat(513);
-    assert_eq!(
-        refused(&format!(r#"{MEMORY} {ENTRY} (func (export "{long}"))"#)),
-        "wasm name too long: 513 > 512"
-    );
+    // The module's own name: 512 bytes at most.
     let wasm = wat::parse_str(format!("(module ${long} {MEMORY} {ENTRY})")).unwrap();
     assert_eq!(
         activate_wasm(&wasm).unwrap_err().to_string(),
@@ -244,4 +241,27 @@ fn size_limits_and_the_stylus_prefix() {
     code[3] = 1;
     let e = cache.activate(&code).unwrap_err();
     assert!(matches!(e, ActivationError::UnknownDictionary(1)), "{e}");
+}
+
+/// `depth.rs`: a function's frame (the most values on its stack at once, its locals and 4 words)
+/// is bounded at 10,240 words, and the values alone at 4,096; both are checked before the
+/// 348-locals limit, so a function with very many locals is refused for its frame. The values
+/// counted include the two the metering header pushes, so an empty body holds 2.
+#[test]
+fn frames_are_bounded_as_nitro_bounds_them() {
+    let locals = |n: usize| format!("(func {})", "(local i32)".repeat(n));
+    assert_eq!(
+        refused(&format!("{MEMORY} {ENTRY} {}", locals(10_235))),
+        "frame too large: 10241 > 10240-word limit"
+    );
+    assert_eq!(
+        refused(&format!("{MEMORY} {ENTRY} {}", locals(10_234))),
+        "too many wasm locals: 10234 > 348"
+    );
+    let values = |n: usize| format!("(func {} {})", "i32.const 0 ".repeat(n), "drop ".repeat(n));
+    activate_wat(&format!("{MEMORY} {ENTRY} {}", values(4_096))).expect("4,096 values");
+    assert_eq!(
+        refused(&format!("{MEMORY} {ENTRY} {}", values(4_097))),
+        "too many values on the stack at once in func 1: 4097 > 4096"
+    );
 }
