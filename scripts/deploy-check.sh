@@ -78,6 +78,26 @@ if wrong:
     sys.exit(f"deploy-check: settings on chain differ (got, expected): {wrong}")
 EOF
 
+# Each of the three programs was activated with its data fee paid: ArbWasm's ProgramActivated
+# events carry the program and a fee above zero.
+logs=$(curl -s -X POST -H 'Content-Type: application/json' "$rpc_url" \
+  --data '{"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[{"fromBlock":"0x0","address":"0x0000000000000000000000000000000000000071"}]}')
+python3 - "$logs" "$out/deployment.json" <<'EOF'
+import json, sys
+logs = json.loads(sys.argv[1])["result"]
+d = json.load(open(sys.argv[2]))
+programs = {a.lower() for a in (d["task_contract"], d["extension"], d["settings"]["vrf_verifier"])}
+fees = {}
+for log in logs:
+    # ProgramActivated(bytes32 indexed codehash, bytes32 moduleHash, address program,
+    # uint256 dataFee, uint16 version): data words moduleHash, program, dataFee, version.
+    words = [log["data"][2 + 64 * i: 2 + 64 * (i + 1)] for i in range(4)]
+    fees["0x" + words[1][24:]] = int(words[2], 16)
+if not programs <= set(fees) or any(fees[p] == 0 for p in programs):
+    sys.exit(f"deploy-check: not every program was activated with a data fee: {fees}, want {programs}")
+print("data fees paid (wei):", ", ".join(str(fees[p]) for p in sorted(programs)))
+EOF
+
 # Recording the deployment again with the same settings confirms them; with other settings it is
 # refused.
 printf '%s\n' "$deployer_key" > "$work/deployer.key"

@@ -5,9 +5,10 @@
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{keccak256, Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::state::{AccountOverride, StateOverride};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolEvent};
+use alloy::sol_types::{SolCall, SolError, SolEvent};
 use anyhow::{bail, Context, Result};
 
 use crate::precompiles::{ArbWasm, ARB_WASM};
@@ -38,11 +39,12 @@ pub async fn deploy_wasm(rpc_url: &str, signer: PrivateKeySigner, wasm: &[u8]) -
     if provider.call(version).await.is_ok() {
         return Ok(address);
     }
+    let fee = activation_fee(&provider, address, None).await?;
     let activate = ArbWasm::activateProgramCall { program: address };
     let tx = TransactionRequest::default()
         .with_to(ARB_WASM)
         .with_input(activate.abi_encode())
-        .with_value(U256::ZERO);
+        .with_value(fee);
     confirm(&provider, tx, "activation")
         .await
         .with_context(|| format!("activating {address}"))?;
@@ -63,15 +65,23 @@ pub async fn deploy_with_constructor(
         .connect(rpc_url)
         .await
         .with_context(|| format!("connecting to {rpc_url}"))?;
+    let code = compress(wasm);
+    // The fee of activating this code, asked of a scratch address that holds it (a state
+    // override, as `cargo stylus check` does), then sent along for the deployer to pass on.
+    let scratch = Address::from_word(keccak256(&code));
+    let overrides =
+        StateOverride::from_iter([(scratch, AccountOverride::default().with_code(code.clone()))]);
+    let fee = activation_fee(&provider, scratch, Some(overrides)).await?;
     let call = StylusDeployer::deployCall {
-        bytecode: init_code(&compress(wasm)).into(),
+        bytecode: init_code(&code).into(),
         initData: constructor.to_vec().into(),
         initValue: U256::ZERO,
         salt: Default::default(),
     };
     let tx = TransactionRequest::default()
         .with_to(STYLUS_DEPLOYER)
-        .with_input(call.abi_encode());
+        .with_input(call.abi_encode())
+        .with_value(fee);
     let receipt = confirm(&provider, tx, "deployment").await?;
     receipt
         .logs()
@@ -80,6 +90,47 @@ pub async fn deploy_with_constructor(
         .and_then(|l| StylusDeployer::ContractDeployed::decode_log_data(l.data()).ok())
         .map(|e| e.deployedContract)
         .context("the deployment emitted no ContractDeployed event")
+}
+
+/// cargo-stylus's default margin on the data fee (`--data-fee-bump-percent`): the price can
+/// rise between the estimate and the activation; the excess is refunded.
+pub const DATA_FEE_BUMP_PERCENT: u64 = 20;
+
+/// The data fee activating `program`'s code costs now, with the bump: asked by an
+/// `activateProgram` call sending nothing, whose `ProgramInsufficientValue(have, want)` names
+/// it (0 when the code is already active).
+pub async fn activation_fee(
+    provider: &impl Provider,
+    program: Address,
+    overrides: Option<StateOverride>,
+) -> Result<U256> {
+    let tx = TransactionRequest::default()
+        .with_to(ARB_WASM)
+        .with_input(ArbWasm::activateProgramCall { program }.abi_encode());
+    let fee = match provider.call(tx).overrides_opt(overrides).await {
+        Ok(out) => {
+            ArbWasm::activateProgramCall::abi_decode_returns(&out)
+                .context("decoding activateProgram's answer")?
+                .dataFee
+        }
+        Err(e) => {
+            let data = e
+                .as_error_resp()
+                .and_then(|r| r.as_revert_data())
+                .with_context(|| format!("estimating the activation data fee: {e}"))?;
+            if let Ok(short) = ArbWasm::ProgramInsufficientValue::abi_decode(&data) {
+                short.want
+            } else if ArbWasm::ProgramUpToDate::abi_decode(&data).is_ok() {
+                U256::ZERO
+            } else {
+                bail!(
+                    "activation refused: {}",
+                    protocol::contract_error::describe_revert_data(&data)
+                );
+            }
+        }
+    };
+    Ok(fee + fee * U256::from(DATA_FEE_BUMP_PERCENT) / U256::from(100))
 }
 
 /// Sends `tx` and waits for a successful receipt.

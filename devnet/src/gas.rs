@@ -252,6 +252,83 @@ impl InitCosts {
     }
 }
 
+/// Nitro's estimate of the machine code a module compiles to, in bytes (`binary.rs`,
+/// `instrument`, "asm_estimate"): what the activation data fee is charged on.
+pub fn asm_estimate(m: &ModuleShape) -> Result<u32, &'static str> {
+    let estimate = 512_000u64
+        .saturating_add(m.functions.saturating_mul(996_829) / 1_000)
+        .saturating_add(m.type_len.saturating_mul(11_416) / 1_000)
+        .saturating_add(m.wasm_len.saturating_mul(62_628) / 10_000);
+    u32::try_from(estimate).map_err(|_| "asm estimate too large")
+}
+
+/// What `crates/prover/src/programs/mod.rs` (`Module::activate`) charges for a module.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ActivationShape {
+    pub wasm_len: u64,
+    pub functions: u64,
+    pub data_bytes: u64,
+    pub element_entries: u64,
+    pub initial_pages: u64,
+    /// Operators of all function bodies after instrumentation.
+    pub operators: u64,
+}
+
+/// `ArbWasm.activateProgram`'s fixed price (`precompiles/ArbWasm.go`), burnt before the module
+/// is parsed; the chain's configurable `ActivationGas` (0 by default) comes on top of it.
+pub const ACTIVATION_FIXED_GAS: u64 = 1_659_168;
+
+/// The gas of compiling a module (`Module::activate`): each part estimated in microseconds and
+/// converted at 28 gas a microsecond (fudge 2 x 7,000,000 gas/s over a 500,000 us sync rate),
+/// each rounded down on its own as there.
+pub fn activation_gas(a: &ActivationShape) -> u64 {
+    let us_to_gas = |us: u64| us.saturating_mul(2 * 7_000_000) / (1_000_000 / 2);
+    [
+        a.wasm_len.saturating_mul(31_733) / 100_000,
+        a.functions.saturating_mul(17_263) / 100_000,
+        a.data_bytes.saturating_mul(17_376) / 100_000,
+        a.element_entries.saturating_mul(17_376) / 100_000,
+        a.initial_pages.saturating_mul(2_217),
+        a.operators.saturating_mul(535) / 1_000,
+    ]
+    .into_iter()
+    .map(us_to_gas)
+    .fold(0u64, u64::saturating_add)
+}
+
+/// The data pricer's state (`arbos/programs/data_pricer.go`): demand in bytes, decaying at
+/// `bytesPerSecond` since the last update.
+pub const DATA_PRICER_BYTES_PER_SECOND: u32 = ((1u64 << 40) / (365 * 24) / (60 * 60)) as u32;
+pub const DATA_PRICER_START_TIME: u64 = 1_421_388_000;
+const DATA_PRICER_MIN_PRICE: u32 = 82_928_201;
+const DATA_PRICER_INERTIA: u32 = 21_360_419;
+
+/// `DataPricer.UpdateModel`: the new demand and the fee in wei for activating `bytes` of
+/// estimated machine code at `time`.
+pub fn data_fee(demand: u32, last_update: u64, bytes: u32, time: u64) -> (u32, u128) {
+    let passed = u32::try_from(time.saturating_sub(last_update)).unwrap_or(u32::MAX);
+    let credit = DATA_PRICER_BYTES_PER_SECOND.saturating_mul(passed);
+    let demand = demand.saturating_sub(credit).saturating_add(bytes);
+    let exponent = 10_000 * u64::from(demand) / u64::from(DATA_PRICER_INERTIA);
+    let multiplier = approx_exp_bips(exponent, 12);
+    let cost_per_byte = u64::from(DATA_PRICER_MIN_PRICE).saturating_mul(multiplier) / 10_000;
+    (
+        demand,
+        u128::from(cost_per_byte.saturating_mul(u64::from(bytes))),
+    )
+}
+
+/// `arbmath.ApproxExpBasisPoints` for a non-negative exponent: 10,000 x e^(x / 10,000) by
+/// Horner's method over `accuracy` terms.
+fn approx_exp_bips(x: u64, accuracy: u64) -> u64 {
+    let b = 10_000u64;
+    let mut res = b + x / accuracy;
+    for i in (1..accuracy).rev() {
+        res = b + res.saturating_mul(x) / (i * b);
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +380,40 @@ mod tests {
             ..m
         };
         assert_eq!(InitCosts::estimate(&huge), Err("init cost too high"));
+    }
+
+    #[test]
+    fn activation_prices_follow_nitro() {
+        // The data pricer, worked by hand from `data_pricer.go`: the first activation after a
+        // long quiet spell pays on its own bytes alone.
+        assert_eq!(DATA_PRICER_BYTES_PER_SECOND, 34_865);
+        assert_eq!(approx_exp_bips(0, 12), 10_000);
+        // e^1 to Nitro's accuracy.
+        assert_eq!(approx_exp_bips(10_000, 12), 27_182);
+        let (demand, fee) = data_fee(0, DATA_PRICER_START_TIME, 1_000_000, 1_800_000_000);
+        assert_eq!(demand, 1_000_000);
+        // exponent 468 bips, multiplier 10,479: 86,900,461 wei a byte.
+        assert_eq!(fee, 86_900_461 * 1_000_000);
+        // A second activation in the same second pays on the demand of both.
+        let (demand, fee) = data_fee(demand, 1_800_000_000, 1_000_000, 1_800_000_000);
+        assert_eq!(demand, 2_000_000);
+        assert_eq!(approx_exp_bips(936, 12), 10_981);
+        assert_eq!(fee, 91_063_457 * 1_000_000);
+        // Demand drains at 34,865 bytes a second.
+        assert_eq!(data_fee(2_000_000, 0, 0, 10).0, 2_000_000 - 348_650);
+        // Compilation gas: 28 gas a microsecond, each part rounded down on its own.
+        let a = ActivationShape {
+            wasm_len: 62_090,
+            functions: 355,
+            data_bytes: 3_742,
+            element_entries: 100,
+            initial_pages: 1,
+            operators: 40_000,
+        };
+        assert_eq!(
+            activation_gas(&a),
+            28 * (19_703 + 61 + 650 + 17 + 2_217 + 21_400)
+        );
     }
 
     #[test]

@@ -101,6 +101,12 @@ pub struct Program {
     /// Nitro's instantiation cost estimates, fixed at activation (`StylusData::init_cost`,
     /// `cached_init_cost`).
     pub costs: crate::gas::InitCosts,
+    /// What activating it costs beyond ArbWasm's fixed price, and the machine-code size estimate
+    /// the data fee is computed from.
+    pub activation_gas: u64,
+    pub asm_estimate: u32,
+    /// Stands for Nitro's module hash in `ProgramActivated`: the hash of the instrumented WASM.
+    pub module_hash: B256,
 }
 
 /// Splits deployed code into the decompressed WASM.
@@ -128,6 +134,9 @@ pub fn decompress(code: &[u8]) -> Result<Vec<u8>, ActivationError> {
 /// What the checks learned about a module.
 struct Shape {
     initial_pages: u64,
+    /// Bytes of data segments and entries of element segments, priced apart at activation.
+    data_bytes: u64,
+    element_entries: u64,
     /// What Nitro's cost estimate counts (`binary.rs`, `instrument`).
     module: crate::gas::ModuleShape,
 }
@@ -361,6 +370,8 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
         .sum();
     Ok(Shape {
         initial_pages,
+        data_bytes: data_len - element_entries,
+        element_entries,
         module: crate::gas::ModuleShape {
             functions: functions as u64,
             type_len,
@@ -490,11 +501,24 @@ impl ProgramCache {
             .map_err(|e| ActivationError::Invalid(protocol::error_report::one_line(e.as_ref())))?;
         let costs = crate::gas::InitCosts::estimate(&shape.module)
             .map_err(|e| ActivationError::Limit(e.into()))?;
+        let asm_estimate = crate::gas::asm_estimate(&shape.module)
+            .map_err(|e| ActivationError::Limit(e.into()))?;
+        let activation_gas = crate::gas::activation_gas(&crate::gas::ActivationShape {
+            wasm_len: wasm.len() as u64,
+            functions: shape.module.functions,
+            data_bytes: shape.data_bytes,
+            element_entries: shape.element_entries,
+            initial_pages: shape.initial_pages,
+            operators: instrumented.operators.iter().map(|n| *n as u64).sum(),
+        });
         let program = Arc::new(Program {
             code_hash,
             module,
             initial_pages: shape.initial_pages,
             costs,
+            activation_gas,
+            asm_estimate,
+            module_hash: keccak256(&instrumented.wasm),
         });
         self.lock().insert(code_hash, program.clone());
         Ok(program)

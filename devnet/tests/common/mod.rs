@@ -26,6 +26,12 @@ use devnet::{CallRequest, Chain};
 const CHAIN_ID: u64 = devnet::testnet::CHAIN_ID;
 const GAS: u64 = 20_000_000;
 
+/// Value sent with an activation: more than any data fee (0.1 ETH); ArbWasm and the
+/// StylusDeployer return the excess.
+fn activation_value() -> U256 {
+    U256::from(10u64).pow(U256::from(17))
+}
+
 /// The devnet chain (in process, no HTTP) with the programs deployed.
 pub struct Devnet {
     chain: RefCell<Chain>,
@@ -82,7 +88,8 @@ impl Devnet {
         net
     }
 
-    /// CREATE of `wasm` as cargo-stylus deploys it, then activation through ArbWasm.
+    /// CREATE of `wasm` as cargo-stylus deploys it, then activation through ArbWasm (paying the
+    /// data fee).
     fn deploy(&self, from: Address, wasm: &[u8]) -> Address {
         let hash = self
             .transact(from, TxKind::Create, U256::ZERO, init_code(&compress(wasm)))
@@ -95,7 +102,7 @@ impl Devnet {
         };
         let activate = ArbWasm::activateProgramCall { program: address }.abi_encode();
         let hash = self
-            .transact(from, TxKind::Call(ARB_WASM), U256::ZERO, activate)
+            .transact(from, TxKind::Call(ARB_WASM), activation_value(), activate)
             .expect("activation is accepted");
         assert!(self.chain.borrow().transaction(&hash).unwrap().success);
         address
@@ -167,7 +174,7 @@ impl ProtocolChain for Devnet {
             .transact(
                 deployer,
                 TxKind::Call(STYLUS_DEPLOYER),
-                U256::ZERO,
+                activation_value(),
                 call.abi_encode(),
             )
             .expect("the deployment transaction is accepted");
