@@ -172,7 +172,10 @@ fn run_activated(
     program: &crate::program::Program,
     memory_gas: u64,
 ) -> CallResult {
-    let upfront = program.costs.call_gas(false).saturating_add(memory_gas);
+    // A program cached through ArbWasmCache pays only the cached init price (`programs.go`,
+    // `CallProgram`).
+    let cached = precompiles::arb_wasm_cache_holds(&exec.borrow().state, &program.code_hash);
+    let upfront = program.costs.call_gas(cached).saturating_add(memory_gas);
     if upfront > msg.gas {
         return CallResult {
             outcome: Outcome::OutOfGas,

@@ -1,0 +1,65 @@
+//! How Nitro prices a call to an ArbOS precompile (`precompiles/precompile.go`, `Call`;
+//! `precompiles/context.go`, `makeContext`), shared by the precompiles written here.
+
+use crate::exec::{CallResult, ExecRef, Message, Outcome};
+
+/// Gas of an ArbOS precompile's view, as Nitro charges it (`precompiles/precompile.go`, `Call`;
+/// `precompiles/context.go`, `makeContext`): opening the ArbOS state reads its version (one
+/// storage read, `arbos/storage` StorageReadCost = 800), then 3 gas a word of arguments and of
+/// the result (`params.CopyGas`).
+pub const OPEN_STATE_GAS: u64 = 800;
+pub const COPY_GAS: u64 = 3;
+
+pub fn words(bytes: usize) -> u64 {
+    bytes.div_ceil(32) as u64
+}
+
+/// A precompile view: its output, or its revert data.
+pub type View = fn(&ExecRef, &[u8]) -> Result<Vec<u8>, Vec<u8>>;
+
+/// A call to one of an ArbOS precompile's views priced as Nitro prices it. A call without a
+/// known selector, or with value, reverts and burns all the gas it was given, as Nitro's
+/// precompile dispatch does.
+pub fn view_call(exec: &ExecRef, msg: &Message, selectors: &[[u8; 4]], view: View) -> CallResult {
+    let data = &msg.data[..];
+    let known = data
+        .get(..4)
+        .is_some_and(|s| selectors.iter().any(|known| known == s));
+    if !known || !msg.value.is_zero() {
+        return burn_all(msg);
+    }
+    let before = OPEN_STATE_GAS + COPY_GAS * words(data.len() - 4);
+    if before > msg.gas {
+        return out_of_gas(msg);
+    }
+    let (outcome, output) = match view(exec, data) {
+        Ok(out) => (Outcome::Success, out),
+        Err(out) => (Outcome::Revert, out),
+    };
+    let gas = before + COPY_GAS * words(output.len());
+    if gas > msg.gas {
+        // The caller cannot pay for the result: a revert with all the gas.
+        return burn_all(msg);
+    }
+    CallResult {
+        outcome,
+        output,
+        gas_used: gas,
+    }
+}
+
+pub fn burn_all(msg: &Message) -> CallResult {
+    CallResult {
+        outcome: Outcome::Revert,
+        output: Vec::new(),
+        gas_used: msg.gas,
+    }
+}
+
+pub fn out_of_gas(msg: &Message) -> CallResult {
+    CallResult {
+        outcome: Outcome::OutOfGas,
+        output: Vec::new(),
+        gas_used: msg.gas,
+    }
+}
