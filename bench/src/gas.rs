@@ -1,9 +1,12 @@
 //! Gas of every protocol call, measured on the devnet with the real contract WASM: nodes join,
 //! tasks are created at growing numbers of available nodes, then tasks are driven through their
 //! whole lives (single validation, honest and cheating groups, queueing, abort after timeout).
-//! Devnet gas is an estimate of Nitro's (see the README's devnet section).
+//! Figures are L2 gas (the receipt's gas less its L1 poster part, which is kept apart per kind
+//! of transaction); a second pass runs the same scenario with the three programs cached
+//! (ArbWasmCache). See the README's devnet section for how far the devnet follows Nitro.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
@@ -48,7 +51,43 @@ impl CallGas {
     }
 }
 
-/// Sends a contract call, waits for it to be mined and returns its gas; a revert is an error.
+/// The L1 poster gas of every measured transaction, by the kind of transaction.
+static L1_GAS: Mutex<BTreeMap<&'static str, Vec<u64>>> = Mutex::new(BTreeMap::new());
+/// Where receipts are read whole (alloy's receipt type drops `gasUsedForL1`).
+static RPC: Mutex<Option<DynProvider>> = Mutex::new(None);
+
+/// The L1 poster gas of every transaction measured so far, by kind (and forgets it).
+pub fn take_l1_gas() -> BTreeMap<&'static str, Vec<u64>> {
+    std::mem::take(&mut *L1_GAS.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The `gasUsedForL1` of a mined transaction, noted under `what`.
+async fn note_l1_gas(what: &'static str, hash: B256) -> Result<u64> {
+    let rpc = RPC
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .context("no devnet to read receipts from")?;
+    let raw: serde_json::Value = rpc
+        .raw_request("eth_getTransactionReceipt".into(), (hash,))
+        .await
+        .context("reading a raw receipt")?;
+    let l1 = raw
+        .get("gasUsedForL1")
+        .and_then(|v| v.as_str())
+        .and_then(|h| u64::from_str_radix(h.trim_start_matches("0x"), 16).ok())
+        .context("a receipt without gasUsedForL1")?;
+    L1_GAS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(what)
+        .or_default()
+        .push(l1);
+    Ok(l1)
+}
+
+/// Sends a contract call, waits for it to be mined and returns its L2 gas (the L1 poster gas
+/// noted apart); a revert is an error.
 macro_rules! gas {
     ($what:expr, $call:expr) => {{
         let receipt = $call
@@ -61,7 +100,9 @@ macro_rules! gas {
         if !receipt.status() {
             bail!("{} reverted", $what);
         }
-        receipt.gas_used
+        let l1 = note_l1_gas($what, receipt.transaction_hash).await?;
+        let l2: u64 = receipt.gas_used - l1;
+        l2
     }};
 }
 
@@ -109,7 +150,8 @@ impl Bench {
         if !receipt.status() {
             bail!("join reverted");
         }
-        self.record("join", receipt.gas_used);
+        let l1 = note_l1_gas("join", receipt.transaction_hash).await?;
+        self.record("join", receipt.gas_used - l1);
         self.joined += 1;
         Ok(())
     }
@@ -303,8 +345,9 @@ impl Bench {
 /// Available nodes at which whole task lives are measured (when among the dispatch figures).
 const LIFECYCLE_NODES: usize = 100;
 
-/// Runs the measurements with `available` nodes for the dispatch figures (ascending).
-pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
+/// Runs the measurements with `available` nodes for the dispatch figures (ascending), with the
+/// programs cached by the chain owner when `cached`.
+pub async fn measure(available: &[usize], cached: bool) -> Result<Vec<CallGas>> {
     let most = available.iter().copied().max().unwrap_or(10);
     // Enough accounts for the dispatch rounds, the nodes the lifecycle runs keep busy, and one
     // node per GPU class.
@@ -317,13 +360,19 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
         })
         .collect::<Result<_>>()?;
     let addresses: Vec<Address> = nodes.iter().map(|n| n.address()).collect();
-    // L2 gas alone, comparable with the Solidity figures: the L1 poster gas Arbitrum adds (about
-    // 16 gas a compressed byte of the signed transaction at the default L1 price) is left out.
-    let testnet = Testnet::spawn_configured(&addresses, None, 0).await?;
+    // At the default L1 price; the rows are L2 gas, comparable with the Solidity figures.
+    let testnet = Testnet::spawn(&addresses).await?;
+    *RPC.lock().unwrap_or_else(|e| e.into_inner()) = Some(testnet.provider().await?);
     let dev = testnet.signers.clone();
     let mut config = TestConfig::with_dev_accounts(&dev, U256::from(1u64));
     config.queue_size_limit = 64;
-    let contract = testnet.deploy_task_contract(&config).await?;
+    let programs = testnet.deploy_task_programs(&config).await?;
+    if cached {
+        testnet
+            .cache_programs(&[programs.contract, programs.extension, programs.verifier])
+            .await?;
+    }
+    let contract = programs.contract;
     let mut b = Bench {
         creator: testnet.contract_as(&dev[2], contract).await?,
         relay: testnet.contract_as(&dev[8], contract).await?,
@@ -491,7 +540,8 @@ pub async fn measure(available: &[usize]) -> Result<Vec<CallGas>> {
             .sum::<u64>()
             + 4 * (padded - data.len()) as u64
             + 16; // the length word's non-zero byte
-        b.record("VRF check", full - empty.gas_used - calldata);
+        let empty_l1 = note_l1_gas("verifyVRF (empty proof)", empty.transaction_hash).await?;
+        b.record("VRF check", full - (empty.gas_used - empty_l1) - calldata);
         b.record("VRF verifyVRF transaction", full);
         let g = gas!(
             "verify",

@@ -54,7 +54,12 @@ async fn main() -> Result<()> {
     eprintln!("bench: program sizes");
     let sizes = sizes::measure().context("program sizes")?;
     eprintln!("bench: gas per call ({:?} available nodes)", args.nodes);
-    let gas = gas::measure(&args.nodes).await.context("gas")?;
+    let gas = gas::measure(&args.nodes, false).await.context("gas")?;
+    let l1 = gas::take_l1_gas();
+    eprintln!("bench: gas per call with the programs cached");
+    let cached = gas::measure(&args.nodes, true)
+        .await
+        .context("gas with the programs cached")?;
     let worker = match &args.node_worker {
         Some(exe) => {
             eprintln!("bench: worker overhead ({} tasks)", args.tasks);
@@ -101,6 +106,8 @@ async fn main() -> Result<()> {
     let report = report::Report {
         relay,
         gas,
+        cached,
+        l1,
         sizes,
         worker,
         phash,

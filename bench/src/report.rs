@@ -11,6 +11,10 @@ use crate::worker_overhead::{WorkerOverhead, POLL_MS};
 
 pub struct Report {
     pub gas: Vec<CallGas>,
+    /// The same scenario with the three programs cached.
+    pub cached: Vec<CallGas>,
+    /// L1 poster gas by kind of transaction, at the devnet's default L1 price.
+    pub l1: std::collections::BTreeMap<&'static str, Vec<u64>>,
     pub sizes: Vec<ProgramSize>,
     pub worker: Option<WorkerOverhead>,
     pub phash: PhashRate,
@@ -44,20 +48,39 @@ impl Report {
     /// A Markdown table, as the README shows it.
     pub fn table(&self) -> String {
         let mut t = String::from(
-            "| measure | this system | original Solidity contracts |\n|---|---|---|\n",
+            "| measure | this system | programs cached | original Solidity contracts |\n|---|---|---|---|\n",
         );
         for g in &self.gas {
+            let cached = self
+                .cached
+                .iter()
+                .find(|c| c.call == g.call)
+                .map_or_else(|| "-".to_string(), gas_cell);
             t += &format!(
-                "| gas: {} ({} samples) | {} | {} |\n",
+                "| gas: {} ({} samples) | {} | {} | {} |\n",
                 g.call,
                 g.samples.len(),
                 gas_cell(g),
+                cached,
                 g.solidity
+            );
+        }
+        for (kind, samples) in &self.l1 {
+            let g = CallGas {
+                call: kind.to_string(),
+                samples: samples.clone(),
+                solidity: "-",
+            };
+            t += &format!(
+                "| L1 poster gas of one {kind} transaction at {} gwei per unit ({} transactions) | {} | - | - |\n",
+                devnet::l1_pricing::DEFAULT_PRICE_PER_UNIT as f64 / 1e9,
+                samples.len(),
+                gas_cell(&g)
             );
         }
         for s in &self.sizes {
             t += &format!(
-                "| size: {} WASM raw / deployed (prefix + brotli) | {} B / {} B of {} ({:.1}%) | - |\n",
+                "| size: {} WASM raw / deployed (prefix + brotli) | {} B / {} B of {} ({:.1}%) | - | - |\n",
                 s.program,
                 thousands(s.raw as u64),
                 thousands(s.deployed as u64),
@@ -68,14 +91,14 @@ impl Report {
         match &self.worker {
             Some(w) => {
                 t += &format!(
-                    "| worker overhead per task outside inference ({} tasks) | mean {:.1} ms, median {:.1} ms, max {:.1} ms, plus half the poll interval ({POLL_MS} ms here) | - |\n",
+                    "| worker overhead per task outside inference ({} tasks) | mean {:.1} ms, median {:.1} ms, max {:.1} ms, plus half the poll interval ({POLL_MS} ms here) | - | - |\n",
                     w.tasks, w.mean_ms, w.median_ms, w.max_ms
                 )
             }
-            None => t += "| worker overhead per task | not measured (--node-worker not given) | - |\n",
+            None => t += "| worker overhead per task | not measured (--node-worker not given) | - | - |\n",
         }
         t += &format!(
-            "| pHash of a {}x{} RGB PNG, decode included ({} images) | {:.1} ms = {:.0} images/s | - |\n",
+            "| pHash of a {}x{} RGB PNG, decode included ({} images) | {:.1} ms = {:.0} images/s | - | - |\n",
             self.phash.side,
             self.phash.side,
             self.phash.images,
@@ -84,25 +107,25 @@ impl Report {
         );
         for x in &self.tps {
             t += &format!(
-                "| devnet: {} sent one after another ({}) | {:.0} transactions/s | - |\n",
+                "| devnet: {} sent one after another ({}) | {:.0} transactions/s | - | - |\n",
                 x.kind, x.transactions, x.per_second
             );
         }
         if self.relay.is_empty() {
-            t += "| relay throughput and memory | not measured (--relay not given) | - |\n";
+            t += "| relay throughput and memory | not measured (--relay not given) | - | - |\n";
         }
         for r in &self.relay {
             let mib = FILE_BYTES >> 20;
             t += &format!(
-                "| relay on {}: {mib} MiB result file uploads, {CLIENTS} clients ({} files) | {:.0} uploads/s | - |\n",
+                "| relay on {}: {mib} MiB result file uploads, {CLIENTS} clients ({} files) | {:.0} uploads/s | - | - |\n",
                 r.backend, r.requests, r.uploads_per_s
             );
             t += &format!(
-                "| relay on {}: {mib} MiB result file downloads, {CLIENTS} clients ({} files) | {:.0} downloads/s | - |\n",
+                "| relay on {}: {mib} MiB result file downloads, {CLIENTS} clients ({} files) | {:.0} downloads/s | - | - |\n",
                 r.backend, r.requests, r.downloads_per_s
             );
             t += &format!(
-                "| relay on {}: resident memory during one {} MiB upload ({:.1} s) | peak {:.0} MiB (idle {:.0} MiB) | - |\n",
+                "| relay on {}: resident memory during one {} MiB upload ({:.1} s) | peak {:.0} MiB (idle {:.0} MiB) | - | - |\n",
                 r.backend, r.big_upload_mib, r.big_upload_s, r.rss_peak_mib, r.rss_before_mib
             );
         }
@@ -114,7 +137,10 @@ impl Report {
             "gas": self.gas.iter().map(|g| json!({
                 "call": g.call, "samples": g.samples, "min": g.min(), "median": g.median(),
                 "max": g.max(), "solidity": g.solidity,
+                "cached_samples": self.cached.iter().find(|c| c.call == g.call).map(|c| &c.samples),
             })).collect::<Vec<_>>(),
+            "l1_gas": self.l1,
+            "l1_price_per_unit_wei": devnet::l1_pricing::DEFAULT_PRICE_PER_UNIT.to_string(),
             "program_sizes": self.sizes.iter().map(|s| json!({
                 "program": s.program, "raw_bytes": s.raw, "deployed_bytes": s.deployed,
                 "limit_bytes": LIMIT,

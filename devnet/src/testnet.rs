@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use alloy::eips::eip2718::Encodable2718;
-use alloy::network::{EthereumWallet, NetworkTransactionBuilder};
+use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
@@ -22,6 +22,14 @@ use crate::chain::Chain;
 
 /// Chain id of the devnet (Arbitrum's local dev node's).
 pub const CHAIN_ID: u64 = 412_346;
+
+/// The three programs of a task contract deployment.
+#[derive(Clone, Copy, Debug)]
+pub struct TaskPrograms {
+    pub contract: Address,
+    pub extension: Address,
+    pub verifier: Address,
+}
 
 /// The release WASM of the programs, built as cargo-stylus builds them.
 pub struct Programs {
@@ -154,6 +162,11 @@ impl Testnet {
     /// deploys, activates and runs its constructor with `settings` in one transaction. The task
     /// contract's address.
     pub async fn deploy_task_contract(&self, config: &TestConfig) -> Result<Address> {
+        Ok(self.deploy_task_programs(config).await?.contract)
+    }
+
+    /// Like [`Testnet::deploy_task_contract`], with the addresses of all three programs.
+    pub async fn deploy_task_programs(&self, config: &TestConfig) -> Result<TaskPrograms> {
         let programs = build_programs()?;
         let owner = self.signers[0].clone();
         let verifier =
@@ -162,8 +175,55 @@ impl Testnet {
             crate::deploy::deploy_wasm(&self.url, owner.clone(), &programs.extension).await?;
         let settings = config.settings(verifier);
         let constructor = settings.constructor_calldata(extension, owner.address());
-        crate::deploy::deploy_with_constructor(&self.url, owner, &programs.contract, &constructor)
+        let contract = crate::deploy::deploy_with_constructor(
+            &self.url,
+            owner,
+            &programs.contract,
+            &constructor,
+        )
+        .await?;
+        Ok(TaskPrograms {
+            contract,
+            extension,
+            verifier,
+        })
+    }
+
+    /// Caches programs through ArbWasmCache as the chain owner (development account 0), so that
+    /// their calls pay the cached init price.
+    pub async fn cache_programs(&self, programs: &[Address]) -> Result<()> {
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(self.signers[0].clone()))
+            .connect(&self.url)
             .await
+            .with_context(|| format!("connecting to {}", self.url))?;
+        for &program in programs {
+            let input = crate::precompiles::ArbWasmCache::cacheProgramCall { addr: program };
+            let receipt = provider
+                .send_transaction(
+                    alloy::rpc::types::TransactionRequest::default()
+                        .with_to(crate::precompiles::ARB_WASM_CACHE)
+                        .with_input(alloy::sol_types::SolCall::abi_encode(&input)),
+                )
+                .await
+                .context("sending cacheProgram")?
+                .get_receipt()
+                .await
+                .context("receipt of cacheProgram")?;
+            if !receipt.status() {
+                anyhow::bail!("caching {program} failed");
+            }
+        }
+        Ok(())
+    }
+
+    /// A read-only provider of this devnet.
+    pub async fn provider(&self) -> Result<DynProvider> {
+        Ok(ProviderBuilder::new()
+            .connect(&self.url)
+            .await
+            .with_context(|| format!("connecting to {}", self.url))?
+            .erased())
     }
 }
 

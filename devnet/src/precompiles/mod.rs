@@ -1,14 +1,14 @@
-//! The precompiles a Stylus program and its deployer use: Ethereum's ecrecover, sha256 and
-//! identity here, ArbOS's in a file each (ArbSys, ArbWasm, ArbWasmCache), priced as Nitro prices
-//! its precompiles (`pricing.rs`).
+//! The precompiles: Ethereum's (`ethereum.rs`) and ArbOS's, a file each (ArbSys, ArbWasm,
+//! ArbWasmCache), priced as Nitro prices its precompiles (`pricing.rs`); the StylusDeployer
+//! contract is dispatched here too.
 
 mod arb_sys;
 mod arb_wasm;
 mod arb_wasm_cache;
+mod ethereum;
 mod pricing;
 
-use alloy::primitives::{address, Address};
-use sha2::Digest;
+use alloy::primitives::Address;
 
 use crate::exec::{CallResult, ExecRef, Message, Outcome};
 
@@ -18,9 +18,10 @@ pub use arb_wasm_cache::{
     is_cached as arb_wasm_cache_holds, ArbWasmCache, ARB_WASM_CACHE, CHAIN_OWNER,
 };
 
-pub const ECRECOVER: Address = address!("0000000000000000000000000000000000000001");
-pub const SHA256: Address = address!("0000000000000000000000000000000000000002");
-pub const IDENTITY: Address = address!("0000000000000000000000000000000000000004");
+pub use ethereum::{
+    modexp_gas, BN254_ADD, BN254_MUL, BN254_PAIRING, ECRECOVER, IDENTITY, MODEXP, P256_VERIFY,
+    SHA256,
+};
 
 /// The addresses every transaction starts with warm (EIP-2929: the active precompiles, which on
 /// Arbitrum are Ethereum's, 0x01-0x11 and P256VERIFY at 0x100, and ArbOS's at 0x64-0x69 and
@@ -39,52 +40,41 @@ pub fn warm_at_start() -> impl Iterator<Item = Address> {
         .map(low)
 }
 
-fn gas_of(words: usize, base: u64, per_word: u64) -> u64 {
-    base + per_word * words as u64
-}
-
 /// Runs a precompile if `msg` addresses one.
 pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
-    let data = &msg.data[..];
-    let result = match msg.code_address {
-        // geth's rules, high s included (protocol::ecrecover).
-        ECRECOVER => Ok((protocol::ecrecover::ecrecover(data), 3_000)),
-        SHA256 => Ok((
-            sha2::Sha256::digest(data).to_vec(),
-            gas_of(data.len().div_ceil(32), 60, 12),
-        )),
-        IDENTITY => Ok((data.to_vec(), gas_of(data.len().div_ceil(32), 15, 3))),
+    match msg.code_address {
         ARB_SYS => return Some(arb_sys::call(exec, msg)),
         ARB_WASM => return Some(arb_wasm::call(exec, msg)),
         ARB_WASM_CACHE => return Some(arb_wasm_cache::call(exec, msg)),
         crate::stylus_deployer::STYLUS_DEPLOYER => {
             return Some(crate::stylus_deployer::run(exec, msg))
         }
+        _ => {}
+    }
+    let Some((gas, result)) = ethereum::run(msg.code_address, &msg.data) else {
         // A precompile Nitro has and the devnet lacks fails loudly rather than answering like an
         // empty account.
-        other if warm_at_start().any(|a| a == other) => {
+        let other = msg.code_address;
+        if warm_at_start().any(|a| a == other) {
             return Some(CallResult::failure(
                 format!("precompile {other} is not implemented by the devnet"),
                 msg.gas,
-            ))
+            ));
         }
-        _ => return None,
+        return None;
     };
+    // geth's `RunPrecompiledContract`: the price first; a failure then takes all the gas.
     Some(match result {
-        Ok((output, gas)) if gas <= msg.gas => CallResult {
-            outcome: Outcome::Success,
-            output,
-            gas_used: gas,
-        },
-        Ok(_) => CallResult {
+        _ if gas > msg.gas => CallResult {
             outcome: Outcome::OutOfGas,
             output: Vec::new(),
             gas_used: msg.gas,
         },
-        Err(output) => CallResult {
-            outcome: Outcome::Revert,
+        Ok(output) => CallResult {
+            outcome: Outcome::Success,
             output,
-            gas_used: 100.min(msg.gas),
+            gas_used: gas,
         },
+        Err(why) => CallResult::failure(why, msg.gas),
     })
 }
