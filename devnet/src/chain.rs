@@ -302,6 +302,7 @@ impl Chain {
                 .map(|b| b.hash)
                 .collect(),
             first_recent: first,
+            l1_price_per_unit: U256::from(self.l1_price_per_unit),
         }
     }
 
@@ -379,6 +380,7 @@ impl Chain {
             stack: Vec::new(),
             pages_open: 0,
             pages_ever: 0,
+            poster_fee: U256::ZERO,
         }))
     }
 
@@ -616,6 +618,7 @@ impl Chain {
         let price = BASE_FEE as u128;
         self.state.begin_transaction();
         let exec = self.exec(env, from, U256::from(price));
+        exec.borrow_mut().poster_fee = U256::from(l1_gas) * U256::from(BASE_FEE);
         {
             let mut e = exec.borrow_mut();
             e.state.update(from, |a| {

@@ -28,6 +28,8 @@ pub struct BlockEnv {
     /// Hashes of recent blocks (`ArbSys.arbBlockHash`), newest last, with the first's number.
     pub recent_hashes: Vec<B256>,
     pub first_recent: u64,
+    /// The L1 pricer's price per calldata unit (`ArbGasInfo.getL1BaseFeeEstimate`).
+    pub l1_price_per_unit: U256,
 }
 
 /// Everything a transaction's frames share.
@@ -44,6 +46,9 @@ pub struct Exec {
     /// transaction: what Nitro's memory price depends on.
     pub pages_open: u16,
     pub pages_ever: u16,
+    /// What the transaction pays for being posted to L1, in wei
+    /// (`ArbGasInfo.getCurrentTxL1GasFees`).
+    pub poster_fee: U256,
 }
 
 impl Exec {

@@ -15,7 +15,7 @@ use std::io::Write;
 pub const DEFAULT_PRICE_PER_UNIT: u128 = 100_000_000;
 
 /// `ArbosState.BrotliCompressionLevel`, set to 1 by the ArbOS 20 upgrade.
-const BROTLI_LEVEL: u32 = 1;
+pub const BROTLI_LEVEL: u32 = 1;
 /// `arbcompress.WINDOW_SIZE`.
 const BROTLI_WINDOW: u32 = 22;
 /// `params.TxDataNonZeroGasEIP2028`: calldata units per compressed byte.

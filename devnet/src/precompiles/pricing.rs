@@ -17,10 +17,25 @@ pub fn words(bytes: usize) -> u64 {
 /// A precompile view: its output, or its revert data.
 pub type View = fn(&ExecRef, &[u8]) -> Result<Vec<u8>, Vec<u8>>;
 
+/// One read of ArbOS's own storage (`arbos/storage`, `StorageReadCost`).
+pub const STORAGE_READ: u64 = 800;
+
 /// A call to one of an ArbOS precompile's views priced as Nitro prices it. A call without a
 /// known selector, or with value, reverts and burns all the gas it was given, as Nitro's
 /// precompile dispatch does.
 pub fn view_call(exec: &ExecRef, msg: &Message, selectors: &[[u8; 4]], view: View) -> CallResult {
+    view_call_reading(exec, msg, selectors, view, |_| 0)
+}
+
+/// [`view_call`] for views that read ArbOS storage: `reads` tells how many reads the method
+/// with that selector makes, at 800 gas each.
+pub fn view_call_reading(
+    exec: &ExecRef,
+    msg: &Message,
+    selectors: &[[u8; 4]],
+    view: View,
+    reads: fn(&[u8]) -> u64,
+) -> CallResult {
     let data = &msg.data[..];
     let known = data
         .get(..4)
@@ -36,7 +51,7 @@ pub fn view_call(exec: &ExecRef, msg: &Message, selectors: &[[u8; 4]], view: Vie
         Ok(out) => (Outcome::Success, out),
         Err(out) => (Outcome::Revert, out),
     };
-    let gas = before + COPY_GAS * words(output.len());
+    let gas = before + STORAGE_READ * reads(&data[..4]) + COPY_GAS * words(output.len());
     if gas > msg.gas {
         // The caller cannot pay for the result: a revert with all the gas.
         return burn_all(msg);

@@ -1,0 +1,207 @@
+//! ArbGasInfo and ArbOwnerPublic answer what the devnet charges and who owns it, priced as Nitro
+//! prices precompile views (800 to open the ArbOS state, 800 per ArbOS storage read, 3 a word of
+//! arguments and results).
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::SolCall;
+use devnet::precompiles::{
+    ArbGasInfo, ArbOwnerPublic, ARB_GAS_INFO, ARB_OWNER_PUBLIC, CHAIN_OWNER,
+};
+use devnet::testnet::Testnet;
+
+/// Calls ArbGasInfo.getCurrentTxL1GasFees() and logs the answer (no topics).
+const FEE_LOGGER: &str = r#"(module
+  (import "vm_hooks" "call_contract"
+    (func $call (param i32 i32 i32 i32 i64 i32) (result i32)))
+  (import "vm_hooks" "read_return_data" (func $read (param i32 i32 i32) (result i32)))
+  (import "vm_hooks" "emit_log" (func $log (param i32 i32 i32)))
+  (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+  (memory (export "memory") 1)
+  ;; ArbGasInfo's address at 0, the selector at 20, no value at 64.
+  (data (i32.const 19) "\6c")
+  (data (i32.const 20) "\c6\f7\de\0e")
+  (func (export "user_entrypoint") (param i32) (result i32)
+    (drop (call $call (i32.const 0) (i32.const 20) (i32.const 4) (i32.const 64)
+      (i64.const 100000) (i32.const 96)))
+    (drop (call $read (i32.const 128) (i32.const 0) (i32.const 32)))
+    (call $log (i32.const 128) (i32.const 32) (i32.const 0))
+    i32.const 0))"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gas_info_and_owner_views() {
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let me = net.signers[0].clone();
+    // Deployed first: the provider below counts nonces from here on.
+    let logger =
+        devnet::deploy::deploy_wasm(&net.url, me.clone(), &wat::parse_str(FEE_LOGGER).unwrap())
+            .await
+            .unwrap();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(me.clone()))
+        .connect(&net.url)
+        .await
+        .unwrap();
+    let call = async |to: Address, input: Vec<u8>| -> Bytes {
+        provider
+            .call(TransactionRequest::default().with_to(to).with_input(input))
+            .await
+            .unwrap()
+    };
+    // The view's price: a transaction's L2 gas less its intrinsic gas.
+    let price = async |to: Address, input: Vec<u8>| -> u64 {
+        let intrinsic = devnet::gas::intrinsic_gas(&input, false);
+        let r = provider
+            .send_transaction(TransactionRequest::default().with_to(to).with_input(input))
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(r.status());
+        let raw: serde_json::Value = provider
+            .raw_request("eth_getTransactionReceipt".into(), (r.transaction_hash,))
+            .await
+            .unwrap();
+        let l1 = u64::from_str_radix(
+            raw["gasUsedForL1"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("0x"),
+            16,
+        )
+        .unwrap();
+        r.gas_used - l1 - intrinsic
+    };
+
+    // The devnet's prices: base fee 0.1 gwei, L1 price 0.1 gwei a unit (16 units a byte).
+    let gwei_tenth = U256::from(100_000_000u64);
+    let out = call(ARB_GAS_INFO, ArbGasInfo::getPricesInWeiCall {}.abi_encode()).await;
+    let p = ArbGasInfo::getPricesInWeiCall::abi_decode_returns(&out).unwrap();
+    assert_eq!(
+        (p._0, p._1, p._2, p._3, p._4, p._5),
+        (
+            gwei_tenth * U256::from(16 * 140),
+            gwei_tenth * U256::from(16),
+            gwei_tenth * U256::from(20_000),
+            gwei_tenth,
+            U256::ZERO,
+            gwei_tenth
+        )
+    );
+    let out = call(
+        ARB_GAS_INFO,
+        ArbGasInfo::getL1BaseFeeEstimateCall {}.abi_encode(),
+    )
+    .await;
+    assert_eq!(
+        ArbGasInfo::getL1BaseFeeEstimateCall::abi_decode_returns(&out).unwrap(),
+        gwei_tenth
+    );
+    let out = call(
+        ARB_GAS_INFO,
+        ArbGasInfo::getGasAccountingParamsCall {}.abi_encode(),
+    )
+    .await;
+    let g = ArbGasInfo::getGasAccountingParamsCall::abi_decode_returns(&out).unwrap();
+    assert_eq!(
+        (g._0, g._1, g._2),
+        (
+            U256::from(7_000_000),
+            U256::from(32_000_000),
+            U256::from(32_000_000)
+        )
+    );
+    // Prices: opening + two reads + six result words; one read + one word.
+    assert_eq!(
+        price(ARB_GAS_INFO, ArbGasInfo::getPricesInWeiCall {}.abi_encode()).await,
+        800 + 1_600 + 18
+    );
+    assert_eq!(
+        price(
+            ARB_GAS_INFO,
+            ArbGasInfo::getMinimumGasPriceCall {}.abi_encode()
+        )
+        .await,
+        800 + 800 + 3
+    );
+
+    // getCurrentTxL1GasFees, asked by a program inside a transaction: that transaction's L1 gas
+    // at the base fee.
+    let r = provider
+        .send_transaction(TransactionRequest::default().with_to(logger))
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(r.status());
+    let raw: serde_json::Value = provider
+        .raw_request("eth_getTransactionReceipt".into(), (r.transaction_hash,))
+        .await
+        .unwrap();
+    let l1 = u64::from_str_radix(
+        raw["gasUsedForL1"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    assert!(l1 > 0);
+    let logged = U256::from_be_slice(r.logs()[0].data().data.as_ref());
+    assert_eq!(logged, U256::from(l1) * gwei_tenth);
+
+    // ArbOwnerPublic: development account 0 owns the chain.
+    let out = call(
+        ARB_OWNER_PUBLIC,
+        ArbOwnerPublic::getAllChainOwnersCall {}.abi_encode(),
+    )
+    .await;
+    assert_eq!(
+        ArbOwnerPublic::getAllChainOwnersCall::abi_decode_returns(&out).unwrap(),
+        vec![CHAIN_OWNER]
+    );
+    for (who, owner) in [(CHAIN_OWNER, true), (net.signers[1].address(), false)] {
+        let out = call(
+            ARB_OWNER_PUBLIC,
+            ArbOwnerPublic::isChainOwnerCall { addr: who }.abi_encode(),
+        )
+        .await;
+        assert_eq!(
+            ArbOwnerPublic::isChainOwnerCall::abi_decode_returns(&out).unwrap(),
+            owner
+        );
+    }
+    let out = call(
+        ARB_OWNER_PUBLIC,
+        ArbOwnerPublic::getBrotliCompressionLevelCall {}.abi_encode(),
+    )
+    .await;
+    assert_eq!(
+        ArbOwnerPublic::getBrotliCompressionLevelCall::abi_decode_returns(&out).unwrap(),
+        1
+    );
+    // The owners: opening, the set's size and its one member, three result words (offset,
+    // length, address).
+    assert_eq!(
+        price(
+            ARB_OWNER_PUBLIC,
+            ArbOwnerPublic::getAllChainOwnersCall {}.abi_encode()
+        )
+        .await,
+        800 + 1_600 + 9
+    );
+    // A method ArbOS 50 does not have (ArbOS 60's getMaxStylusContractFragments) reverts.
+    let selector = alloy::primitives::keccak256("getMaxStylusContractFragments()")[..4].to_vec();
+    assert!(provider
+        .call(
+            TransactionRequest::default()
+                .with_to(ARB_OWNER_PUBLIC)
+                .with_input(selector)
+        )
+        .await
+        .is_err());
+}
