@@ -186,6 +186,8 @@ pub struct Chain {
     pub(crate) snapshots: Vec<crate::persist::Snapshot>,
     /// The L1 price per calldata unit, in wei (ArbGasInfo's L1 base fee estimate).
     pub(crate) l1_price_per_unit: u128,
+    /// Programs called in the block being built (ArbOS 60's recent-programs discount).
+    pub(crate) recent_programs: crate::program::RecentPrograms,
 }
 
 impl Chain {
@@ -207,6 +209,7 @@ impl Chain {
             pending: Vec::new(),
             snapshots: Vec::new(),
             l1_price_per_unit: crate::l1_pricing::DEFAULT_PRICE_PER_UNIT,
+            recent_programs: Default::default(),
         };
         chain.seal(Vec::new(), 0, Vec::new());
         Ok(chain)
@@ -331,6 +334,8 @@ impl Chain {
     }
 
     fn seal(&mut self, transactions: Vec<B256>, gas_used: u64, logs: Vec<Log>) -> u64 {
+        // The recent-programs set lives for one block.
+        self.recent_programs = Default::default();
         let env = self.next_block_env();
         let parent_hash = self.blocks.last().map_or(B256::ZERO, |b| b.hash);
         let mut bloom = Bloom::default();
@@ -381,15 +386,21 @@ impl Chain {
             pages_open: 0,
             pages_ever: 0,
             poster_fee: U256::ZERO,
+            recent_programs: self.recent_programs.clone(),
         }))
     }
 
-    fn finish(&mut self, exec: Rc<RefCell<Exec>>) {
+    /// Takes the state back from a finished execution, and the block's recent programs when it
+    /// was a transaction (`keep_recent`) rather than a call.
+    fn finish(&mut self, exec: Rc<RefCell<Exec>>, keep_recent: bool) {
         let exec = Rc::try_unwrap(exec)
             .ok()
             .expect("no frame outlives its transaction")
             .into_inner();
         self.state = exec.state;
+        if keep_recent {
+            self.recent_programs = exec.recent_programs;
+        }
     }
 
     /// Decodes and checks a signed transaction, then executes and mines it in its own block, or,
@@ -681,7 +692,7 @@ impl Chain {
             e.state.update(from, |a| a.balance += refund);
             e.state.logs.clone()
         };
-        self.finish(exec);
+        self.finish(exec, true);
         let logs = if success { logs } else { Vec::new() };
         MinedTx {
             envelope,
@@ -778,7 +789,7 @@ impl Chain {
         let gas_used = result.gas_used + intrinsic;
         let refund = gas::capped_refund(gas_used, exec.borrow().state.refund());
         exec.borrow_mut().state.revert_to(checkpoint);
-        self.finish(exec);
+        self.finish(exec, false);
         Ok((CallResult { gas_used, ..result }, refund))
     }
 

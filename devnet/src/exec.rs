@@ -49,6 +49,8 @@ pub struct Exec {
     /// What the transaction pays for being posted to L1, in wei
     /// (`ArbGasInfo.getCurrentTxL1GasFees`).
     pub poster_fee: U256,
+    /// The programs called so far in this block (ArbOS 60's recent-programs discount).
+    pub recent_programs: crate::program::RecentPrograms,
 }
 
 impl Exec {
@@ -177,9 +179,12 @@ fn run_activated(
     program: &crate::program::Program,
     memory_gas: u64,
 ) -> CallResult {
-    // A program cached through ArbWasmCache pays only the cached init price (`programs.go`,
-    // `CallProgram`).
-    let cached = precompiles::arb_wasm_cache_holds(&exec.borrow().state, &program.code_hash);
+    // A program cached through ArbWasmCache, or called before in this block (ArbOS 60), pays
+    // only the cached init price (`programs.go`, `CallProgram`; the recent set is noted first,
+    // even when the call then fails for want of gas).
+    let recent = exec.borrow_mut().recent_programs.insert(program.code_hash);
+    let cached =
+        recent || precompiles::arb_wasm_cache_holds(&exec.borrow().state, &program.code_hash);
     let upfront = program.costs.call_gas(cached).saturating_add(memory_gas);
     if upfront > msg.gas {
         return CallResult {

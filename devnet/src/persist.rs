@@ -175,11 +175,18 @@ impl Chain {
             );
         }
         let programs = Arc::new(ProgramCache::new()?);
+        // Codes first: a root program's fragments live in other accounts.
+        let codes: HashMap<Address, Bytes> = saved
+            .accounts
+            .iter()
+            .map(|a| (a.address, a.code.clone()))
+            .collect();
         let mut accounts = HashMap::new();
         for a in saved.accounts {
             let program =
                 if a.activated {
-                    Some(programs.activate(&a.code).with_context(|| {
+                    let fragment = |f: &Address| codes.get(f).cloned().unwrap_or_default();
+                    Some(programs.activate(&a.code, fragment).with_context(|| {
                         format!("activating the saved program at {}", a.address)
                     })?)
                 } else {
@@ -234,6 +241,8 @@ impl Chain {
             snapshots: Vec::new(),
             // A setting of the running devnet, not part of the saved chain.
             l1_price_per_unit: crate::l1_pricing::DEFAULT_PRICE_PER_UNIT,
+            // A saved chain resumes at a fresh block.
+            recent_programs: Default::default(),
         })
     }
 }

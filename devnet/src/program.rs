@@ -5,11 +5,19 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use alloy::primitives::{keccak256, B256};
+use alloy::primitives::{keccak256, Address, Bytes, B256};
 use wasmparser::{Operator, Parser, Payload, TypeRef, ValType, Validator, WasmFeatures};
 
 /// `EF F0 00` marks Stylus code; the fourth byte is the dictionary (0: none).
 pub const STYLUS_PREFIX: [u8; 3] = [0xef, 0xf0, 0x00];
+/// ArbOS 60's fragmented programs (cargo-stylus 0.10 `core/code/mod.rs` writes them; Nitro
+/// `arbos/programs/programs.go`, `getWasmFromRootStylus`): each fragment is `EF F0 01` and a
+/// piece of the compressed WASM; the root is `EF F0 02`, the dictionary, the decompressed length
+/// (4 bytes, big-endian) and the fragments' addresses.
+pub const FRAGMENT_PREFIX: [u8; 3] = [0xef, 0xf0, 0x01];
+pub const ROOT_PREFIX: [u8; 3] = [0xef, 0xf0, 0x02];
+/// `MaxFragmentCount` from ArbOS 60 (`arbos/programs/params.go`, `initialMaxFragmentCount`).
+pub const MAX_FRAGMENTS: u8 = 2;
 /// Deployed code limit (`MaxCodeSize`, 24 KiB) and decompressed WASM limit (`MaxWasmSize`).
 pub const MAX_CODE_SIZE: usize = 24_576;
 pub const MAX_WASM_SIZE: usize = 128 * 1024;
@@ -90,6 +98,119 @@ pub enum ActivationError {
     Unsupported(String),
     #[error("compilation failed: {0}")]
     Compile(String),
+    /// A root program whose fragments cannot be assembled (Nitro's words).
+    #[error("{0}")]
+    Fragments(String),
+}
+
+impl ActivationError {
+    /// Whether Nitro fails the activation itself (`ErrProgramActivation`: all the gas is taken)
+    /// rather than failing to read the code (the gas left is kept).
+    pub fn takes_all_gas(&self) -> bool {
+        !matches!(
+            self,
+            ActivationError::NotStylus
+                | ActivationError::UnknownDictionary(_)
+                | ActivationError::CodeTooLarge(_)
+                | ActivationError::Decompress(_)
+                | ActivationError::WasmTooLarge(_)
+                | ActivationError::Fragments(_)
+        )
+    }
+}
+
+/// A root program's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Root {
+    pub dictionary: u8,
+    pub wasm_len: u32,
+    pub fragments: Vec<Address>,
+}
+
+/// The root program `code` describes, if it is one.
+pub fn root_of(code: &[u8]) -> Option<Result<Root, ActivationError>> {
+    let rest = code.strip_prefix(&ROOT_PREFIX[..])?;
+    let malformed = || ActivationError::Fragments("invalid wasm: malformed root program".into());
+    Some((|| {
+        let (&dictionary, rest) = rest.split_first().ok_or_else(malformed)?;
+        let (len, addresses) = rest.split_at_checked(4).ok_or_else(malformed)?;
+        if addresses.len() % 20 != 0 {
+            return Err(malformed());
+        }
+        Ok(Root {
+            dictionary,
+            wasm_len: u32::from_be_bytes(len.try_into().map_err(|_| malformed())?),
+            fragments: addresses.chunks(20).map(Address::from_slice).collect(),
+        })
+    })())
+}
+
+/// The WASM of a root program from its fragments' code, checked as Nitro checks it
+/// (`getWasmFromRootStylus`).
+pub fn assemble(root: &Root, fragments: &[Bytes]) -> Result<Vec<u8>, ActivationError> {
+    let fail = |why: String| Err(ActivationError::Fragments(why));
+    if root.wasm_len as usize > MAX_WASM_SIZE {
+        return fail(format!(
+            "invalid wasm: decompressedLength {} is greater then MaxWasmSize {MAX_WASM_SIZE}",
+            root.wasm_len
+        ));
+    }
+    if root.fragments.len() > usize::from(MAX_FRAGMENTS) {
+        return fail(format!(
+            "invalid wasm: fragment count exceeds limit of {MAX_FRAGMENTS}"
+        ));
+    }
+    if root.fragments.is_empty() {
+        return fail("invalid wasm: fragment count cannot be zero".into());
+    }
+    let mut compressed = Vec::new();
+    for (address, code) in root.fragments.iter().zip(fragments) {
+        match code.strip_prefix(&FRAGMENT_PREFIX[..]) {
+            Some(piece) => compressed.extend_from_slice(piece),
+            None => return fail(format!("invalid wasm: {address} holds no Stylus fragment")),
+        }
+    }
+    if root.dictionary != 0 {
+        return Err(ActivationError::UnknownDictionary(root.dictionary));
+    }
+    let mut wasm = Vec::new();
+    brotli::Decompressor::new(&compressed[..], 4096)
+        .take(u64::from(root.wasm_len) + 1)
+        .read_to_end(&mut wasm)
+        .map_err(|e| ActivationError::Decompress(e.to_string()))?;
+    if wasm.len() != root.wasm_len as usize {
+        return fail(format!(
+            "invalid wasm: decompressed length {} does not match expected length {}",
+            wasm.len(),
+            root.wasm_len
+        ));
+    }
+    Ok(wasm)
+}
+
+/// The programs called in the current block, most recent last (ArbOS 60: a program called again
+/// within the block pays the cached init price; `arbos/programs/programs.go`, `CallProgram`, and
+/// go-ethereum's `RecentWasms`, an LRU of `BlockCacheSize` = 32 discarded at the end of each
+/// block).
+#[derive(Clone, Debug, Default)]
+pub struct RecentPrograms(std::collections::VecDeque<B256>);
+
+impl RecentPrograms {
+    pub const CAPACITY: usize = 32;
+
+    /// Notes a call of `code_hash`; whether it was already among the recent ones.
+    pub fn insert(&mut self, code_hash: B256) -> bool {
+        if let Some(i) = self.0.iter().position(|h| *h == code_hash) {
+            self.0.remove(i);
+            self.0.push_back(code_hash);
+            return true;
+        }
+        if self.0.len() == Self::CAPACITY {
+            self.0.pop_front();
+        }
+        self.0.push_back(code_hash);
+        false
+    }
 }
 
 /// An activated program.
@@ -167,9 +288,9 @@ fn limit(name: &str, count: u64, max: u64) -> Result<(), ActivationError> {
 
 /// Nitro's activation checks on the WASM.
 fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
+    // Multi-value is refused from ArbOS 60 (`binary.rs`, `ARBOS_VERSION_STYLUS_NO_MULTI_VALUE`).
     let features = WasmFeatures::MUTABLE_GLOBAL
         | WasmFeatures::SIGN_EXTENSION
-        | WasmFeatures::MULTI_VALUE
         | WasmFeatures::BULK_MEMORY
         | WasmFeatures::SATURATING_FLOAT_TO_INT;
     Validator::new_with_features(features)
@@ -470,13 +591,32 @@ impl ProgramCache {
         &self.linker
     }
 
-    /// Checks and compiles deployed code (activation).
-    pub fn activate(&self, code: &[u8]) -> Result<Arc<Program>, ActivationError> {
+    /// Checks and compiles deployed code (activation); a root program's fragments are read
+    /// with `fragment_code`.
+    pub fn activate(
+        &self,
+        code: &[u8],
+        fragment_code: impl Fn(&Address) -> Bytes,
+    ) -> Result<Arc<Program>, ActivationError> {
         let code_hash = keccak256(code);
         if let Some(p) = self.lock().get(&code_hash) {
             return Ok(p.clone());
         }
-        let wasm = decompress(code)?;
+        let wasm = match root_of(code) {
+            Some(root) => {
+                let root = root?;
+                let fragments: Vec<Bytes> = root.fragments.iter().map(fragment_code).collect();
+                assemble(&root, &fragments)?
+            }
+            None if code.starts_with(&FRAGMENT_PREFIX) => {
+                return Err(ActivationError::Fragments(
+                    "fragmented stylus programs cannot be activated directly; activate the root \
+                     program instead"
+                        .into(),
+                ))
+            }
+            None => decompress(code)?,
+        };
         let shape = check(&wasm)?;
         let instrumented = crate::instrument::instrument(&wasm).map_err(|e| match e {
             crate::instrument::InstrumentError::Invalid(why) => ActivationError::Invalid(why),

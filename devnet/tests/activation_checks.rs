@@ -16,7 +16,7 @@ fn activate_wat(body: &str) -> Result<(), ActivationError> {
 fn activate_wasm(wasm: &[u8]) -> Result<(), ActivationError> {
     ProgramCache::new()
         .expect("engine")
-        .activate(&compress(wasm))
+        .activate(&compress(wasm), |_| Default::default())
         .map(|_| ())
 }
 
@@ -67,6 +67,17 @@ fn floats_simd_and_reference_types_are_refused() {
     assert!(refused(&format!("{MEMORY} {ENTRY} {simd}")).starts_with("invalid WASM"));
     let reference = r#"(func (result funcref) ref.null func)"#;
     assert!(refused(&format!("{MEMORY} {ENTRY} {reference}")).starts_with("invalid WASM"));
+    // Multi-value, from ArbOS 60 (`binary.rs`, `ARBOS_VERSION_STYLUS_NO_MULTI_VALUE`): neither
+    // a function nor a block may yield two values.
+    let pair = r#"(func (result i32 i32) i32.const 1 i32.const 2)"#;
+    let e = refused(&format!("{MEMORY} {ENTRY} {pair}"));
+    assert!(
+        e.starts_with("invalid WASM") && e.contains("multi-value"),
+        "{e}"
+    );
+    let block = r#"(func (block (result i32 i32) i32.const 1 i32.const 2) drop drop)"#;
+    let e = refused(&format!("{MEMORY} {ENTRY} {block}"));
+    assert!(e.contains("multi-value"), "{e}");
 }
 
 #[test]
@@ -235,11 +246,11 @@ fn size_limits_and_the_stylus_prefix() {
 
     let wasm = wat::parse_str(format!("(module {MEMORY} {ENTRY})")).unwrap();
     let cache = ProgramCache::new().unwrap();
-    let e = cache.activate(&wasm).unwrap_err();
+    let e = cache.activate(&wasm, |_| Default::default()).unwrap_err();
     assert!(matches!(e, ActivationError::NotStylus), "{e}");
     let mut code = compress(&wasm);
     code[3] = 1;
-    let e = cache.activate(&code).unwrap_err();
+    let e = cache.activate(&code, |_| Default::default()).unwrap_err();
     assert!(matches!(e, ActivationError::UnknownDictionary(1)), "{e}");
 }
 

@@ -194,8 +194,24 @@ async fn gas_info_and_owner_views() {
         .await,
         800 + 1_600 + 9
     );
-    // A method ArbOS 50 does not have (ArbOS 60's getMaxStylusContractFragments) reverts.
-    let selector = alloy::primitives::keccak256("getMaxStylusContractFragments()")[..4].to_vec();
+    // ArbOS 60's: two fragments per program, tips not collected.
+    let out = call(
+        ARB_OWNER_PUBLIC,
+        ArbOwnerPublic::getMaxStylusContractFragmentsCall {}.abi_encode(),
+    )
+    .await;
+    assert_eq!(
+        ArbOwnerPublic::getMaxStylusContractFragmentsCall::abi_decode_returns(&out).unwrap(),
+        2
+    );
+    let out = call(
+        ARB_OWNER_PUBLIC,
+        ArbOwnerPublic::getCollectTipsCall {}.abi_encode(),
+    )
+    .await;
+    assert!(!ArbOwnerPublic::getCollectTipsCall::abi_decode_returns(&out).unwrap());
+    // A method ArbOwnerPublic does not have reverts.
+    let selector = alloy::primitives::keccak256("noSuchMethod()")[..4].to_vec();
     assert!(provider
         .call(
             TransactionRequest::default()

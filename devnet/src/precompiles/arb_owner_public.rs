@@ -1,5 +1,6 @@
 //! ArbOwnerPublic (0x6b): who owns the chain and where its fees go
-//! (`precompiles/ArbOwnerPublic.go`), as the devnet has them: development account 0 owns it, and
+//! (`precompiles/ArbOwnerPublic.go`), and ArbOS 60's fragment limit and tip setting, as the
+//! devnet has them: development account 0 owns it, and
 //! the block's coinbase stands for the network and infrastructure fee accounts.
 
 use alloy::primitives::{address, Address, U256};
@@ -20,6 +21,8 @@ sol! {
         function getInfraFeeAccount() external view returns (address);
         function getBrotliCompressionLevel() external view returns (uint64);
         function getScheduledUpgrade() external view returns (uint64 arbosVersion, uint64 scheduledForTimestamp);
+        function getMaxStylusContractFragments() external view returns (uint8);
+        function getCollectTips() external view returns (bool);
     }
 }
 
@@ -35,6 +38,8 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
             getInfraFeeAccountCall::SELECTOR,
             getBrotliCompressionLevelCall::SELECTOR,
             getScheduledUpgradeCall::SELECTOR,
+            getMaxStylusContractFragmentsCall::SELECTOR,
+            getCollectTipsCall::SELECTOR,
         ],
         view,
         reads,
@@ -76,6 +81,12 @@ fn view(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
                 crate::l1_pricing::BROTLI_LEVEL,
             ))
         }
+        // ArbOS 60: the fragments a program may have (the Stylus parameters' word).
+        getMaxStylusContractFragmentsCall::SELECTOR => {
+            getMaxStylusContractFragmentsCall::abi_encode_returns(&crate::program::MAX_FRAGMENTS)
+        }
+        // Tips are dropped: the devnet keeps ArbOS 60's default.
+        getCollectTipsCall::SELECTOR => getCollectTipsCall::abi_encode_returns(&false),
         getScheduledUpgradeCall::SELECTOR => [U256::ZERO, U256::ZERO]
             .iter()
             .flat_map(|w| w.to_be_bytes_vec())

@@ -9,10 +9,11 @@ use super::pricing::view_call;
 use crate::exec::{CallResult, ExecRef, Message};
 
 /// The ArbOS version whose rules the devnet follows, and reports through `ArbSys.arbOSVersion`:
-/// Stylus version 2 init pricing (ArbOS 40 on), P256VERIFY and the Prague precompile set warm,
-/// tips dropped, single-fragment programs and multi-value still accepted at activation (both
-/// change in ArbOS 60). README "Devnet" lists what of it is not reproduced.
-pub const ARBOS_VERSION: u64 = 50;
+/// ArbOS 60 ("StylusContractLimit"): Stylus version 2 init pricing, fragmented programs (two
+/// fragments at most), the recent-programs discount, multi-value refused at activation, the
+/// Osaka precompile set with P256VERIFY, tips dropped (`CollectTips` off). README "Devnet" lists
+/// what of it is not reproduced.
+pub const ARBOS_VERSION: u64 = 60;
 
 pub const ARB_SYS: Address = address!("0000000000000000000000000000000000000064");
 

@@ -7,7 +7,7 @@ use alloy::sol_types::{SolCall, SolError, SolEvent};
 use super::pricing::{burn_all, out_of_gas, view_call, words, COPY_GAS, OPEN_STATE_GAS};
 use crate::exec::{CallResult, ExecRef, Message, Outcome};
 use crate::gas;
-use crate::program::STYLUS_VERSION;
+use crate::program::{ActivationError, MAX_FRAGMENTS, STYLUS_VERSION};
 
 pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
 
@@ -93,24 +93,43 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
         )
     };
     if active {
-        return revert(ArbWasm::ProgramUpToDate {}.abi_encode(), used);
+        // A solidity error: its data costs 3 gas a word.
+        let data = ArbWasm::ProgramUpToDate {}.abi_encode();
+        return revert(data.clone(), used + COPY_GAS * words(data.len()));
     }
-    let program = match programs.activate(&code) {
+    // A root program's fragments are read first, each a cold or warm account access plus 3 gas
+    // a word of its code (`fragmentReadGasCost`).
+    if let Some(Ok(root)) = crate::program::root_of(&code) {
+        for fragment in root.fragments.iter().take(usize::from(MAX_FRAGMENTS)) {
+            let mut e = exec.borrow_mut();
+            let cold = e.state.touch_account(*fragment);
+            let size = e.state.code(fragment).len();
+            used += if cold { gas::COLD_ACCOUNT } else { gas::WARM } + COPY_GAS * words(size);
+            if used > msg.gas {
+                return out_of_gas(msg);
+            }
+        }
+    }
+    let program = {
+        let fragment_code = |a: &Address| exec.borrow().state.code(a);
+        programs.activate(&code, fragment_code)
+    };
+    let program = match program {
         Ok(p) => p,
         Err(err) => {
             tracing::warn!(program = %call.program, %err, "activation refused");
-            use crate::program::ActivationError::*;
             return match err {
-                NotStylus => revert(ArbWasm::ProgramNotWasm {}.abi_encode(), used),
-                UnknownDictionary(_) | CodeTooLarge(_) | Decompress(_) | WasmTooLarge(_) => revert(
-                    alloy::sol_types::Revert::from(err.to_string()).abi_encode(),
-                    used,
-                ),
-                // Nitro's `activateProgram` failing: all the gas is taken.
-                other => revert(
-                    alloy::sol_types::Revert::from(other.to_string()).abi_encode(),
-                    msg.gas,
-                ),
+                ActivationError::NotStylus => {
+                    let data = ArbWasm::ProgramNotWasm {}.abi_encode();
+                    let gas = used + COPY_GAS * words(data.len());
+                    revert(data, gas)
+                }
+                // The activation itself failed (`ErrProgramActivation`): all the gas is taken,
+                // and the reason is the call's error.
+                err if err.takes_all_gas() => CallResult::failure(err.to_string(), msg.gas),
+                // The code could not be read (not a solidity error): a revert without data that
+                // keeps the gas left (`precompiles/precompile.go`, `Call`).
+                _ => revert(Vec::new(), used),
             };
         }
     };
@@ -123,11 +142,12 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
     let (demand, fee) = gas::data_fee(demand, last, program.asm_estimate, now);
     let fee = U256::from(fee);
     if msg.value < fee {
-        let e = ArbWasm::ProgramInsufficientValue {
+        let data = ArbWasm::ProgramInsufficientValue {
             have: msg.value,
             want: fee,
-        };
-        return revert(e.abi_encode(), used);
+        }
+        .abi_encode();
+        return revert(data.clone(), used + COPY_GAS * words(data.len()));
     }
     let event = ArbWasm::ProgramActivated {
         codehash: program.code_hash,
