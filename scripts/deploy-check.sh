@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs scripts/deploy.sh against a fresh local devnet (the flow used for Arbitrum Sepolia, with the
 # devnet's endpoint and a development key; the task contract goes through cargo-stylus's
-# StylusDeployer with its constructor), then checks what it left behind: the contract's settings
+# StylusDeployer with its constructor), then checks what it left behind (each activation paid its
+# data fee; a program over 24 KiB deploys as fragments): the contract's settings
 # on chain, that nobody can run the constructor again, that recording other settings is refused,
 # and that a node worker configured only from the written deployment.env joins the contract.
 set -euo pipefail
@@ -114,6 +115,39 @@ if "$bin/taskctl" contract record "${same[@]/0.05eth/1eth}" 2> "$work/err"; then
   fail "recording other settings than those on chain was accepted"
 fi
 grep -q "holds other settings" "$work/err" || fail "unexpected error: $(cat "$work/err")"
+
+# A program over 24 KiB compressed (devnet/programs/big-table: a 30 KB incompressible table):
+# cargo-stylus deploys it as ArbOS 60 fragments and a root, activates it, and it answers.
+if ! (cd devnet/programs/big-table && cargo stylus deploy --endpoint "$rpc_url" --no-verify \
+  --private-key-path "$work/deployer.key") > "$work/big-table.log" 2>&1; then
+  fail "cargo stylus deploy of big-table failed: $(tail -5 "$work/big-table.log")"
+fi
+plain=$(sed 's/\x1b\[[0-9;]*m//g' "$work/big-table.log")
+grep -q '(2 fragments)' <<<"$plain" || fail "big-table was not split into 2 fragments: $plain"
+grep -q 'successfully activated' <<<"$plain" || fail "big-table was not activated: $plain"
+big=$(grep -o 'deployed code at address: 0x[0-9a-fA-F]*' <<<"$plain" | grep -oE '0x[0-9a-fA-F]{40}' | tail -1)
+rpc() {
+  curl -s -X POST -H 'Content-Type: application/json' "$rpc_url" \
+    --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}"
+}
+grep -q '"result":"0xeff00200' <<<"$(rpc eth_getCode "[\"$big\",\"latest\"]")" \
+  || fail "big-table's code at $big is not a Stylus root program"
+# byteAt(0x1234) (selector keccak256("byteAt(uint256)")[:4] = 0x710422c6) against the table
+# build.rs writes.
+answer=$(rpc eth_call "[{\"to\":\"$big\",\"data\":\"0x710422c6$(printf '%064x' 0x1234)\"},\"latest\"]")
+python3 - "$answer" <<'EOF'
+import json, sys
+x, mask, table = 0x2545F4914F6CDD1D, (1 << 64) - 1, []
+for _ in range(30_000):
+    x ^= (x << 13) & mask
+    x ^= x >> 7
+    x ^= (x << 17) & mask
+    table.append(x & 0xFF)
+got = int(json.loads(sys.argv[1])["result"], 16)
+if got != table[0x1234]:
+    sys.exit(f"deploy-check: big-table answered {got:#x}, not {table[0x1234]:#x}")
+print(f"big-table: 2 fragments and a root, byteAt(0x1234) = {got:#x}")
+EOF
 
 # Nobody can run the constructor again: the deployment transaction ran it.
 constructor=$(python3 -c '
