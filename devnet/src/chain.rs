@@ -798,6 +798,20 @@ impl Chain {
     /// an optimistic guess of (gas used before refunds + the call stipend) x 64/63, then a
     /// bisection skewed to the low side that stops within 1.5% of the lowest limit). The answer's
     /// `gas_used` is that limit; a call that fails at the cap is returned as it failed.
+    /// The L1 poster gas an estimate adds for `req`: Nitro's stand-in for the transaction,
+    /// padded as Nitro pads it (`l1_pricing::estimation_poster_gas`).
+    pub fn estimation_l1_gas(&self, req: &CallRequest) -> u64 {
+        crate::l1_pricing::estimation_poster_gas(
+            req.to,
+            req.value,
+            &req.data,
+            None,
+            self.l1_price_per_unit,
+            BASE_FEE,
+            BASE_FEE,
+        )
+    }
+
     pub fn estimate_gas(&mut self, req: &CallRequest) -> anyhow::Result<CallResult> {
         // `eth/gasestimator`: EstimateGasErrorRatio; `params.CallStipend`.
         const ERROR_RATIO: f64 = 0.015;
@@ -815,15 +829,7 @@ impl Chain {
         // The L1 poster gas of Nitro's stand-in for the transaction, padded as Nitro pads it; the
         // search below is over the rest (a limit succeeds when what is left after the poster gas
         // does).
-        let l1_gas = crate::l1_pricing::estimation_poster_gas(
-            req.to,
-            req.value,
-            &req.data,
-            None,
-            self.l1_price_per_unit,
-            BASE_FEE,
-            BASE_FEE,
-        );
+        let l1_gas = self.estimation_l1_gas(req);
         hi = hi.saturating_sub(l1_gas);
         // A plain transfer to an account without code is tried at 21000 first.
         let plain = req.data.is_empty() && req.to.is_some_and(|to| self.state.code(&to).is_empty());

@@ -10,6 +10,7 @@ pub mod hostio;
 pub mod init_code;
 pub mod instrument;
 pub mod l1_pricing;
+pub mod node_interface;
 pub mod persist;
 pub mod precompiles;
 pub mod program;

@@ -491,7 +491,11 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
             let req = call_request(p.first().ok_or_else(|| RpcError::invalid_params("missing call object"))?)?;
             latest_only(chain, p.get(1))?;
             let req = CallRequest { overrides: overrides(p.get(2))?, ..req };
-            let r = chain.call(&req).map_err(|e| RpcError { code: -32602, message: e.to_string(), data: None })?;
+            let r = match crate::node_interface::intercept(chain, &req) {
+                // NodeInterface's refusals are execution errors, as Nitro reports them.
+                Some(answer) => answer.map_err(|e| RpcError { code: -32000, message: e.to_string(), data: None })?,
+                None => chain.call(&req).map_err(|e| RpcError { code: -32602, message: e.to_string(), data: None })?,
+            };
             if r.ok() {
                 Ok(json!(Bytes::from(r.output)))
             } else {

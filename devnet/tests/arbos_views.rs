@@ -221,3 +221,61 @@ async fn gas_info_and_owner_views() {
         .await
         .is_err());
 }
+
+/// NodeInterface.gasEstimateComponents through eth_call: the estimate eth_estimateGas gives, its
+/// L1 part, the base fee and the L1 price.
+#[tokio::test(flavor = "multi_thread")]
+async fn node_interface_splits_an_estimate() {
+    use devnet::node_interface::{NodeInterface, NODE_INTERFACE};
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let provider = ProviderBuilder::new().connect(&net.url).await.unwrap();
+    let from = net.signers[0].address();
+    let to = net.signers[1].address();
+    let out = provider
+        .call(
+            TransactionRequest::default()
+                .with_from(from)
+                .with_to(NODE_INTERFACE)
+                .with_input(
+                    NodeInterface::gasEstimateComponentsCall {
+                        to,
+                        contractCreation: false,
+                        data: Bytes::new(),
+                    }
+                    .abi_encode(),
+                ),
+        )
+        .await
+        .unwrap();
+    let c = NodeInterface::gasEstimateComponentsCall::abi_decode_returns(&out).unwrap();
+    let estimate = provider
+        .estimate_gas(TransactionRequest::default().with_from(from).with_to(to))
+        .await
+        .unwrap();
+    assert_eq!(c.gasEstimate, estimate);
+    // A plain transfer: 21,000 plus the L1 part.
+    assert_eq!(c.gasEstimate, 21_000 + c.gasEstimateForL1);
+    assert!(c.gasEstimateForL1 > 0);
+    assert_eq!(c.baseFee, U256::from(100_000_000u64));
+    assert_eq!(c.l1BaseFeeEstimate, U256::from(100_000_000u64));
+    // The virtual contract itself cannot be estimated.
+    let err = provider
+        .call(
+            TransactionRequest::default()
+                .with_to(NODE_INTERFACE)
+                .with_input(
+                    NodeInterface::gasEstimateComponentsCall {
+                        to: NODE_INTERFACE,
+                        contractCreation: false,
+                        data: Bytes::new(),
+                    }
+                    .abi_encode(),
+                ),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("cannot estimate virtual contract"),
+        "{err}"
+    );
+}
