@@ -5,7 +5,9 @@ use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{hex, Address, Bytes, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
-use devnet::precompiles::{BN254_ADD, BN254_MUL, BN254_PAIRING, MODEXP, P256_VERIFY};
+use devnet::precompiles::{
+    BLAKE2F, BN254_ADD, BN254_MUL, BN254_PAIRING, MODEXP, P256_VERIFY, RIPEMD160,
+};
 use devnet::testnet::Testnet;
 
 fn word(v: U256) -> Vec<u8> {
@@ -40,7 +42,7 @@ fn minus_g1() -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn modexp_bn254_and_p256verify_answer_and_cost_as_on_arbos_50() {
+async fn ethereum_precompiles_answer_and_cost_as_on_arbos_60() {
     let net = Testnet::spawn_configured(&[], None, 0).await.unwrap();
     let me = net.signers[0].clone();
     let provider = ProviderBuilder::new()
@@ -161,6 +163,47 @@ async fn modexp_bn254_and_p256verify_answer_and_cost_as_on_arbos_50() {
         price(BN254_PAIRING, balanced).await,
         (true, 45_000 + 2 * 34_000)
     );
+
+    // ripemd160 and blake2f against Python's hashlib: RIPEMD-160("abc") left-padded to a word;
+    // BLAKE2b-512("abc") as one final block of 12 rounds of F (EIP-152), from BLAKE2b's
+    // parameter-mixed IV (digest length 64, no key).
+    let ripemd = call(RIPEMD160, b"abc".to_vec()).await.unwrap();
+    assert_eq!(
+        ripemd,
+        concat(&[&[0; 12], &hex!("8eb208f7e05d987a9b044a8e98c6b087f15a0bfc")])
+    );
+    assert_eq!(price(RIPEMD160, b"abc".to_vec()).await, (true, 600 + 120));
+    let iv: [u64; 8] = [
+        0x6a09_e667_f3bc_c908 ^ 0x0101_0040,
+        0xbb67_ae85_84ca_a73b,
+        0x3c6e_f372_fe94_f82b,
+        0xa54f_f53a_5f1d_36f1,
+        0x510e_527f_ade6_82d1,
+        0x9b05_688c_2b3e_6c1f,
+        0x1f83_d9ab_fb41_bd6b,
+        0x5be0_cd19_137e_2179,
+    ];
+    let mut f_input = 12u32.to_be_bytes().to_vec();
+    f_input.extend(iv.iter().flat_map(|w| w.to_le_bytes()));
+    let mut block = [0u8; 128];
+    block[..3].copy_from_slice(b"abc");
+    f_input.extend(block);
+    f_input.extend(3u64.to_le_bytes());
+    f_input.extend(0u64.to_le_bytes());
+    f_input.push(1);
+    assert_eq!(
+        call(BLAKE2F, f_input.clone()).await.unwrap(),
+        hex!(
+            "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
+            "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923"
+        )
+        .to_vec()
+    );
+    assert_eq!(price(BLAKE2F, f_input.clone()).await, (true, 12));
+    let mut bad_flag = f_input.clone();
+    bad_flag[212] = 2;
+    assert!(call(BLAKE2F, bad_flag).await.is_err());
+    assert!(call(BLAKE2F, f_input[..212].to_vec()).await.is_err());
 
     // P256VERIFY (EIP-7951): a signature made with the p256 crate verifies, so does its high-s
     // twin; a changed hash, a zero r, a key off the curve or a wrong length answer nothing.

@@ -242,9 +242,9 @@ async fn missing_precompiles_fail_loudly() {
     let net = Testnet::spawn(&[]).await.unwrap();
     let url = net.url.clone();
     tokio::task::spawn_blocking(move || {
-        // ripemd160 (0x03) and ArbRetryableTx (0x6e) exist on Nitro but not here: an error, not
-        // the empty success of an account without code.
-        for to in ["0x0000000000000000000000000000000000000003", "0x000000000000000000000000000000000000006e"] {
+        // The KZG point evaluation (0x0a) and ArbRetryableTx (0x6e) exist on Nitro but not here:
+        // an error, not the empty success of an account without code.
+        for to in ["0x000000000000000000000000000000000000000a", "0x000000000000000000000000000000000000006e"] {
             let answer = call(&url, request("eth_call", json!([{"to": to, "data": "0x01"}, "latest"])));
             let (_, message) = error_code(&answer);
             assert!(message.contains("is not implemented by the devnet"), "{to}: {message}");

@@ -1,9 +1,9 @@
 //! Ethereum's precompiles as Arbitrum runs them from ArbOS 50 (go-ethereum's Osaka set,
 //! OffchainLabs' fork `core/vm/contracts.go`, `PrecompiledContractsStartingFromArbOS50`):
-//! ecrecover, sha256, identity, modexp (EIP-198 with EIP-7883's prices and EIP-7823's 1,024-byte
-//! bound), bn254 add / mul / pairing (EIP-196/197 at Istanbul's prices) and P256VERIFY
-//! (EIP-7951, 6,900 gas). Each is priced before it runs; a failure (bad input) takes all the
-//! gas, as geth's precompile errors do. ripemd160, blake2f, the KZG point evaluation and the
+//! ecrecover, sha256, ripemd160, identity, modexp (EIP-198 with EIP-7883's prices and EIP-7823's
+//! 1,024-byte bound), bn254 add / mul / pairing (EIP-196/197 at Istanbul's prices), blake2f
+//! (EIP-152) and P256VERIFY (EIP-7951, 6,900 gas). Each is priced before it runs; a failure
+//! (bad input) takes all the gas, as geth's precompile errors do. The KZG point evaluation and the
 //! BLS12-381 operations are not implemented (they fail loudly, see `mod.rs`).
 
 use alloy::primitives::{address, Address};
@@ -12,11 +12,13 @@ use sha2::Digest;
 
 pub const ECRECOVER: Address = address!("0000000000000000000000000000000000000001");
 pub const SHA256: Address = address!("0000000000000000000000000000000000000002");
+pub const RIPEMD160: Address = address!("0000000000000000000000000000000000000003");
 pub const IDENTITY: Address = address!("0000000000000000000000000000000000000004");
 pub const MODEXP: Address = address!("0000000000000000000000000000000000000005");
 pub const BN254_ADD: Address = address!("0000000000000000000000000000000000000006");
 pub const BN254_MUL: Address = address!("0000000000000000000000000000000000000007");
 pub const BN254_PAIRING: Address = address!("0000000000000000000000000000000000000008");
+pub const BLAKE2F: Address = address!("0000000000000000000000000000000000000009");
 pub const P256_VERIFY: Address = address!("0000000000000000000000000000000000000100");
 
 /// A precompile's price, and its output or a failure.
@@ -29,6 +31,12 @@ pub fn run(to: Address, input: &[u8]) -> Option<Run> {
         // geth's rules, high s included (protocol::ecrecover).
         ECRECOVER => (3_000, Ok(protocol::ecrecover::ecrecover(input))),
         SHA256 => (60 + 12 * words, Ok(sha2::Sha256::digest(input).to_vec())),
+        RIPEMD160 => {
+            use ripemd::Digest as _;
+            let mut out = vec![0u8; 12];
+            out.extend_from_slice(&ripemd::Ripemd160::digest(input));
+            (600 + 120 * words, Ok(out))
+        }
         IDENTITY => (15 + 3 * words, Ok(input.to_vec())),
         MODEXP => modexp(input),
         BN254_ADD => (150, bn254_add(input)),
@@ -36,6 +44,14 @@ pub fn run(to: Address, input: &[u8]) -> Option<Run> {
         BN254_PAIRING => (
             45_000 + 34_000 * (input.len() / 192) as u64,
             bn254_pairing(input),
+        ),
+        // One gas a round; a malformed input costs nothing before it fails.
+        BLAKE2F => (
+            match input.len() {
+                213 => u64::from(u32::from_be_bytes([input[0], input[1], input[2], input[3]])),
+                _ => 0,
+            },
+            blake2f(input),
         ),
         P256_VERIFY => (6_900, Ok(p256_verify(input))),
         _ => return None,
@@ -207,4 +223,79 @@ fn p256_verify(input: &[u8]) -> Vec<u8> {
         }
         None => Vec::new(),
     }
+}
+
+/// BLAKE2b's initialisation vector and message schedule (RFC 7693).
+const BLAKE2B_IV: [u64; 8] = [
+    0x6a09_e667_f3bc_c908,
+    0xbb67_ae85_84ca_a73b,
+    0x3c6e_f372_fe94_f82b,
+    0xa54f_f53a_5f1d_36f1,
+    0x510e_527f_ade6_82d1,
+    0x9b05_688c_2b3e_6c1f,
+    0x1f83_d9ab_fb41_bd6b,
+    0x5be0_cd19_137e_2179,
+];
+const SIGMA: [[usize; 16]; 10] = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+    [14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3],
+    [11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4],
+    [7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8],
+    [9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13],
+    [2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9],
+    [12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11],
+    [13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10],
+    [6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5],
+    [10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0],
+];
+
+/// EIP-152: BLAKE2b's compression function F for a chosen number of rounds. The input is the
+/// rounds (4 bytes, big-endian), the state h (8 words), the message m (16 words), the offset
+/// counters t (2 words), all little-endian, and the final-block flag (0 or 1): 213 bytes.
+fn blake2f(input: &[u8]) -> Result<Vec<u8>, String> {
+    if input.len() != 213 {
+        return Err("invalid input length".into());
+    }
+    let last = match input[212] {
+        0 => false,
+        1 => true,
+        _ => return Err("invalid final flag".into()),
+    };
+    let word = |at: usize| u64::from_le_bytes(input[at..at + 8].try_into().unwrap_or_default());
+    let rounds = u32::from_be_bytes([input[0], input[1], input[2], input[3]]);
+    let mut h: [u64; 8] = std::array::from_fn(|i| word(4 + 8 * i));
+    let m: [u64; 16] = std::array::from_fn(|i| word(68 + 8 * i));
+    let mut v = [0u64; 16];
+    v[..8].copy_from_slice(&h);
+    v[8..].copy_from_slice(&BLAKE2B_IV);
+    v[12] ^= word(196);
+    v[13] ^= word(204);
+    if last {
+        v[14] = !v[14];
+    }
+    let g = |v: &mut [u64; 16], a: usize, b: usize, c: usize, d: usize, x: u64, y: u64| {
+        v[a] = v[a].wrapping_add(v[b]).wrapping_add(x);
+        v[d] = (v[d] ^ v[a]).rotate_right(32);
+        v[c] = v[c].wrapping_add(v[d]);
+        v[b] = (v[b] ^ v[c]).rotate_right(24);
+        v[a] = v[a].wrapping_add(v[b]).wrapping_add(y);
+        v[d] = (v[d] ^ v[a]).rotate_right(16);
+        v[c] = v[c].wrapping_add(v[d]);
+        v[b] = (v[b] ^ v[c]).rotate_right(63);
+    };
+    for round in 0..rounds as usize {
+        let s = &SIGMA[round % 10];
+        g(&mut v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
+        g(&mut v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
+        g(&mut v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
+        g(&mut v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
+        g(&mut v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
+        g(&mut v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
+        g(&mut v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
+        g(&mut v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+    }
+    for i in 0..8 {
+        h[i] ^= v[i] ^ v[i + 8];
+    }
+    Ok(h.iter().flat_map(|w| w.to_le_bytes()).collect())
 }

@@ -23,8 +23,8 @@ pub use arb_wasm_cache::{
 };
 
 pub use ethereum::{
-    modexp_gas, BN254_ADD, BN254_MUL, BN254_PAIRING, ECRECOVER, IDENTITY, MODEXP, P256_VERIFY,
-    SHA256,
+    modexp_gas, BLAKE2F, BN254_ADD, BN254_MUL, BN254_PAIRING, ECRECOVER, IDENTITY, MODEXP,
+    P256_VERIFY, RIPEMD160, SHA256,
 };
 
 /// The addresses every transaction starts with warm (EIP-2929: the active precompiles, which on
