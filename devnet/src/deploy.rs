@@ -11,9 +11,9 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
 use anyhow::{bail, Context, Result};
 
+use crate::precompiles::stylus_deployer::{StylusDeployer, STYLUS_DEPLOYER};
 use crate::precompiles::{ArbWasm, ARB_WASM};
-use crate::program::{compress, init_code};
-use crate::stylus_deployer::{StylusDeployer, STYLUS_DEPLOYER};
+use crate::stylus::program::{compress, init_code};
 
 /// Deploys and activates `wasm`; the program's address.
 pub async fn deploy_wasm(rpc_url: &str, signer: PrivateKeySigner, wasm: &[u8]) -> Result<Address> {

@@ -18,7 +18,7 @@ use protocol::contract_settings::ContractSettings;
 use tokio::sync::Mutex;
 
 use crate::accounts::{dev_balance, dev_signers};
-use crate::chain::Chain;
+use crate::node::chain::Chain;
 
 /// Chain id of the devnet (Arbitrum's local dev node's).
 pub const CHAIN_ID: u64 = 412_346;
@@ -102,8 +102,12 @@ impl Testnet {
         extra: &[Address],
         block_time: Option<u64>,
     ) -> Result<Testnet> {
-        Testnet::spawn_configured(extra, block_time, crate::l1_pricing::DEFAULT_PRICE_PER_UNIT)
-            .await
+        Testnet::spawn_configured(
+            extra,
+            block_time,
+            crate::node::l1_pricing::DEFAULT_PRICE_PER_UNIT,
+        )
+        .await
     }
 
     /// Like [`Testnet::spawn_with_block_time`], with the L1 price per calldata unit (0: no L1
@@ -138,7 +142,7 @@ impl Testnet {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move { axum::serve(listener, crate::rpc::router(chain)).await });
+        tokio::spawn(async move { axum::serve(listener, crate::node::rpc::router(chain)).await });
         Ok(Testnet { url, signers })
     }
 
@@ -269,7 +273,7 @@ pub async fn sign_raw(signer: &PrivateKeySigner, mut tx: TransactionRequest) -> 
     tx.chain_id.get_or_insert(CHAIN_ID);
     tx.gas.get_or_insert(50_000);
     tx.max_fee_per_gas
-        .get_or_insert(crate::chain::BASE_FEE as u128);
+        .get_or_insert(crate::node::chain::BASE_FEE as u128);
     tx.max_priority_fee_per_gas.get_or_insert(0);
     let envelope = tx
         .build(&EthereumWallet::from(signer.clone()))

@@ -6,8 +6,8 @@ use alloy::sol;
 use alloy::sol_types::SolCall;
 
 use super::pricing::view_call_reading;
-use crate::chain::{BASE_FEE, BLOCK_GAS_LIMIT};
-use crate::exec::{CallResult, ExecRef, Message};
+use crate::evm::exec::{CallResult, ExecRef, Message};
+use crate::node::chain::{BASE_FEE, BLOCK_GAS_LIMIT};
 
 pub const ARB_GAS_INFO: Address = address!("000000000000000000000000000000000000006c");
 

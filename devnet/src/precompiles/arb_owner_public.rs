@@ -9,7 +9,7 @@ use alloy::sol_types::SolCall;
 
 use super::arb_wasm_cache::CHAIN_OWNER;
 use super::pricing::view_call_reading;
-use crate::exec::{CallResult, ExecRef, Message};
+use crate::evm::exec::{CallResult, ExecRef, Message};
 
 pub const ARB_OWNER_PUBLIC: Address = address!("000000000000000000000000000000000000006b");
 
@@ -78,12 +78,14 @@ fn view(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
         getInfraFeeAccountCall::SELECTOR => getInfraFeeAccountCall::abi_encode_returns(&coinbase),
         getBrotliCompressionLevelCall::SELECTOR => {
             getBrotliCompressionLevelCall::abi_encode_returns(&u64::from(
-                crate::l1_pricing::BROTLI_LEVEL,
+                crate::node::l1_pricing::BROTLI_LEVEL,
             ))
         }
         // ArbOS 60: the fragments a program may have (the Stylus parameters' word).
         getMaxStylusContractFragmentsCall::SELECTOR => {
-            getMaxStylusContractFragmentsCall::abi_encode_returns(&crate::program::MAX_FRAGMENTS)
+            getMaxStylusContractFragmentsCall::abi_encode_returns(
+                &crate::stylus::program::MAX_FRAGMENTS,
+            )
         }
         // Tips are dropped: the devnet keeps ArbOS 60's default.
         getCollectTipsCall::SELECTOR => getCollectTipsCall::abi_encode_returns(&false),

@@ -6,7 +6,7 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolError};
 
 use super::pricing::view_call;
-use crate::exec::{CallResult, ExecRef, Message};
+use crate::evm::exec::{CallResult, ExecRef, Message};
 
 /// The ArbOS version whose rules the devnet follows, and reports through `ArbSys.arbOSVersion`:
 /// ArbOS 60 ("StylusContractLimit"): Stylus version 2 init pricing, fragmented programs (two

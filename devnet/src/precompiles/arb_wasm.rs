@@ -5,9 +5,9 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
 
 use super::pricing::{burn_all, out_of_gas, view_call, words, COPY_GAS, OPEN_STATE_GAS};
-use crate::exec::{CallResult, ExecRef, Message, Outcome};
+use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
 use crate::gas;
-use crate::program::{ActivationError, MAX_FRAGMENTS, STYLUS_VERSION};
+use crate::stylus::program::{ActivationError, MAX_FRAGMENTS, STYLUS_VERSION};
 
 pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
 
@@ -99,7 +99,7 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
     }
     // A root program's fragments are read first, each a cold or warm account access plus 3 gas
     // a word of its code (`fragmentReadGasCost`).
-    if let Some(Ok(root)) = crate::program::root_of(&code) {
+    if let Some(Ok(root)) = crate::stylus::program::root_of(&code) {
         for fragment in root.fragments.iter().take(usize::from(MAX_FRAGMENTS)) {
             let mut e = exec.borrow_mut();
             let cold = e.state.touch_account(*fragment);
@@ -178,7 +178,7 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
     let coinbase = e.block.coinbase;
     e.state.transfer(ARB_WASM, coinbase, fee);
     e.state.transfer(ARB_WASM, msg.caller, msg.value - fee);
-    e.state.push_log(crate::state::Log {
+    e.state.push_log(crate::evm::state::Log {
         address: ARB_WASM,
         topics: vec![ArbWasm::ProgramActivated::SIGNATURE_HASH, program.code_hash],
         data: log_data.into(),

@@ -10,9 +10,9 @@ use alloy::sol_types::{SolCall, SolError, SolEvent};
 
 use super::arb_wasm::ArbWasm;
 use super::pricing::{burn_all, out_of_gas, view_call, words, COPY_GAS, OPEN_STATE_GAS};
-use crate::exec::{CallResult, ExecRef, Message, Outcome};
+use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
+use crate::evm::state::{Log, State};
 use crate::gas;
-use crate::state::{Log, State};
 
 pub const ARB_WASM_CACHE: Address = address!("0000000000000000000000000000000000000072");
 

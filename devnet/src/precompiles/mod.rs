@@ -9,10 +9,11 @@ mod arb_wasm;
 mod arb_wasm_cache;
 mod ethereum;
 mod pricing;
+pub mod stylus_deployer;
 
 use alloy::primitives::Address;
 
-use crate::exec::{CallResult, ExecRef, Message, Outcome};
+use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
 
 pub use arb_gas_info::{ArbGasInfo, ARB_GAS_INFO};
 pub use arb_owner_public::{ArbOwnerPublic, ARB_OWNER_PUBLIC};
@@ -52,9 +53,7 @@ pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
         ARB_OWNER_PUBLIC => return Some(arb_owner_public::call(exec, msg)),
         ARB_WASM => return Some(arb_wasm::call(exec, msg)),
         ARB_WASM_CACHE => return Some(arb_wasm_cache::call(exec, msg)),
-        crate::stylus_deployer::STYLUS_DEPLOYER => {
-            return Some(crate::stylus_deployer::run(exec, msg))
-        }
+        stylus_deployer::STYLUS_DEPLOYER => return Some(stylus_deployer::run(exec, msg)),
         _ => {}
     }
     let Some((gas, result)) = ethereum::run(msg.code_address, &msg.data) else {

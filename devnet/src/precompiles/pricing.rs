@@ -1,7 +1,7 @@
 //! How Nitro prices a call to an ArbOS precompile (`precompiles/precompile.go`, `Call`;
 //! `precompiles/context.go`, `makeContext`), shared by the precompiles written here.
 
-use crate::exec::{CallResult, ExecRef, Message, Outcome};
+use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
 
 /// Gas of an ArbOS precompile's view, as Nitro charges it (`precompiles/precompile.go`, `Call`;
 /// `precompiles/context.go`, `makeContext`): opening the ArbOS state reads its version (one

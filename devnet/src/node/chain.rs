@@ -11,10 +11,10 @@ use alloy::consensus::{Header, Transaction as _, TxEnvelope};
 use alloy::eips::eip2718::{Decodable2718, Encodable2718};
 use alloy::primitives::{keccak256, Address, Bloom, Bytes, TxKind, B256, U256};
 
-use crate::exec::{self, BlockEnv, CallResult, Exec, Message, Outcome};
+use crate::evm::exec::{self, BlockEnv, CallResult, Exec, Message, Outcome};
+use crate::evm::state::{Log, State};
 use crate::gas;
-use crate::program::ProgramCache;
-use crate::state::{Log, State};
+use crate::stylus::program::ProgramCache;
 use alloy::rpc::types::state::StateOverride;
 
 /// Arbitrum's minimum base fee (0.01 gwei on Arbitrum One; Sepolia runs at 0.1 gwei).
@@ -85,7 +85,7 @@ fn wall_clock() -> u64 {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MinedTx {
     /// Saved as its signed EIP-2718 bytes.
-    #[serde(with = "crate::persist::raw_envelope")]
+    #[serde(with = "crate::node::persist::raw_envelope")]
     pub envelope: TxEnvelope,
     pub hash: B256,
     pub from: Address,
@@ -183,11 +183,11 @@ pub struct Chain {
     /// Transactions waiting for the next block (interval mode).
     pub(crate) pending: Vec<PendingTx>,
     /// Saved copies of the chain (evm_snapshot), by id - 1.
-    pub(crate) snapshots: Vec<crate::persist::Snapshot>,
+    pub(crate) snapshots: Vec<crate::node::persist::Snapshot>,
     /// The L1 price per calldata unit, in wei (ArbGasInfo's L1 base fee estimate).
     pub(crate) l1_price_per_unit: u128,
     /// Programs called in the block being built (ArbOS 60's recent-programs discount).
-    pub(crate) recent_programs: crate::program::RecentPrograms,
+    pub(crate) recent_programs: crate::stylus::program::RecentPrograms,
 }
 
 impl Chain {
@@ -208,7 +208,7 @@ impl Chain {
             block_time: None,
             pending: Vec::new(),
             snapshots: Vec::new(),
-            l1_price_per_unit: crate::l1_pricing::DEFAULT_PRICE_PER_UNIT,
+            l1_price_per_unit: crate::node::l1_pricing::DEFAULT_PRICE_PER_UNIT,
             recent_programs: Default::default(),
         };
         chain.seal(Vec::new(), 0, Vec::new());
@@ -322,8 +322,8 @@ impl Chain {
 
     /// The L1 poster gas of a signed transaction's bytes at the base fee.
     fn poster_gas_of(&self, raw: &[u8]) -> u64 {
-        crate::l1_pricing::poster_gas(
-            crate::l1_pricing::poster_units(raw),
+        crate::node::l1_pricing::poster_gas(
+            crate::node::l1_pricing::poster_units(raw),
             self.l1_price_per_unit,
             BASE_FEE,
         )
@@ -801,7 +801,7 @@ impl Chain {
     /// The L1 poster gas an estimate adds for `req`: Nitro's stand-in for the transaction,
     /// padded as Nitro pads it (`l1_pricing::estimation_poster_gas`).
     pub fn estimation_l1_gas(&self, req: &CallRequest) -> u64 {
-        crate::l1_pricing::estimation_poster_gas(
+        crate::node::l1_pricing::estimation_poster_gas(
             req.to,
             req.value,
             &req.data,

@@ -497,7 +497,7 @@ fn check(wasm: &[u8]) -> Result<Shape, ActivationError> {
             functions: functions as u64,
             type_len,
             wasm_len: wasm.len() as u64,
-            globals: globals + crate::instrument::ADDED_GLOBALS,
+            globals: globals + crate::stylus::instrument::ADDED_GLOBALS,
             data_len,
             footprint: u16::try_from(initial_pages).unwrap_or(u16::MAX),
         },
@@ -566,7 +566,7 @@ fn forbidden(op: &Operator<'_>) -> Option<String> {
 /// every call instantiates with.
 pub struct ProgramCache {
     engine: wasmtime::Engine,
-    linker: wasmtime::Linker<crate::hostio::Frame>,
+    linker: wasmtime::Linker<crate::stylus::hostio::Frame>,
     compiled: Mutex<HashMap<B256, Arc<Program>>>,
 }
 
@@ -575,7 +575,7 @@ impl ProgramCache {
         // Ink is metered by the instrumented code itself (`instrument.rs`), not by wasmtime.
         let config = wasmtime::Config::new();
         let engine = wasmtime::Engine::new(&config)?;
-        let linker = crate::hostio::linker(&engine)?;
+        let linker = crate::stylus::hostio::linker(&engine)?;
         Ok(ProgramCache {
             engine,
             linker,
@@ -587,7 +587,7 @@ impl ProgramCache {
         &self.engine
     }
 
-    pub fn linker(&self) -> &wasmtime::Linker<crate::hostio::Frame> {
+    pub fn linker(&self) -> &wasmtime::Linker<crate::stylus::hostio::Frame> {
         &self.linker
     }
 
@@ -618,8 +618,10 @@ impl ProgramCache {
             None => decompress(code)?,
         };
         let shape = check(&wasm)?;
-        let instrumented = crate::instrument::instrument(&wasm).map_err(|e| match e {
-            crate::instrument::InstrumentError::Invalid(why) => ActivationError::Invalid(why),
+        let instrumented = crate::stylus::instrument::instrument(&wasm).map_err(|e| match e {
+            crate::stylus::instrument::InstrumentError::Invalid(why) => {
+                ActivationError::Invalid(why)
+            }
             limit => ActivationError::Limit(limit.to_string()),
         })?;
         // The limits Nitro checks on the instrumented module (`binary.rs`, `parse_user`).

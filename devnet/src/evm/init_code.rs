@@ -237,7 +237,7 @@ fn jumpdests(code: &[u8]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::program::init_code;
+    use crate::stylus::program::init_code;
 
     fn ctx() -> Context {
         Context {

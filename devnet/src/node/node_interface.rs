@@ -6,8 +6,8 @@ use alloy::primitives::{address, Address, U256};
 use alloy::sol;
 use alloy::sol_types::SolCall;
 
-use crate::chain::{CallRequest, Chain, BASE_FEE};
-use crate::exec::{CallResult, Outcome};
+use crate::evm::exec::{CallResult, Outcome};
+use crate::node::chain::{CallRequest, Chain, BASE_FEE};
 
 pub const NODE_INTERFACE: Address = address!("00000000000000000000000000000000000000c8");
 

@@ -14,8 +14,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::chain::{Block, CallRequest, Chain, MinedTx, BASE_FEE};
-use crate::exec::Outcome;
+use crate::evm::exec::Outcome;
+use crate::node::chain::{Block, CallRequest, Chain, MinedTx, BASE_FEE};
 
 pub type SharedChain = Arc<Mutex<Chain>>;
 
@@ -312,7 +312,7 @@ fn overrides(v: Option<&Value>) -> Result<StateOverride, RpcError> {
     }
 }
 
-fn execution_error(r: &crate::exec::CallResult) -> RpcError {
+fn execution_error(r: &crate::evm::exec::CallResult) -> RpcError {
     match &r.outcome {
         Outcome::Revert => RpcError {
             code: 3,
@@ -368,7 +368,7 @@ fn tx_json(t: &MinedTx) -> Value {
     serde_json::to_value(&tx).expect("transactions serialize")
 }
 
-fn log_json(log: &crate::state::Log, t: &MinedTx, block_hash: B256, log_index: u64) -> Value {
+fn log_json(log: &crate::evm::state::Log, t: &MinedTx, block_hash: B256, log_index: u64) -> Value {
     json!({
         "address": log.address,
         "topics": log.topics,
@@ -491,7 +491,7 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
             let req = call_request(p.first().ok_or_else(|| RpcError::invalid_params("missing call object"))?)?;
             latest_only(chain, p.get(1))?;
             let req = CallRequest { overrides: overrides(p.get(2))?, ..req };
-            let r = match crate::node_interface::intercept(chain, &req) {
+            let r = match crate::node::node_interface::intercept(chain, &req) {
                 // NodeInterface's refusals are execution errors, as Nitro reports them.
                 Some(answer) => answer.map_err(|e| RpcError { code: -32000, message: e.to_string(), data: None })?,
                 None => chain.call(&req).map_err(|e| RpcError { code: -32602, message: e.to_string(), data: None })?,
@@ -604,7 +604,7 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
                 .ok_or_else(|| {
                     RpcError::invalid_params(format!(
                         "seconds: {s} would move the clock past {}",
-                        crate::chain::MAX_TIMESTAMP
+                        crate::node::chain::MAX_TIMESTAMP
                     ))
                 })?;
             Ok(quantity(s))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 
-use crate::program::Program;
+use crate::stylus::program::Program;
 
 #[derive(Clone, Default, Debug)]
 pub struct Account {

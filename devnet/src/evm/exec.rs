@@ -8,13 +8,13 @@ use std::sync::Arc;
 use alloy::primitives::{Address, Bytes, B256, U256};
 use wasmtime::{Store, Val};
 
+use crate::evm::init_code;
+use crate::evm::state::State;
 use crate::gas;
-use crate::hostio::Frame;
-use crate::init_code;
-use crate::instrument;
 use crate::precompiles;
-use crate::program::ProgramCache;
-use crate::state::State;
+use crate::stylus::hostio::Frame;
+use crate::stylus::instrument;
+use crate::stylus::program::ProgramCache;
 
 /// The block a transaction runs in.
 #[derive(Clone, Debug)]
@@ -50,7 +50,7 @@ pub struct Exec {
     /// (`ArbGasInfo.getCurrentTxL1GasFees`).
     pub poster_fee: U256,
     /// The programs called so far in this block (ArbOS 60's recent-programs discount).
-    pub recent_programs: crate::program::RecentPrograms,
+    pub recent_programs: crate::stylus::program::RecentPrograms,
 }
 
 impl Exec {
@@ -162,7 +162,11 @@ fn call_inner(exec: &ExecRef, msg: &Message) -> CallResult {
     }
 }
 
-fn run_program(exec: &ExecRef, msg: &Message, program: Arc<crate::program::Program>) -> CallResult {
+fn run_program(
+    exec: &ExecRef,
+    msg: &Message,
+    program: Arc<crate::stylus::program::Program>,
+) -> CallResult {
     // Nitro charges the module's initial memory against the pages the calls below already hold,
     // and gives them back (but not the high-water mark) when the call returns.
     let footprint = u16::try_from(program.initial_pages).unwrap_or(u16::MAX);
@@ -176,7 +180,7 @@ fn run_program(exec: &ExecRef, msg: &Message, program: Arc<crate::program::Progr
 fn run_activated(
     exec: &ExecRef,
     msg: &Message,
-    program: &crate::program::Program,
+    program: &crate::stylus::program::Program,
     memory_gas: u64,
 ) -> CallResult {
     // A program cached through ArbWasmCache, or called before in this block (ArbOS 60), pays
@@ -220,7 +224,7 @@ fn run_activated(
                 .get_global(&mut store, name)
                 .ok_or_else(|| wasmtime::format_err!("the program lacks the global {name}"))
         };
-        let meter = crate::hostio::Meter {
+        let meter = crate::stylus::hostio::Meter {
             ink: global(instrument::INK_LEFT)?,
             status: global(instrument::INK_STATUS)?,
         };
@@ -315,7 +319,7 @@ pub fn create(
         if used > gas_limit {
             return Err((Vec::new(), gas_limit));
         }
-        if code.len() > crate::program::MAX_CODE_SIZE {
+        if code.len() > crate::stylus::program::MAX_CODE_SIZE {
             return Err((b"code over the size limit".to_vec(), gas_limit));
         }
         exec.borrow_mut().state.set_code(address, Bytes::from(code));

@@ -13,9 +13,9 @@ use alloy::primitives::{Address, Bytes, B256, U256};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::chain::{Block, Chain, MinedTx};
-use crate::program::ProgramCache;
-use crate::state::{Account, State};
+use crate::evm::state::{Account, State};
+use crate::node::chain::{Block, Chain, MinedTx};
+use crate::stylus::program::ProgramCache;
 
 /// A copy of everything that changes (evm_snapshot).
 #[derive(Clone)]
@@ -25,7 +25,7 @@ pub struct Snapshot {
     block_by_hash: HashMap<B256, u64>,
     txs: HashMap<B256, MinedTx>,
     time_offset: u64,
-    pending: Vec<crate::chain::PendingTx>,
+    pending: Vec<crate::node::chain::PendingTx>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -240,7 +240,7 @@ impl Chain {
             pending: Vec::new(),
             snapshots: Vec::new(),
             // A setting of the running devnet, not part of the saved chain.
-            l1_price_per_unit: crate::l1_pricing::DEFAULT_PRICE_PER_UNIT,
+            l1_price_per_unit: crate::node::l1_pricing::DEFAULT_PRICE_PER_UNIT,
             // A saved chain resumes at a fresh block.
             recent_programs: Default::default(),
         })

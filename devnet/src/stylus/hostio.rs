@@ -8,9 +8,9 @@ use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use wasmtime::{bail, format_err as anyhow, Result};
 use wasmtime::{Caller, Extern, Global, Linker, Val};
 
-use crate::exec::{self, ExecRef, Message};
+use crate::evm::exec::{self, ExecRef, Message};
+use crate::evm::state::Log;
 use crate::gas;
-use crate::state::Log;
 
 /// A program's call frame: what its hostios read and write.
 pub struct Frame {

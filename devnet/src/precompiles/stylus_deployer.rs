@@ -14,10 +14,10 @@ use alloy::primitives::{address, keccak256, Address, Bytes, B256, U256};
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
 
-use crate::exec::{self, CallResult, ExecRef, Message, Outcome};
+use crate::evm::exec::{self, CallResult, ExecRef, Message, Outcome};
+use crate::evm::state::Log;
 use crate::gas;
 use crate::precompiles::{ArbWasm, ARB_WASM};
-use crate::state::Log;
 
 pub const STYLUS_DEPLOYER: Address = address!("cEcba2F1DC234f70Dd89F2041029807F8D03A990");
 
