@@ -30,6 +30,16 @@ async fn activation_pays_nitros_gas_and_data_fee() {
         .connect(&net.url)
         .await
         .unwrap();
+    // A transaction's receipt, once mined.
+    let mined = async |tx: TransactionRequest| {
+        provider
+            .send_transaction(tx)
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap()
+    };
     let create = async |wasm: &[u8]| -> Address {
         provider
             .send_transaction(
@@ -76,13 +86,7 @@ async fn activation_pays_nitros_gas_and_data_fee() {
         .abi_encode()
     );
     // One wei short: the transaction fails, keeping the gas left; nothing is activated.
-    let short = provider
-        .send_transaction(activate(program, fee - U256::from(1)))
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let short = mined(activate(program, fee - U256::from(1))).await;
     assert!(!short.status());
     assert!(short.gas_used < 2_000_000, "{}", short.gas_used);
 
@@ -91,13 +95,7 @@ async fn activation_pays_nitros_gas_and_data_fee() {
     let before = provider.get_balance(me.address()).await.unwrap();
     let tx = activate(program, fee + margin);
     let input = tx.input.input().cloned().unwrap_or_default();
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let receipt = mined(tx).await;
     assert!(receipt.status());
     let after = provider.get_balance(me.address()).await.unwrap();
     let paid_gas = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
@@ -143,13 +141,7 @@ async fn activation_pays_nitros_gas_and_data_fee() {
     // A module the parser refuses takes all the gas; code that is not Stylus does not.
     let locals = "(local i32)".repeat(349);
     let refused = create(&module("i32.const 0", &format!("(func {locals})"))).await;
-    let r = provider
-        .send_transaction(activate(refused, fee * U256::from(2)))
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let r = mined(activate(refused, fee * U256::from(2))).await;
     assert!(!r.status());
     assert_eq!(r.gas_used, 3_000_000);
     let evm = provider
@@ -168,13 +160,7 @@ async fn activation_pays_nitros_gas_and_data_fee() {
     let err = provider.call(activate(evm, U256::ZERO)).await.unwrap_err();
     let data = err.as_error_resp().unwrap().as_revert_data().unwrap();
     assert_eq!(data.as_ref(), ArbWasm::ProgramNotWasm {}.abi_encode());
-    let r = provider
-        .send_transaction(activate(evm, U256::ZERO))
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let r = mined(activate(evm, U256::ZERO)).await;
     assert!(!r.status());
     assert!(r.gas_used < 2_000_000, "{}", r.gas_used);
 }

@@ -5,7 +5,7 @@
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::{Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionRequest;
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::sol_types::SolCall;
 use devnet::precompiles::{
     ArbGasInfo, ArbOwnerPublic, ARB_GAS_INFO, ARB_OWNER_PUBLIC, CHAIN_OWNER,
@@ -50,11 +50,11 @@ async fn gas_info_and_owner_views() {
             .await
             .unwrap()
     };
-    // The view's price: a transaction's L2 gas less its intrinsic gas.
-    let price = async |to: Address, input: Vec<u8>| -> u64 {
-        let intrinsic = devnet::gas::intrinsic_gas(&input, false);
+    // A successful transaction's receipt and its L1 poster gas (alloy's receipt type drops
+    // `gasUsedForL1`, so the raw receipt is read too).
+    let mined = async |tx: TransactionRequest| -> (TransactionReceipt, u64) {
         let r = provider
-            .send_transaction(TransactionRequest::default().with_to(to).with_input(input))
+            .send_transaction(tx)
             .await
             .unwrap()
             .get_receipt()
@@ -65,14 +65,17 @@ async fn gas_info_and_owner_views() {
             .raw_request("eth_getTransactionReceipt".into(), (r.transaction_hash,))
             .await
             .unwrap();
-        let l1 = u64::from_str_radix(
-            raw["gasUsedForL1"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("0x"),
-            16,
-        )
-        .unwrap();
+        let hex = raw["gasUsedForL1"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x");
+        let l1 = u64::from_str_radix(hex, 16).unwrap();
+        (r, l1)
+    };
+    // The view's price: a transaction's L2 gas less its intrinsic gas.
+    let price = async |to: Address, input: Vec<u8>| -> u64 {
+        let intrinsic = devnet::gas::intrinsic_gas(&input, false);
+        let (r, l1) = mined(TransactionRequest::default().with_to(to).with_input(input)).await;
         r.gas_used - l1 - intrinsic
     };
 
@@ -130,26 +133,7 @@ async fn gas_info_and_owner_views() {
 
     // getCurrentTxL1GasFees, asked by a program inside a transaction: that transaction's L1 gas
     // at the base fee.
-    let r = provider
-        .send_transaction(TransactionRequest::default().with_to(logger))
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(r.status());
-    let raw: serde_json::Value = provider
-        .raw_request("eth_getTransactionReceipt".into(), (r.transaction_hash,))
-        .await
-        .unwrap();
-    let l1 = u64::from_str_radix(
-        raw["gasUsedForL1"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("0x"),
-        16,
-    )
-    .unwrap();
+    let (r, l1) = mined(TransactionRequest::default().with_to(logger)).await;
     assert!(l1 > 0);
     let logged = U256::from_be_slice(r.logs()[0].data().data.as_ref());
     assert_eq!(logged, U256::from(l1) * gwei_tenth);

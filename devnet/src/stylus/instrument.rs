@@ -299,15 +299,9 @@ fn meter<'a>(ctx: &Context, ops: Vec<Operator<'a>>) -> Result<Vec<Operator<'a>>,
                     value: cost_with_header,
                 },
                 Operator::I64LtU,
-                Operator::If {
-                    blockty: BlockType::Empty,
-                },
-                Operator::I32Const { value: 1 },
-                Operator::GlobalSet {
-                    global_index: ctx.status,
-                },
-                Operator::Unreachable,
-                Operator::End,
+            ]);
+            out.extend(exhaust_if_true(ctx));
+            out.extend([
                 Operator::GlobalGet {
                     global_index: ctx.ink,
                 },
@@ -324,6 +318,22 @@ fn meter<'a>(ctx: &Context, ops: Vec<Operator<'a>>) -> Result<Vec<Operator<'a>>,
         }
     }
     Ok(out)
+}
+
+/// What both ink meters do when the ink does not cover a cost (the condition on the stack): mark
+/// the meter exhausted (status 1) and trap.
+fn exhaust_if_true(ctx: &Context) -> [Operator<'static>; 5] {
+    [
+        Operator::If {
+            blockty: BlockType::Empty,
+        },
+        Operator::I32Const { value: 1 },
+        Operator::GlobalSet {
+            global_index: ctx.status,
+        },
+        Operator::Unreachable,
+        Operator::End,
+    ]
 }
 
 /// `arbutil/src/operator.rs`, `ends_basic_block`.
@@ -445,19 +455,11 @@ fn dynamic_meter<'a>(ctx: &Context, ops: Vec<Operator<'a>>) -> Vec<Operator<'a>>
                     global_index: ctx.ink,
                 },
                 Operator::I64LtU,
-                Operator::If {
-                    blockty: BlockType::Empty,
-                },
-                Operator::I32Const { value: 1 },
-                Operator::GlobalSet {
-                    global_index: ctx.status,
-                },
-                Operator::Unreachable,
-                Operator::End,
-                Operator::GlobalGet {
-                    global_index: ctx.scratch,
-                },
             ]);
+            out.extend(exhaust_if_true(ctx));
+            out.push(Operator::GlobalGet {
+                global_index: ctx.scratch,
+            });
         }
         out.push(op);
     }
