@@ -53,7 +53,7 @@ impl CallGas {
 
 /// The L1 poster gas of every measured transaction, by the kind of transaction.
 static L1_GAS: Mutex<BTreeMap<&'static str, Vec<u64>>> = Mutex::new(BTreeMap::new());
-/// Where receipts are read whole (alloy's receipt type drops `gasUsedForL1`).
+/// Where the receipts' `gasUsedForL1` is read.
 static RPC: Mutex<Option<DynProvider>> = Mutex::new(None);
 
 /// The L1 poster gas of every transaction measured so far, by kind (and forgets it).
@@ -68,15 +68,7 @@ async fn note_l1_gas(what: &'static str, hash: B256) -> Result<u64> {
         .unwrap_or_else(|e| e.into_inner())
         .clone()
         .context("no devnet to read receipts from")?;
-    let raw: serde_json::Value = rpc
-        .raw_request("eth_getTransactionReceipt".into(), (hash,))
-        .await
-        .context("reading a raw receipt")?;
-    let l1 = raw
-        .get("gasUsedForL1")
-        .and_then(|v| v.as_str())
-        .and_then(|h| u64::from_str_radix(h.trim_start_matches("0x"), 16).ok())
-        .context("a receipt without gasUsedForL1")?;
+    let l1 = devnet::testnet::gas_used_for_l1(&rpc, hash).await?;
     L1_GAS
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -269,6 +269,22 @@ impl Testnet {
 /// plus room for the L1 poster gas, the base fee and no
 /// tip unless `tx` sets them; the nonce must be set): the EIP-2718 bytes for
 /// `eth_sendRawTransaction`.
+/// A mined transaction's `gasUsedForL1`, read from the raw receipt (alloy's receipt type drops
+/// Arbitrum's fields).
+pub async fn gas_used_for_l1(
+    provider: &impl Provider,
+    hash: alloy::primitives::B256,
+) -> Result<u64> {
+    let raw: serde_json::Value = provider
+        .raw_request("eth_getTransactionReceipt".into(), (hash,))
+        .await
+        .context("reading a raw receipt")?;
+    raw.get("gasUsedForL1")
+        .and_then(|v| v.as_str())
+        .and_then(|h| u64::from_str_radix(h.trim_start_matches("0x"), 16).ok())
+        .context("a receipt without gasUsedForL1")
+}
+
 pub async fn sign_raw(signer: &PrivateKeySigner, mut tx: TransactionRequest) -> Result<Vec<u8>> {
     tx.chain_id.get_or_insert(CHAIN_ID);
     tx.gas.get_or_insert(50_000);

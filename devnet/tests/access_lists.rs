@@ -8,7 +8,7 @@ use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
-use devnet::testnet::{sign_raw, Testnet};
+use devnet::testnet::{gas_used_for_l1, sign_raw, Testnet};
 
 /// Calls (no value, no calldata) the 20-byte address it is given and returns nothing.
 const CALLER: &str = r#"(module
@@ -62,14 +62,10 @@ async fn l2_gas_of(
     let raw = sign_raw(me, tx).await.unwrap();
     let hash = *provider.send_raw_transaction(&raw).await.unwrap().tx_hash();
     let receipt = provider.get_transaction_receipt(hash).await.unwrap();
-    assert!(receipt.is_some_and(|r| r.status()), "{hash} failed");
-    let receipt: serde_json::Value = provider
-        .raw_request("eth_getTransactionReceipt".into(), (hash,))
-        .await
-        .unwrap();
-    let number =
-        |k: &str| u64::from_str_radix(receipt[k].as_str().unwrap().trim_start_matches("0x"), 16);
-    number("gasUsed").unwrap() - number("gasUsedForL1").unwrap()
+    let receipt = receipt
+        .filter(|r| r.status())
+        .expect("the transaction succeeds");
+    receipt.gas_used - gas_used_for_l1(provider, hash).await.unwrap()
 }
 
 fn low_address(n: u16) -> Address {

@@ -10,7 +10,7 @@ use alloy::sol_types::SolCall;
 use devnet::precompiles::{
     ArbGasInfo, ArbOwnerPublic, ARB_GAS_INFO, ARB_OWNER_PUBLIC, CHAIN_OWNER,
 };
-use devnet::testnet::Testnet;
+use devnet::testnet::{gas_used_for_l1, Testnet};
 
 /// Calls ArbGasInfo.getCurrentTxL1GasFees() and logs the answer (no topics).
 const FEE_LOGGER: &str = r#"(module
@@ -50,8 +50,7 @@ async fn gas_info_and_owner_views() {
             .await
             .unwrap()
     };
-    // A successful transaction's receipt and its L1 poster gas (alloy's receipt type drops
-    // `gasUsedForL1`, so the raw receipt is read too).
+    // A successful transaction's receipt and its L1 poster gas.
     let mined = async |tx: TransactionRequest| -> (TransactionReceipt, u64) {
         let r = provider
             .send_transaction(tx)
@@ -61,15 +60,9 @@ async fn gas_info_and_owner_views() {
             .await
             .unwrap();
         assert!(r.status());
-        let raw: serde_json::Value = provider
-            .raw_request("eth_getTransactionReceipt".into(), (r.transaction_hash,))
+        let l1 = gas_used_for_l1(&provider, r.transaction_hash)
             .await
             .unwrap();
-        let hex = raw["gasUsedForL1"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("0x");
-        let l1 = u64::from_str_radix(hex, 16).unwrap();
         (r, l1)
     };
     // The view's price: a transaction's L2 gas less its intrinsic gas.

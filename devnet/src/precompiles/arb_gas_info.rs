@@ -55,9 +55,9 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
 
 /// The ArbOS storage each view reads (the L1 price per unit, the minimum base fee, the speed
 /// limit, the gas limits).
-fn reads(selector: &[u8]) -> u64 {
+fn reads(selector: [u8; 4]) -> u64 {
     use ArbGasInfo::*;
-    match <[u8; 4]>::try_from(selector).unwrap_or_default() {
+    match selector {
         getPricesInWeiCall::SELECTOR | getPricesInWeiWithAggregatorCall::SELECTOR => 2,
         getGasAccountingParamsCall::SELECTOR => 2,
         getCurrentTxL1GasFeesCall::SELECTOR => 0,
@@ -65,15 +65,11 @@ fn reads(selector: &[u8]) -> u64 {
     }
 }
 
-fn view(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+fn view(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     use ArbGasInfo::*;
     let e = exec.borrow();
     let base_fee = e.block.basefee;
     let l1_price = e.block.l1_price_per_unit;
-    let selector: [u8; 4] = data
-        .get(..4)
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(Vec::new)?;
     let word = |v: U256| v.to_be_bytes_vec();
     Ok(match selector {
         getPricesInWeiCall::SELECTOR | getPricesInWeiWithAggregatorCall::SELECTOR => {

@@ -48,22 +48,18 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
 
 /// ArbOS storage reads: an address set reads its size and then each member; the other views
 /// one word each (the scheduled upgrade two).
-fn reads(selector: &[u8]) -> u64 {
+fn reads(selector: [u8; 4]) -> u64 {
     use ArbOwnerPublic::*;
-    match <[u8; 4]>::try_from(selector).unwrap_or_default() {
+    match selector {
         getAllChainOwnersCall::SELECTOR => 2,
         getScheduledUpgradeCall::SELECTOR => 2,
         _ => 1,
     }
 }
 
-fn view(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+fn view(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     use ArbOwnerPublic::*;
     let coinbase = exec.borrow().block.coinbase;
-    let selector: [u8; 4] = data
-        .get(..4)
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(Vec::new)?;
     Ok(match selector {
         getAllChainOwnersCall::SELECTOR => {
             getAllChainOwnersCall::abi_encode_returns(&vec![CHAIN_OWNER])

@@ -42,12 +42,8 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
     )
 }
 
-fn arb_sys(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+fn arb_sys(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     let e = exec.borrow();
-    let selector: [u8; 4] = data
-        .get(..4)
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(Vec::new)?;
     match selector {
         ArbSys::arbBlockNumberCall::SELECTOR => Ok(U256::from(e.block.number).to_be_bytes_vec()),
         ArbSys::arbChainIDCall::SELECTOR => Ok(U256::from(e.block.chain_id).to_be_bytes_vec()),

@@ -4,7 +4,9 @@ use alloy::primitives::{address, Address, B256, U256};
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
 
-use super::pricing::{burn_all, out_of_gas, view_call, words, COPY_GAS, OPEN_STATE_GAS};
+use super::pricing::{
+    burn_all, out_of_gas, selector_of, solidity_error, view_call, words, COPY_GAS, OPEN_STATE_GAS,
+};
 use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
 use crate::gas;
 use crate::stylus::program::{ActivationError, MAX_FRAGMENTS, STYLUS_VERSION};
@@ -32,7 +34,7 @@ pub fn program_not_activated() -> Vec<u8> {
 }
 
 pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
-    if msg.data.get(..4) == Some(&ArbWasm::activateProgramCall::SELECTOR[..]) {
+    if selector_of(&msg.data) == Some(ArbWasm::activateProgramCall::SELECTOR) {
         return activate_program(exec, msg);
     }
     view_call(
@@ -55,7 +57,7 @@ fn data_pricer(exec: &ExecRef) -> (u32, u64) {
         |slot: u8| U256::from_be_bytes(e.state.storage(&ARB_WASM, &B256::with_last_byte(slot)).0);
     let demand = read(0).saturating_to::<u32>();
     let last = match read(1) {
-        last if last.is_zero() => crate::gas::DATA_PRICER_START_TIME,
+        last if last.is_zero() => gas::DATA_PRICER_START_TIME,
         last => last.saturating_to::<u64>(),
     };
     (demand, last)
@@ -76,11 +78,6 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
     if used > msg.gas {
         return out_of_gas(msg);
     }
-    let revert = |output: Vec<u8>, gas_used: u64| CallResult {
-        outcome: Outcome::Revert,
-        output,
-        gas_used,
-    };
     let Ok(call) = ArbWasm::activateProgramCall::abi_decode(data) else {
         return burn_all(msg);
     };
@@ -93,9 +90,7 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
         )
     };
     if active {
-        // A solidity error: its data costs 3 gas a word.
-        let data = ArbWasm::ProgramUpToDate {}.abi_encode();
-        return revert(data.clone(), used + COPY_GAS * words(data.len()));
+        return solidity_error(ArbWasm::ProgramUpToDate {}.abi_encode(), used);
     }
     // A root program's fragments are read first, each a cold or warm account access plus 3 gas
     // a word of its code (`fragmentReadGasCost`).
@@ -120,16 +115,18 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
             tracing::warn!(program = %call.program, %err, "activation refused");
             return match err {
                 ActivationError::NotStylus => {
-                    let data = ArbWasm::ProgramNotWasm {}.abi_encode();
-                    let gas = used + COPY_GAS * words(data.len());
-                    revert(data, gas)
+                    solidity_error(ArbWasm::ProgramNotWasm {}.abi_encode(), used)
                 }
                 // The activation itself failed (`ErrProgramActivation`): all the gas is taken,
                 // and the reason is the call's error.
                 err if err.takes_all_gas() => CallResult::failure(err.to_string(), msg.gas),
                 // The code could not be read (not a solidity error): a revert without data that
                 // keeps the gas left (`precompiles/precompile.go`, `Call`).
-                _ => revert(Vec::new(), used),
+                _ => CallResult {
+                    outcome: Outcome::Revert,
+                    output: Vec::new(),
+                    gas_used: used,
+                },
             };
         }
     };
@@ -142,12 +139,11 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
     let (demand, fee) = gas::data_fee(demand, last, program.asm_estimate, now);
     let fee = U256::from(fee);
     if msg.value < fee {
-        let data = ArbWasm::ProgramInsufficientValue {
+        let short = ArbWasm::ProgramInsufficientValue {
             have: msg.value,
             want: fee,
-        }
-        .abi_encode();
-        return revert(data.clone(), used + COPY_GAS * words(data.len()));
+        };
+        return solidity_error(short.abi_encode(), used);
     }
     let event = ArbWasm::ProgramActivated {
         codehash: program.code_hash,
@@ -190,11 +186,7 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
     }
 }
 
-fn arb_wasm_view(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
-    let selector: [u8; 4] = data
-        .get(..4)
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(Vec::new)?;
+fn arb_wasm_view(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     match selector {
         ArbWasm::stylusVersionCall::SELECTOR => Ok(ArbWasm::stylusVersionCall::abi_encode_returns(
             &STYLUS_VERSION,

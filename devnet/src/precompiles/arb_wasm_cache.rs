@@ -9,7 +9,10 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
 
 use super::arb_wasm::ArbWasm;
-use super::pricing::{burn_all, out_of_gas, view_call, words, COPY_GAS, OPEN_STATE_GAS};
+use super::pricing::{
+    burn_all, out_of_gas, selector_of, solidity_error, view_call, words, COPY_GAS, OPEN_STATE_GAS,
+    STORAGE_READ,
+};
 use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
 use crate::evm::state::{Log, State};
 use crate::gas;
@@ -31,9 +34,7 @@ sol! {
     }
 }
 
-/// One ArbOS storage read (`arbos/storage`, `StorageReadCost`) and a write of a non-zero word
-/// (`StorageWriteCost`, geth's SstoreSetGasEIP2200).
-const STORAGE_READ: u64 = 800;
+/// A write of a non-zero ArbOS storage word (`StorageWriteCost`, geth's SstoreSetGasEIP2200).
 const STORAGE_WRITE: u64 = 20_000;
 
 /// Whether code with this hash is cached: kept in this precompile's storage (slot = code hash,
@@ -44,7 +45,7 @@ pub fn is_cached(state: &State, code_hash: &B256) -> bool {
 
 pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
     let data = &msg.data[..];
-    let selector = data.get(..4).unwrap_or_default();
+    let selector = selector_of(data).unwrap_or_default();
     let change = if selector == ArbWasmCache::cacheProgramCall::SELECTOR {
         ArbWasmCache::cacheProgramCall::abi_decode(data)
             .ok()
@@ -109,11 +110,7 @@ fn set_cached(exec: &ExecRef, msg: &Message, target: Target, cache: bool) -> Cal
         return out_of_gas(msg);
     }
     let Some(program) = exec.borrow().state.activated_program(&code_hash) else {
-        return CallResult {
-            outcome: Outcome::Revert,
-            output: ArbWasm::ProgramNotActivated {}.abi_encode(),
-            gas_used: used,
-        };
+        return solidity_error(ArbWasm::ProgramNotActivated {}.abi_encode(), used);
     };
     if is_cached(&exec.borrow().state, &code_hash) == cache {
         return success(used, msg);
@@ -160,8 +157,7 @@ fn success(used: u64, msg: &Message) -> CallResult {
     }
 }
 
-fn view(exec: &ExecRef, data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
-    let selector = data.get(..4).unwrap_or_default();
+fn view(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     if selector == ArbWasmCache::isCacheManagerCall::SELECTOR {
         ArbWasmCache::isCacheManagerCall::abi_decode(data).map_err(|_| Vec::new())?;
         // The devnet has no cache manager.

@@ -14,8 +14,9 @@ pub fn words(bytes: usize) -> u64 {
     bytes.div_ceil(32) as u64
 }
 
-/// A precompile view: its output, or its revert data.
-pub type View = fn(&ExecRef, &[u8]) -> Result<Vec<u8>, Vec<u8>>;
+/// A precompile view, given its (known) selector and the whole calldata: its output, or its
+/// revert data.
+pub type View = fn(&ExecRef, [u8; 4], &[u8]) -> Result<Vec<u8>, Vec<u8>>;
 
 /// One read of ArbOS's own storage (`arbos/storage`, `StorageReadCost`).
 pub const STORAGE_READ: u64 = 800;
@@ -34,24 +35,24 @@ pub fn view_call_reading(
     msg: &Message,
     selectors: &[[u8; 4]],
     view: View,
-    reads: fn(&[u8]) -> u64,
+    reads: fn([u8; 4]) -> u64,
 ) -> CallResult {
     let data = &msg.data[..];
-    let known = data
-        .get(..4)
-        .is_some_and(|s| selectors.iter().any(|known| known == s));
-    if !known || !msg.value.is_zero() {
+    let Some(selector) = selector_of(data).filter(|s| selectors.contains(s)) else {
+        return burn_all(msg);
+    };
+    if !msg.value.is_zero() {
         return burn_all(msg);
     }
     let before = OPEN_STATE_GAS + COPY_GAS * words(data.len() - 4);
     if before > msg.gas {
         return out_of_gas(msg);
     }
-    let (outcome, output) = match view(exec, data) {
+    let (outcome, output) = match view(exec, selector, data) {
         Ok(out) => (Outcome::Success, out),
         Err(out) => (Outcome::Revert, out),
     };
-    let gas = before + STORAGE_READ * reads(&data[..4]) + COPY_GAS * words(output.len());
+    let gas = before + STORAGE_READ * reads(selector) + COPY_GAS * words(output.len());
     if gas > msg.gas {
         // The caller cannot pay for the result: a revert with all the gas.
         return burn_all(msg);
@@ -60,6 +61,21 @@ pub fn view_call_reading(
         outcome,
         output,
         gas_used: gas,
+    }
+}
+
+/// The first four bytes of calldata, if there are four.
+pub fn selector_of(data: &[u8]) -> Option<[u8; 4]> {
+    data.get(..4).and_then(|s| s.try_into().ok())
+}
+
+/// A revert with a Solidity error: Nitro charges its data at 3 gas a word on top of `used`
+/// (`precompiles/precompile.go`, `Call`).
+pub fn solidity_error(data: Vec<u8>, used: u64) -> CallResult {
+    CallResult {
+        outcome: Outcome::Revert,
+        gas_used: used + COPY_GAS * words(data.len()),
+        output: data,
     }
 }
 

@@ -61,7 +61,7 @@ fn own_gas(bytecode_len: usize, init_len: usize, salted: bool) -> u64 {
 /// Runs a call to the deployer.
 pub fn run(exec: &ExecRef, msg: &Message) -> CallResult {
     let data = &msg.data[..];
-    let selector: Option<[u8; 4]> = data.get(..4).and_then(|s| s.try_into().ok());
+    let selector = super::pricing::selector_of(data);
     let result = match selector {
         Some(StylusDeployer::deployCall::SELECTOR) => deploy(exec, msg),
         Some(StylusDeployer::initSaltCall::SELECTOR) => {

@@ -173,11 +173,7 @@ pub fn assemble(root: &Root, fragments: &[Bytes]) -> Result<Vec<u8>, ActivationE
     if root.dictionary != 0 {
         return Err(ActivationError::UnknownDictionary(root.dictionary));
     }
-    let mut wasm = Vec::new();
-    brotli::Decompressor::new(&compressed[..], 4096)
-        .take(u64::from(root.wasm_len) + 1)
-        .read_to_end(&mut wasm)
-        .map_err(|e| ActivationError::Decompress(e.to_string()))?;
+    let wasm = brotli_decompress(&compressed, root.wasm_len as usize)?;
     if wasm.len() != root.wasm_len as usize {
         return fail(format!(
             "invalid wasm: decompressed length {} does not match expected length {}",
@@ -241,15 +237,22 @@ pub fn decompress(code: &[u8]) -> Result<Vec<u8>, ActivationError> {
     if code[3] != 0 {
         return Err(ActivationError::UnknownDictionary(code[3]));
     }
-    let mut wasm = Vec::new();
-    brotli::Decompressor::new(&code[4..], 4096)
-        .take(MAX_WASM_SIZE as u64 + 1)
-        .read_to_end(&mut wasm)
-        .map_err(|e| ActivationError::Decompress(e.to_string()))?;
+    let wasm = brotli_decompress(&code[4..], MAX_WASM_SIZE)?;
     if wasm.len() > MAX_WASM_SIZE {
         return Err(ActivationError::WasmTooLarge(wasm.len()));
     }
     Ok(wasm)
+}
+
+/// Decompresses at most `limit` + 1 bytes: enough to tell that the output is over `limit`
+/// without inflating a brotli bomb.
+fn brotli_decompress(compressed: &[u8], limit: usize) -> Result<Vec<u8>, ActivationError> {
+    let mut out = Vec::new();
+    brotli::Decompressor::new(compressed, 4096)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ActivationError::Decompress(e.to_string()))?;
+    Ok(out)
 }
 
 /// What the checks learned about a module.
