@@ -187,6 +187,22 @@ async fn gas_info_and_owner_views() {
     )
     .await;
     assert!(!ArbOwnerPublic::getCollectTipsCall::abi_decode_returns(&out).unwrap());
+    // A view sent value reverts and takes all the gas, as Nitro's dispatch does.
+    let paid = provider
+        .send_transaction(
+            TransactionRequest::default()
+                .with_to(ARB_GAS_INFO)
+                .with_value(U256::from(1))
+                .with_gas_limit(100_000)
+                .with_input(ArbGasInfo::getMinimumGasPriceCall {}.abi_encode()),
+        )
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(!paid.status());
+    assert_eq!(paid.gas_used, 100_000);
     // A method ArbOwnerPublic does not have reverts.
     let selector = alloy::primitives::keccak256("noSuchMethod()")[..4].to_vec();
     assert!(provider

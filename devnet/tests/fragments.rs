@@ -225,3 +225,54 @@ async fn a_program_called_again_in_the_block_pays_the_cached_price() {
     assert_eq!(first - second, 69 * 128 + init_cost);
     assert_eq!(third, first);
 }
+
+/// Roots Nitro refuses before reading anything (`getWasmFromRootStylus`), and fragments that
+/// are not fragments: each refused with Nitro's words, none inflating more than the root claims.
+#[test]
+fn malformed_roots_and_fragments_are_refused() {
+    use devnet::program::{assemble, root_of, ActivationError, Root};
+    let a = Address::repeat_byte(1);
+    // Not a whole number of addresses.
+    let mut ragged = root(100, &[a]);
+    ragged.pop();
+    assert_eq!(
+        root_of(&ragged).unwrap().unwrap_err().to_string(),
+        "invalid wasm: malformed root program"
+    );
+    assert!(
+        root_of(&compress(b"\0asm")).is_none(),
+        "a classic program is no root"
+    );
+    let refused = |root: &Root, codes: &[Vec<u8>]| {
+        let codes: Vec<_> = codes.iter().cloned().map(Into::into).collect();
+        assemble(root, &codes).unwrap_err()
+    };
+    let piece = [&[0xef, 0xf0, 0x01][..], &compress(b"\0asm")[4..]].concat();
+    let zero = root_of(&root(8, &[])).unwrap().unwrap();
+    assert_eq!(
+        refused(&zero, &[]).to_string(),
+        "invalid wasm: fragment count cannot be zero"
+    );
+    let huge = root_of(&root(128 * 1024 + 1, &[a])).unwrap().unwrap();
+    assert_eq!(
+        refused(&huge, std::slice::from_ref(&piece)).to_string(),
+        "invalid wasm: decompressedLength 131073 is greater then MaxWasmSize 131072"
+    );
+    // A fragment address whose code is a classic program, not a fragment.
+    let one = root_of(&root(8, &[a])).unwrap().unwrap();
+    let e = refused(&one, &[compress(b"\0asm")]);
+    assert!(e.to_string().ends_with("holds no Stylus fragment"), "{e}");
+    assert!(!e.takes_all_gas());
+    // A root that claims fewer bytes than its fragments inflate to: the mismatch, found after
+    // at most one byte past the claim.
+    let short = root_of(&root(3, &[a])).unwrap().unwrap();
+    assert_eq!(
+        refused(&short, std::slice::from_ref(&piece)),
+        ActivationError::Fragments(
+            "invalid wasm: decompressed length 4 does not match expected length 3".into()
+        )
+    );
+    // The same root with the right length assembles.
+    let right = root_of(&root(4, &[a])).unwrap().unwrap();
+    assert_eq!(assemble(&right, &[piece.into()]).unwrap(), b"\0asm");
+}

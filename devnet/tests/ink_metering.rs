@@ -123,6 +123,18 @@ async fn memory_fill_pays_per_byte_and_memory_grow_pays_the_memory_model() {
         measure(&net.url, grower, 3).await,
         fixed + 2 * 1_000 * 10_000
     );
+    // Past the 128-page limit the memory model's price is unpayable: out of gas, not a grow.
+    let provider = ProviderBuilder::new().connect(&net.url).await.unwrap();
+    let err = provider
+        .call(
+            TransactionRequest::default()
+                .with_to(grower)
+                .with_input(vec![200])
+                .with_gas_limit(30_000_000),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("out of gas"), "{err}");
 }
 
 /// Running out of ink and out of stack both take all the gas (`programs.go`: ErrOutOfGas,
