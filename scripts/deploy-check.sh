@@ -149,6 +149,27 @@ if got != table[0x1234]:
 print(f"big-table: 2 fragments and a root, byteAt(0x1234) = {got:#x}")
 EOF
 
+# The program cache as on Arbitrum: the chain owner enables it (`devnet cache-manager` deploys the
+# cache manager program and adds it with ArbOwner.addWasmCacheManager); then cargo-stylus's own
+# `cache status` finds the manager and big-table uncached, `cache bid` caches it, and `cache status`
+# (ArbWasmCache.codehashIsCached of its code hash) says it is cached.
+cargo build --quiet --release --target wasm32-unknown-unknown -p cache-manager
+manager=$("$bin/devnet" --quiet cache-manager --rpc-url "$rpc_url" \
+  "${CARGO_TARGET_DIR:-$root/target}/wasm32-unknown-unknown/release/cache_manager.wasm")
+cache_status() {
+  cargo stylus cache status --endpoint "$rpc_url" --address "$big" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
+}
+status=$(cache_status)
+grep -qi "cache manager address: $manager" <<<"$status" || fail "cargo stylus cache status did not find the manager $manager: $status"
+grep -q "is not yet cached" <<<"$status" || fail "big-table is cached before any bid: $status"
+if ! cargo stylus cache bid "$big" 0 --endpoint "$rpc_url" --private-key-path "$work/deployer.key" \
+  > "$work/bid.log" 2>&1; then
+  fail "cargo stylus cache bid failed: $(tail -5 "$work/bid.log")"
+fi
+status=$(cache_status)
+grep -Eq ' "?is cached' <<<"$status" || fail "big-table is not cached after the bid: $status"
+echo "cache: manager $manager, big-table cached by cargo stylus cache bid"
+
 # Nobody can run the constructor again: the deployment transaction ran it.
 constructor=$(python3 -c '
 import sys

@@ -8,11 +8,11 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::state::{AccountOverride, StateOverride};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolError, SolEvent};
+use alloy::sol_types::{SolCall, SolError, SolEvent, SolValue};
 use anyhow::{bail, Context, Result};
 
 use crate::precompiles::stylus_deployer::{StylusDeployer, STYLUS_DEPLOYER};
-use crate::precompiles::{ArbWasm, ARB_WASM};
+use crate::precompiles::{ArbOwner, ArbWasm, ARB_OWNER, ARB_WASM};
 use crate::stylus::program::{compress, init_code};
 
 /// Deploys and activates `wasm`; the program's address.
@@ -90,6 +90,43 @@ pub async fn deploy_with_constructor(
         .and_then(|l| StylusDeployer::ContractDeployed::decode_log_data(l.data()).ok())
         .map(|e| e.deployedContract)
         .context("the deployment emitted no ContractDeployed event")
+}
+
+/// The cache manager's size and decay when nobody says otherwise: 64 MiB, room for about a
+/// hundred programs (Nitro counts each as its asm estimate, 512,000 bytes and more), and no
+/// decay.
+pub const DEFAULT_CACHE_SIZE: u64 = 64 * 1024 * 1024;
+pub const DEFAULT_CACHE_DECAY: u64 = 0;
+
+/// Enables the program cache as a chain owner does on Arbitrum: deploys the cache manager's
+/// `wasm` (devnet/programs/cache-manager) with its constructor (`cache_size` bytes, `decay` wei a
+/// second), then adds it with `ArbOwner.addWasmCacheManager`. `owner` must be a chain owner
+/// (development account 0). The manager's address.
+pub async fn deploy_cache_manager(
+    rpc_url: &str,
+    owner: PrivateKeySigner,
+    wasm: &[u8],
+    cache_size: u64,
+    decay: u64,
+) -> Result<Address> {
+    let mut constructor = protocol::contract_settings::constructor_selector().to_vec();
+    constructor.extend((cache_size, decay).abi_encode_params());
+    let manager = deploy_with_constructor(rpc_url, owner.clone(), wasm, &constructor).await?;
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(owner))
+        .connect(rpc_url)
+        .await
+        .with_context(|| format!("connecting to {rpc_url}"))?;
+    let add = ArbOwner::addWasmCacheManagerCall { manager };
+    let tx = TransactionRequest::default()
+        .with_to(ARB_OWNER)
+        .with_input(add.abi_encode());
+    confirm(&provider, tx, "addWasmCacheManager")
+        .await
+        .with_context(|| {
+            format!("adding {manager} as a cache manager (is the key a chain owner's?)")
+        })?;
+    Ok(manager)
 }
 
 /// cargo-stylus's default margin on the data fee (`--data-fee-bump-percent`): the price can

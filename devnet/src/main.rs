@@ -73,6 +73,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Enables the program cache on a running chain, as a chain owner does on Arbitrum: deploys
+    /// the cache manager program (devnet/programs/cache-manager) and adds it with
+    /// ArbOwner.addWasmCacheManager, after which `cargo stylus cache bid|status` work. Prints its
+    /// address.
+    CacheManager {
+        /// The cache manager's .wasm: target/wasm32-unknown-unknown/release/cache_manager.wasm
+        /// after `cargo build --release --target wasm32-unknown-unknown -p cache-manager`.
+        wasm: PathBuf,
+        /// The cache's size in bytes of compiled programs.
+        #[arg(long, default_value_t = devnet::deploy::DEFAULT_CACHE_SIZE)]
+        cache_size: u64,
+        /// Wei a second by which older bids lose to newer ones.
+        #[arg(long, default_value_t = devnet::deploy::DEFAULT_CACHE_DECAY)]
+        decay: u64,
+        /// JSON-RPC endpoint of the chain.
+        #[arg(long, default_value = "http://127.0.0.1:8547", env = "DEVNET_RPC_URL")]
+        rpc_url: String,
+        /// File holding a chain owner's private key (hex); the first development account (the
+        /// devnet's chain owner) when absent.
+        #[arg(long, env = "DEVNET_PRIVATE_KEY_FILE")]
+        private_key_file: Option<PathBuf>,
+    },
     /// Prints a shell completion script: `devnet completions bash`.
     Completions {
         /// The shell.
@@ -164,6 +186,25 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 println!("{address}");
             }
+            Ok(())
+        }
+        Some(Command::CacheManager {
+            wasm,
+            cache_size,
+            decay,
+            rpc_url,
+            private_key_file,
+        }) => {
+            let bytes = read_wasm(&wasm)?;
+            let signer: PrivateKeySigner = match private_key_file {
+                Some(file) => protocol::key_file::read_signer(&file)?,
+                None => dev_signers()?.remove(0),
+            };
+            let address =
+                devnet::deploy::deploy_cache_manager(&rpc_url, signer, &bytes, cache_size, decay)
+                    .await
+                    .with_context(|| format!("enabling the program cache at {rpc_url}"))?;
+            println!("{address}");
             Ok(())
         }
         Some(Command::Completions { .. }) => Ok(()),

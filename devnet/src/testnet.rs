@@ -44,41 +44,58 @@ pub struct Programs {
 /// extension is the task-contract library built with its `extension` feature, so it needs a cargo
 /// command of its own (features unify within one).
 pub fn build_programs() -> Result<Programs> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    build_release_wasm(&["task-contract", "vrf-verifier"])?;
+    build_release_wasm(&["task-contract-extension"])?;
+    Ok(Programs {
+        contract: read_release_wasm("task_contract")?,
+        extension: read_release_wasm("task_contract_extension")?,
+        verifier: read_release_wasm("vrf_verifier")?,
+    })
+}
+
+/// The cache manager program's release WASM (devnet/programs/cache-manager), built like
+/// [`build_programs`].
+pub fn build_cache_manager() -> Result<Vec<u8>> {
+    build_release_wasm(&["cache-manager"])?;
+    read_release_wasm("cache_manager")
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `cargo build --release --target wasm32-unknown-unknown` of `packages`, in one command.
+fn build_release_wasm(packages: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for packages in [
-        &["-p", "task-contract", "-p", "vrf-verifier"][..],
-        &["-p", "task-contract-extension"],
-    ] {
-        let status = Command::new(&cargo)
-            .current_dir(&root)
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--target",
-                "wasm32-unknown-unknown",
-            ])
-            .args(packages)
-            .status()
-            .context("running cargo")?;
-        if !status.success() {
-            bail!("building the programs ({}) failed", packages.join(" "));
-        }
+    let status = Command::new(&cargo)
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .args(packages.iter().flat_map(|p| ["-p", p]))
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("building the programs ({}) failed", packages.join(" "));
     }
+    Ok(())
+}
+
+/// The release WASM cargo built for the library `name`.
+fn read_release_wasm(name: &str) -> Result<Vec<u8>> {
+    let root = workspace_root();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let dir = root.join(target).join("wasm32-unknown-unknown/release");
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
-    };
-    Ok(Programs {
-        contract: read("task_contract.wasm")?,
-        extension: read("task_contract_extension.wasm")?,
-        verifier: read("vrf_verifier.wasm")?,
-    })
+    let path = root
+        .join(target)
+        .join("wasm32-unknown-unknown/release")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// A running devnet.

@@ -55,7 +55,7 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
 
 /// The ArbOS storage each view reads (the L1 price per unit, the minimum base fee, the speed
 /// limit, the gas limits).
-fn reads(selector: [u8; 4]) -> u64 {
+fn reads(_: &ExecRef, selector: [u8; 4]) -> u64 {
     use ArbGasInfo::*;
     match selector {
         getPricesInWeiCall::SELECTOR | getPricesInWeiWithAggregatorCall::SELECTOR => 2,

@@ -48,7 +48,7 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
 
 /// ArbOS storage reads: an address set reads its size and then each member; the other views
 /// one word each (the scheduled upgrade two).
-fn reads(selector: [u8; 4]) -> u64 {
+fn reads(_: &ExecRef, selector: [u8; 4]) -> u64 {
     use ArbOwnerPublic::*;
     match selector {
         getAllChainOwnersCall::SELECTOR => 2,

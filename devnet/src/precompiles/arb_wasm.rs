@@ -19,6 +19,7 @@ sol! {
         function stylusVersion() external view returns (uint16 version);
         function programVersion(address program) external view returns (uint16 version);
         function codehashVersion(bytes32 codehash) external view returns (uint16 version);
+        function codehashAsmSize(bytes32 codehash) external view returns (uint32 size);
         error ProgramNotActivated();
         error ProgramNotWasm();
         error ProgramNeedsUpgrade(uint16 version, uint16 stylusVersion);
@@ -44,6 +45,7 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
             ArbWasm::stylusVersionCall::SELECTOR,
             ArbWasm::codehashVersionCall::SELECTOR,
             ArbWasm::programVersionCall::SELECTOR,
+            ArbWasm::codehashAsmSizeCall::SELECTOR,
         ],
         arb_wasm_view,
     )
@@ -205,6 +207,20 @@ fn arb_wasm_view(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u
             } else {
                 Err(ArbWasm::ProgramNotActivated {}.abi_encode())
             }
+        }
+        // What the program takes in the cache (`programs.go`, `asmSize`): its asm estimate
+        // rounded up to kilobytes as the program's record keeps it (a 24-bit count).
+        ArbWasm::codehashAsmSizeCall::SELECTOR => {
+            let call = ArbWasm::codehashAsmSizeCall::abi_decode(data).map_err(|_| Vec::new())?;
+            let e = exec.borrow();
+            let program = e
+                .state
+                .activated_program(&call.codehash)
+                .ok_or_else(program_not_activated)?;
+            let kb = program.asm_estimate.div_ceil(1024).min((1 << 24) - 1);
+            Ok(ArbWasm::codehashAsmSizeCall::abi_encode_returns(
+                &kb.saturating_mul(1024),
+            ))
         }
         ArbWasm::programVersionCall::SELECTOR => {
             let call = ArbWasm::programVersionCall::abi_decode(data).map_err(|_| Vec::new())?;

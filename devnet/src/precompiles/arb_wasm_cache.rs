@@ -1,17 +1,17 @@
 //! ArbWasmCache (0x72): which activated programs are cached, so that a call pays only the
 //! cached init price (`precompiles/ArbWasmCache.go`, `arbos/programs/programs.go`
-//! `SetProgramCached`). On Arbitrum the CacheManager contract (cargo-stylus's `cache bid`) and
-//! the chain owners may cache; the devnet has no CacheManager, and its chain owner is the first
-//! development account.
+//! `SetProgramCached`). The cache managers (the CacheManager contract that cargo-stylus's
+//! `cache bid` calls, added by the chain owner through ArbOwner) and the chain owner may cache;
+//! the devnet's chain owner is the first development account.
 
-use alloy::primitives::{address, Address, B256, U256};
+use alloy::primitives::{address, keccak256, Address, B256, U256};
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
 
 use super::arb_wasm::ArbWasm;
 use super::pricing::{
-    burn_all, out_of_gas, selector_of, solidity_error, view_call, words, COPY_GAS, OPEN_STATE_GAS,
-    STORAGE_READ,
+    burn_all, out_of_gas, selector_of, solidity_error, view_call_reading, words, COPY_GAS,
+    OPEN_STATE_GAS, STORAGE_READ,
 };
 use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
 use crate::evm::state::{Log, State};
@@ -43,6 +43,85 @@ pub fn is_cached(state: &State, code_hash: &B256) -> bool {
     !state.storage(&ARB_WASM_CACHE, code_hash).is_zero()
 }
 
+/// The cache managers, an ArbOS address set (`arbos/addressSet`) kept in this precompile's
+/// storage: the size at `base`, member `i` (from 1) at `base + i`, each member's index at
+/// `keccak256(member ‖ base)`. Removal moves the last member into the gap, as Nitro's does, so
+/// `allCacheManagers` lists them in the same order (cargo-stylus bids with the last).
+fn managers_base() -> U256 {
+    U256::from_be_bytes(keccak256(b"devnet.ArbWasmCache.cacheManagers").0)
+}
+
+fn read_word(state: &State, slot: U256) -> U256 {
+    U256::from_be_bytes(state.storage(&ARB_WASM_CACHE, &B256::from(slot)).0)
+}
+
+fn write_word(state: &mut State, slot: U256, value: U256) {
+    state.set_storage(ARB_WASM_CACHE, B256::from(slot), B256::from(value));
+}
+
+fn index_slot(manager: Address) -> U256 {
+    let mut key = [0u8; 52];
+    key[..20].copy_from_slice(manager.as_slice());
+    key[20..].copy_from_slice(&managers_base().to_be_bytes::<32>());
+    U256::from_be_bytes(keccak256(key).0)
+}
+
+pub fn cache_managers(state: &State) -> Vec<Address> {
+    let base = managers_base();
+    let size = read_word(state, base).saturating_to::<u64>();
+    (1..=size)
+        .map(|i| {
+            Address::from_word(B256::from(read_word(
+                state,
+                base.wrapping_add(U256::from(i)),
+            )))
+        })
+        .collect()
+}
+
+pub fn is_cache_manager(state: &State, manager: Address) -> bool {
+    !read_word(state, index_slot(manager)).is_zero()
+}
+
+/// Adds a cache manager (nothing when it is one already).
+pub(super) fn add_cache_manager(state: &mut State, manager: Address) {
+    if is_cache_manager(state, manager) {
+        return;
+    }
+    let base = managers_base();
+    let size = read_word(state, base) + U256::from(1);
+    write_word(state, base, size);
+    write_word(
+        state,
+        base.wrapping_add(size),
+        U256::from_be_bytes(manager.into_word().0),
+    );
+    write_word(state, index_slot(manager), size);
+}
+
+/// Removes a cache manager; false when it was none.
+pub(super) fn remove_cache_manager(state: &mut State, manager: Address) -> bool {
+    let index = read_word(state, index_slot(manager));
+    if index.is_zero() {
+        return false;
+    }
+    let base = managers_base();
+    let size = read_word(state, base);
+    if index != size {
+        let last = read_word(state, base.wrapping_add(size));
+        write_word(state, base.wrapping_add(index), last);
+        write_word(
+            state,
+            index_slot(Address::from_word(B256::from(last))),
+            index,
+        );
+    }
+    write_word(state, base.wrapping_add(size), U256::ZERO);
+    write_word(state, index_slot(manager), U256::ZERO);
+    write_word(state, base, size - U256::from(1));
+    true
+}
+
 pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
     let data = &msg.data[..];
     let selector = selector_of(data).unwrap_or_default();
@@ -59,7 +138,7 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
             .ok()
             .map(|c| (Target::CodeHash(c.codehash), false))
     } else {
-        return view_call(
+        return view_call_reading(
             exec,
             msg,
             &[
@@ -68,6 +147,7 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
                 ArbWasmCache::codehashIsCachedCall::SELECTOR,
             ],
             view,
+            reads,
         );
     };
     match change {
@@ -88,13 +168,15 @@ fn set_cached(exec: &ExecRef, msg: &Message, target: Target, cache: bool) -> Cal
     if msg.is_static || !msg.value.is_zero() {
         return burn_all(msg);
     }
-    // Opening the state, the argument, then the membership reads: the cache managers (none
-    // here), then the chain owners.
+    // Opening the state, the argument, then the membership reads (`hasAccess`): the cache
+    // managers, then (for others) the chain owners.
     let mut used = OPEN_STATE_GAS + COPY_GAS * words(msg.data.len() - 4) + STORAGE_READ;
-    if msg.caller != CHAIN_OWNER {
-        return burn_all(msg);
+    if !is_cache_manager(&exec.borrow().state, msg.caller) {
+        if msg.caller != CHAIN_OWNER {
+            return burn_all(msg);
+        }
+        used += STORAGE_READ;
     }
-    used += STORAGE_READ;
     let code_hash = match target {
         Target::CodeHash(h) => h,
         Target::Address(a) => {
@@ -157,14 +239,25 @@ fn success(used: u64, msg: &Message) -> CallResult {
     }
 }
 
+/// ArbOS storage reads: the membership word; the set's size and each member; the program's
+/// record.
+fn reads(exec: &ExecRef, selector: [u8; 4]) -> u64 {
+    if selector == ArbWasmCache::allCacheManagersCall::SELECTOR {
+        1 + cache_managers(&exec.borrow().state).len() as u64
+    } else {
+        1
+    }
+}
+
 fn view(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     if selector == ArbWasmCache::isCacheManagerCall::SELECTOR {
-        ArbWasmCache::isCacheManagerCall::abi_decode(data).map_err(|_| Vec::new())?;
-        // The devnet has no cache manager.
-        Ok(ArbWasmCache::isCacheManagerCall::abi_encode_returns(&false))
+        let call = ArbWasmCache::isCacheManagerCall::abi_decode(data).map_err(|_| Vec::new())?;
+        Ok(ArbWasmCache::isCacheManagerCall::abi_encode_returns(
+            &is_cache_manager(&exec.borrow().state, call.manager),
+        ))
     } else if selector == ArbWasmCache::allCacheManagersCall::SELECTOR {
         Ok(ArbWasmCache::allCacheManagersCall::abi_encode_returns(
-            &Vec::new(),
+            &cache_managers(&exec.borrow().state),
         ))
     } else if selector == ArbWasmCache::codehashIsCachedCall::SELECTOR {
         let call = ArbWasmCache::codehashIsCachedCall::abi_decode(data).map_err(|_| Vec::new())?;

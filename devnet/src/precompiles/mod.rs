@@ -1,8 +1,9 @@
 //! The precompiles: Ethereum's (`ethereum.rs`) and ArbOS's, a file each (ArbSys, ArbGasInfo,
-//! ArbOwnerPublic, ArbWasm, ArbWasmCache), priced as Nitro prices its precompiles (`pricing.rs`); the StylusDeployer
-//! contract is dispatched here too.
+//! ArbOwner, ArbOwnerPublic, ArbWasm, ArbWasmCache), priced as Nitro prices its precompiles
+//! (`pricing.rs`); the StylusDeployer contract is dispatched here too.
 
 mod arb_gas_info;
+mod arb_owner;
 mod arb_owner_public;
 mod arb_sys;
 mod arb_wasm;
@@ -16,11 +17,12 @@ use alloy::primitives::Address;
 use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
 
 pub use arb_gas_info::{ArbGasInfo, ARB_GAS_INFO};
+pub use arb_owner::{ArbOwner, ARB_OWNER};
 pub use arb_owner_public::{ArbOwnerPublic, ARB_OWNER_PUBLIC};
 pub use arb_sys::{ArbSys, ARBOS_VERSION, ARB_SYS};
 pub use arb_wasm::{program_not_activated, ArbWasm, ARB_WASM};
 pub use arb_wasm_cache::{
-    is_cached as arb_wasm_cache_holds, ArbWasmCache, ARB_WASM_CACHE, CHAIN_OWNER,
+    cache_managers, is_cached as arb_wasm_cache_holds, ArbWasmCache, ARB_WASM_CACHE, CHAIN_OWNER,
 };
 
 pub use ethereum::{
@@ -50,6 +52,7 @@ pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
     match msg.code_address {
         ARB_SYS => return Some(arb_sys::call(exec, msg)),
         ARB_GAS_INFO => return Some(arb_gas_info::call(exec, msg)),
+        ARB_OWNER => return Some(arb_owner::call(exec, msg)),
         ARB_OWNER_PUBLIC => return Some(arb_owner_public::call(exec, msg)),
         ARB_WASM => return Some(arb_wasm::call(exec, msg)),
         ARB_WASM_CACHE => return Some(arb_wasm_cache::call(exec, msg)),

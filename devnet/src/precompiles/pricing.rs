@@ -25,17 +25,17 @@ pub const STORAGE_READ: u64 = 800;
 /// known selector, or with value, reverts and burns all the gas it was given, as Nitro's
 /// precompile dispatch does.
 pub fn view_call(exec: &ExecRef, msg: &Message, selectors: &[[u8; 4]], view: View) -> CallResult {
-    view_call_reading(exec, msg, selectors, view, |_| 0)
+    view_call_reading(exec, msg, selectors, view, |_, _| 0)
 }
 
 /// [`view_call`] for views that read ArbOS storage: `reads` tells how many reads the method
-/// with that selector makes, at 800 gas each.
+/// with that selector makes (in the state it runs on), at 800 gas each.
 pub fn view_call_reading(
     exec: &ExecRef,
     msg: &Message,
     selectors: &[[u8; 4]],
     view: View,
-    reads: fn([u8; 4]) -> u64,
+    reads: fn(&ExecRef, [u8; 4]) -> u64,
 ) -> CallResult {
     let data = &msg.data[..];
     let Some(selector) = selector_of(data).filter(|s| selectors.contains(s)) else {
@@ -52,7 +52,7 @@ pub fn view_call_reading(
         Ok(out) => (Outcome::Success, out),
         Err(out) => (Outcome::Revert, out),
     };
-    let gas = before + STORAGE_READ * reads(selector) + COPY_GAS * words(output.len());
+    let gas = before + STORAGE_READ * reads(exec, selector) + COPY_GAS * words(output.len());
     if gas > msg.gas {
         // The caller cannot pay for the result: a revert with all the gas.
         return burn_all(msg);
