@@ -9,6 +9,9 @@ pub const INK_PER_GAS: u64 = 10_000;
 pub const HOSTIO_INK: u64 = 8_400;
 pub const PTR_INK: u64 = 13_440 - HOSTIO_INK;
 pub const EVM_API_INK: u64 = 59_673;
+/// What a storage cache miss adds for the EVM API (`user-host-trait` `storage_load_bytes32`:
+/// `ink_to_gas(EVM_API_INK)`, which rounds down, `programs/config.rs`): 5 gas.
+pub const EVM_API_GAS: u64 = EVM_API_INK / INK_PER_GAS;
 pub const SLOAD_BASE_INK: u64 = 18_480;
 pub const SSTORE_BASE_INK: u64 = 18_480;
 pub const FLUSH_BASE_INK: u64 = 68_073;
@@ -37,6 +40,9 @@ pub fn keccak_ink(len: usize) -> u64 {
 pub const COLD_SLOAD: u64 = 2_100;
 pub const COLD_ACCOUNT: u64 = 2_600;
 pub const WARM: u64 = 100;
+/// What reading an account's code adds (go-ethereum `WasmAccountTouchCost` with code:
+/// `MaxCodeSize / 24576 x ExtcodeSizeGasEIP150`, 700 with Arbitrum's 24 KiB code limit).
+pub const EXTCODE_GAS: u64 = 700;
 pub const SSTORE_SET: u64 = 20_000;
 pub const SSTORE_RESET: u64 = 2_900;
 pub const SSTORE_SENTRY: u64 = 2_300;

@@ -171,3 +171,45 @@ async fn running_out_of_gas_reverts_and_keeps_the_fee() {
     assert_eq!(c.nodeCount().call().await.unwrap(), 0);
     assert_eq!(provider.get_balance(contract).await.unwrap(), U256::ZERO);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostio_traces_are_asked_for_with_nitros_tracer() {
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let provider = ProviderBuilder::new().connect(&net.url).await.unwrap();
+    let trace = |hash: String, options: serde_json::Value| {
+        let provider = provider.clone();
+        async move {
+            provider
+                .raw_request::<_, serde_json::Value>(
+                    "debug_traceTransaction".into(),
+                    (hash, options),
+                )
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    let hash: String = provider
+        .raw_request(
+            "eth_sendRawTransaction".into(),
+            (signed(&net.signers[0], 0, CHAIN_ID, U256::from(1)).await,),
+        )
+        .await
+        .unwrap();
+    let stylus = serde_json::json!({"tracer": "stylusTracer"});
+    // A transfer runs no program: an empty trace.
+    assert_eq!(
+        trace(hash.clone(), stylus.clone()).await.unwrap(),
+        serde_json::json!([])
+    );
+    // geth's other tracers are not served.
+    let e = trace(hash.clone(), serde_json::json!({"tracer": "callTracer"}))
+        .await
+        .unwrap_err();
+    assert!(e.contains("only Nitro's stylusTracer"), "{e}");
+    let e = trace(hash, serde_json::json!({})).await.unwrap_err();
+    assert!(e.contains("stylusTracer"), "{e}");
+    let e = trace(format!("0x{}", "ab".repeat(32)), stylus)
+        .await
+        .unwrap_err();
+    assert!(e.contains("transaction not found"), "{e}");
+}

@@ -51,6 +51,8 @@ pub struct Exec {
     pub poster_fee: U256,
     /// The programs called so far in this block (ArbOS 60's recent-programs discount).
     pub recent_programs: crate::stylus::program::RecentPrograms,
+    /// The hostios the transaction's programs call, when it is traced.
+    pub tracer: Option<crate::stylus::trace::HostioTracer>,
 }
 
 impl Exec {
@@ -233,6 +235,11 @@ fn run_activated(
         stack_left.set(&mut store, Val::I32(instrument::MAX_STACK_DEPTH as i32))?;
         store.data_mut().meter = Some(meter);
         stack = Some(stack_left);
+        // Nitro's tracer notes the entry with the calldata length (`crates/stylus/src/run.rs`).
+        if let Some(t) = exec.borrow_mut().tracer.as_mut() {
+            let len = (msg.data.len() as u32).to_be_bytes().to_vec();
+            t.capture("user_entrypoint", len, Vec::new(), ink, ink);
+        }
         let entry = instance.get_typed_func::<i32, i32>(&mut store, "user_entrypoint")?;
         entry.call(&mut store, msg.data.len() as i32)
     })();
@@ -269,6 +276,15 @@ fn run_activated(
             None => return CallResult::failure(format!("program trapped: {e}"), gas_used),
         },
     };
+    if let Some(t) = exec.borrow_mut().tracer.as_mut() {
+        t.capture(
+            "user_returned",
+            Vec::new(),
+            status.to_be_bytes().to_vec(),
+            ink_left,
+            ink_left,
+        );
+    }
     // Writes left in the storage cache without `storage_flush_cache` are discarded, as on Nitro:
     // its hosts persist the cache only in that hostio (`crates/arbutil/src/evm/req.rs`,
     // `flush_storage_cache`; nothing flushes at the end of a call).

@@ -2,7 +2,7 @@
 //! signature, nonce, balance and gas checks, receipts and logs.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use crate::evm::exec::{self, BlockEnv, CallResult, Exec, Message, Outcome};
 use crate::evm::state::{Log, State};
 use crate::gas;
 use crate::stylus::program::ProgramCache;
+use crate::stylus::trace::{HostioTrace, HostioTracer};
 use alloy::rpc::types::state::StateOverride;
 
 /// Arbitrum's minimum base fee (0.01 gwei on Arbitrum One; Sepolia runs at 0.1 gwei).
@@ -188,7 +189,13 @@ pub struct Chain {
     pub(crate) l1_price_per_unit: u128,
     /// Programs called in the block being built (ArbOS 60's recent-programs discount).
     pub(crate) recent_programs: crate::stylus::program::RecentPrograms,
+    /// The hostio traces of the last [`KEPT_TRACES`] transactions (`debug_traceTransaction`),
+    /// oldest first; not saved with the state.
+    pub(crate) hostio_traces: VecDeque<(B256, Vec<HostioTrace>)>,
 }
+
+/// How many transactions' hostio traces the chain keeps.
+pub const KEPT_TRACES: usize = 1024;
 
 impl Chain {
     pub fn new(chain_id: u64, prefund: &[(Address, U256)]) -> anyhow::Result<Chain> {
@@ -210,6 +217,7 @@ impl Chain {
             snapshots: Vec::new(),
             l1_price_per_unit: crate::node::l1_pricing::DEFAULT_PRICE_PER_UNIT,
             recent_programs: Default::default(),
+            hostio_traces: VecDeque::new(),
         };
         chain.seal(Vec::new(), 0, Vec::new());
         Ok(chain)
@@ -229,6 +237,17 @@ impl Chain {
 
     pub fn block_by_hash(&self, hash: &B256) -> Option<&Block> {
         self.block_by_hash.get(hash).and_then(|n| self.block(*n))
+    }
+
+    /// What Nitro's `stylusTracer` gives for a mined transaction: its programs' hostios with the
+    /// ink before and after each. None when the transaction is unknown or its trace is no
+    /// longer kept (one of the last [`KEPT_TRACES`], mined since the devnet started).
+    pub fn hostio_trace(&self, hash: &B256) -> Option<&[HostioTrace]> {
+        self.hostio_traces
+            .iter()
+            .rev()
+            .find(|(h, _)| h == hash)
+            .map(|(_, t)| t.as_slice())
     }
 
     pub fn transaction(&self, hash: &B256) -> Option<&MinedTx> {
@@ -387,6 +406,7 @@ impl Chain {
             pages_ever: 0,
             poster_fee: U256::ZERO,
             recent_programs: self.recent_programs.clone(),
+            tracer: None,
         }))
     }
 
@@ -630,6 +650,7 @@ impl Chain {
         self.state.begin_transaction();
         let exec = self.exec(env, from, U256::from(price));
         exec.borrow_mut().poster_fee = U256::from(l1_gas) * U256::from(BASE_FEE);
+        exec.borrow_mut().tracer = Some(HostioTracer::default());
         {
             let mut e = exec.borrow_mut();
             e.state.update(from, |a| {
@@ -692,6 +713,12 @@ impl Chain {
             e.state.update(from, |a| a.balance += refund);
             e.state.logs.clone()
         };
+        let trace = exec.borrow_mut().tracer.take().map(HostioTracer::finish);
+        if self.hostio_traces.len() == KEPT_TRACES {
+            self.hostio_traces.pop_front();
+        }
+        self.hostio_traces
+            .push_back((hash, trace.unwrap_or_default()));
         self.finish(exec, true);
         let logs = if success { logs } else { Vec::new() };
         MinedTx {

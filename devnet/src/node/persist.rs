@@ -243,6 +243,7 @@ impl Chain {
             l1_price_per_unit: crate::node::l1_pricing::DEFAULT_PRICE_PER_UNIT,
             // A saved chain resumes at a fresh block.
             recent_programs: Default::default(),
+            hostio_traces: Default::default(),
         })
     }
 }

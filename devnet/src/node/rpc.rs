@@ -189,7 +189,8 @@ fn max_params(method: &str) -> Option<usize> {
         | "anvil_setBalance"
         | "hardhat_setBalance"
         | "anvil_setCode"
-        | "hardhat_setCode" => 2,
+        | "hardhat_setCode"
+        | "debug_traceTransaction" => 2,
         "eth_getStorageAt" | "eth_call" | "eth_estimateGas" | "eth_feeHistory" => 3,
         _ => return None,
     })
@@ -536,6 +537,30 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
                 v["blockHash"] = json!(chain.block(t.block_number).map(|b| b.hash));
                 v
             }))
+        }
+        // Nitro's `stylusTracer` (`execution/gethexec/stylus_tracer.go`); geth's other tracers
+        // are not served.
+        "debug_traceTransaction" => {
+            let h: B256 = param(p, 0, "hash")?;
+            let tracer = p.get(1).and_then(|o| o.get("tracer")).and_then(Value::as_str);
+            if tracer != Some("stylusTracer") {
+                return Err(RpcError::invalid_params(
+                    "the devnet serves only Nitro's stylusTracer: give {\"tracer\": \"stylusTracer\"}",
+                ));
+            }
+            let trace = chain.transaction(&h).and_then(|_| chain.hostio_trace(&h));
+            match trace {
+                Some(t) => Ok(json!(t)),
+                None if chain.transaction(&h).is_some() => Err(RpcError {
+                    code: -32000,
+                    message: format!(
+                        "trace of {h} not kept: the devnet keeps those of the last {} transactions mined since it started",
+                        crate::node::chain::KEPT_TRACES
+                    ),
+                    data: None,
+                }),
+                None => Err(RpcError { code: -32000, message: "transaction not found".into(), data: None }),
+            }
         }
         "eth_getRawTransactionByHash" => {
             let h: B256 = param(p, 0, "hash")?;

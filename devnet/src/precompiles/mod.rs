@@ -1,5 +1,5 @@
 //! The precompiles: Ethereum's (`ethereum.rs`) and ArbOS's, a file each (ArbSys, ArbGasInfo,
-//! ArbOwner, ArbOwnerPublic, ArbWasm, ArbWasmCache), priced as Nitro prices its precompiles
+//! ArbOwner, ArbOwnerPublic, ArbWasm, ArbWasmCache, ArbosTest), priced as Nitro prices its precompiles
 //! (`pricing.rs`); the StylusDeployer contract is dispatched here too.
 
 mod arb_gas_info;
@@ -8,6 +8,7 @@ mod arb_owner_public;
 mod arb_sys;
 mod arb_wasm;
 mod arb_wasm_cache;
+mod arbos_test;
 mod ethereum;
 mod pricing;
 pub mod stylus_deployer;
@@ -24,6 +25,7 @@ pub use arb_wasm::{program_not_activated, ArbWasm, ARB_WASM};
 pub use arb_wasm_cache::{
     cache_managers, is_cached as arb_wasm_cache_holds, ArbWasmCache, ARB_WASM_CACHE, CHAIN_OWNER,
 };
+pub use arbos_test::{ArbosTest, ARBOS_TEST};
 
 pub use ethereum::{
     modexp_gas, BLAKE2F, BN254_ADD, BN254_MUL, BN254_PAIRING, ECRECOVER, IDENTITY, MODEXP,
@@ -56,6 +58,7 @@ pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
         ARB_OWNER_PUBLIC => return Some(arb_owner_public::call(exec, msg)),
         ARB_WASM => return Some(arb_wasm::call(exec, msg)),
         ARB_WASM_CACHE => return Some(arb_wasm_cache::call(exec, msg)),
+        ARBOS_TEST => return Some(arbos_test::call(exec, msg)),
         stylus_deployer::STYLUS_DEPLOYER => return Some(stylus_deployer::run(exec, msg)),
         _ => {}
     }

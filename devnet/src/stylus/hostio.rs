@@ -280,7 +280,14 @@ fn do_call(
         },
     };
     let exec = c.data().exec.clone();
+    let traced = match kind {
+        CallKind::Call => "call_contract",
+        CallKind::Static => "static_call_contract",
+        CallKind::Delegate => "delegate_call_contract",
+    };
+    enter_traced(&exec, traced, to);
     let result = exec::call(&exec, msg);
+    exit_traced(&exec);
     // What was charged up front (`granted`) against what the callee used: the rest comes back,
     // and gas it used from the stipend is charged now.
     let used = result.gas_used.min(callee_gas);
@@ -293,6 +300,19 @@ fn do_call(
     write_u32(c, ret_len, result.output.len() as u32)?;
     c.data_mut().return_data = result.output;
     Ok(status)
+}
+
+/// A traced transaction's program enters a frame (geth's `OnEnter` at depth > 0).
+fn enter_traced(exec: &ExecRef, kind: &str, to: Address) {
+    if let Some(t) = exec.borrow_mut().tracer.as_mut() {
+        t.enter(kind, to);
+    }
+}
+
+fn exit_traced(exec: &ExecRef) {
+    if let Some(t) = exec.borrow_mut().tracer.as_mut() {
+        t.exit();
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -340,7 +360,10 @@ fn do_create(
     let available = gas_left(c)?;
     let budget = available - available / 64;
     charge_gas(c, budget)?;
+    let traced = if salt.is_some() { "create2" } else { "create1" };
+    enter_traced(&exec, traced, address);
     let (result, used) = exec::create(&exec, me, address, &init, value, budget);
+    exit_traced(&exec);
     refund_gas(c, budget.saturating_sub(used))?;
     match result {
         Ok(a) => {
@@ -390,28 +413,63 @@ fn write_address_hostio(c: &mut C<'_>, dest: i32, a: Address) -> Result<()> {
     write(c, dest, a.as_slice())
 }
 
+/// The ink left as the meter holds it, when the transaction is traced (Nitro's `start_ink`).
+fn trace_start(c: &mut C<'_>) -> Option<u64> {
+    let traced = c.data().exec.borrow().tracer.is_some();
+    let m = c.data().meter.filter(|_| traced)?;
+    m.ink.get(&mut *c).i64().map(|ink| ink as u64)
+}
+
+/// Records a hostio that succeeded (Nitro's `trace!`, at the end of each hostio).
+fn trace_end(c: &mut C<'_>, name: &str, start: Option<u64>) {
+    let Some(start) = start else { return };
+    let Some(m) = c.data().meter else { return };
+    let end = m.ink.get(&mut *c).i64().unwrap_or(0) as u64;
+    if let Some(t) = c.data().exec.borrow_mut().tracer.as_mut() {
+        t.capture(name, Vec::new(), Vec::new(), start, end);
+    }
+}
+
+/// Defines a `vm_hooks` function whose calls a traced transaction records with the ink left
+/// before and after. `exit_early` is recorded though it stops the program, as on Nitro.
+macro_rules! hostio {
+    ($l:ident, $name:literal, |mut $c:ident: C<'_> $(, $a:ident: $t:ty)*| -> $r:ty $body:block) => {
+        $l.func_wrap("vm_hooks", $name, |mut $c: C<'_> $(, $a: $t)*| -> $r {
+            let start = trace_start(&mut $c);
+            #[allow(clippy::redundant_closure_call)]
+            let out = (|| -> $r { $body })();
+            if out.is_ok() || $c.data().exit_status.is_some() {
+                trace_end(&mut $c, $name, start);
+            }
+            out
+        })?;
+    };
+    ($l:ident, $name:literal, |mut $c:ident: C<'_> $(, $a:ident: $t:ty)*| $body:block) => {
+        hostio!($l, $name, |mut $c: C<'_> $(, $a: $t)*| -> Result<()> $body)
+    };
+}
+
 /// The linker with every `vm_hooks` function.
 pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
     let mut l = Linker::new(engine);
-    let m = "vm_hooks";
-    l.func_wrap(m, "read_args", |mut c: C<'_>, dest: i32| {
+    hostio!(l, "read_args", |mut c: C<'_>, dest: i32| {
         let args = c.data().msg.data.clone();
         charge_ink(&mut c, gas::HOSTIO_INK + gas::write_ink(args.len()))?;
         write(&mut c, dest, &args)
-    })?;
-    l.func_wrap(m, "write_result", |mut c: C<'_>, ptr: i32, len: i32| {
+    });
+    hostio!(l, "write_result", |mut c: C<'_>, ptr: i32, len: i32| {
         let len = len as u32 as usize;
         charge_ink(&mut c, gas::HOSTIO_INK + 2 * gas::read_ink(len))?;
         let data = read(&mut c, ptr, len)?;
         c.data_mut().result = data;
         Ok(())
-    })?;
-    l.func_wrap(m, "exit_early", |mut c: C<'_>, status: i32| -> Result<()> {
+    });
+    hostio!(l, "exit_early", |mut c: C<'_>, status: i32| -> Result<()> {
         c.data_mut().exit_status = Some(status as u32);
         bail!("exit_early({status})")
-    })?;
-    l.func_wrap(
-        m,
+    });
+    hostio!(
+        l,
         "storage_load_bytes32",
         |mut c: C<'_>, key: i32, dest: i32| {
             charge_ink(&mut c, gas::SLOAD_BASE_INK)?;
@@ -434,19 +492,17 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
                     let access = if cold { gas::COLD_SLOAD } else { gas::WARM };
                     charge_gas(
                         &mut c,
-                        gas::cache_read_gas(reads)
-                            + access
-                            + gas::EVM_API_INK.div_ceil(gas::INK_PER_GAS),
+                        gas::cache_read_gas(reads) + access + gas::EVM_API_GAS,
                     )?;
                     c.data_mut().cache.insert(slot, (value, false));
                     value
                 }
             };
             write(&mut c, dest, value.as_slice())
-        },
-    )?;
-    l.func_wrap(
-        m,
+        }
+    );
+    hostio!(
+        l,
         "storage_cache_bytes32",
         |mut c: C<'_>, key: i32, value: i32| {
             charge_ink(&mut c, gas::SSTORE_BASE_INK)?;
@@ -464,9 +520,9 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
             charge_gas(&mut c, gas::cache_write_gas(writes))?;
             c.data_mut().cache.insert(slot, (value, true));
             Ok(())
-        },
-    )?;
-    l.func_wrap(m, "storage_flush_cache", |mut c: C<'_>, clear: i32| {
+        }
+    );
+    hostio!(l, "storage_flush_cache", |mut c: C<'_>, clear: i32| {
         charge_ink(&mut c, gas::FLUSH_BASE_INK)?;
         if gas_left(&mut c)? < gas::SSTORE_SENTRY {
             c.data_mut().out_of_gas = true;
@@ -484,9 +540,9 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
             }
         }
         Ok(())
-    })?;
-    l.func_wrap(
-        m,
+    });
+    hostio!(
+        l,
         "transient_load_bytes32",
         |mut c: C<'_>, key: i32, dest: i32| {
             charge_ink(&mut c, 78_153)?;
@@ -494,10 +550,10 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
             let slot = B256::new(read32(&mut c, key)?);
             let v = c.data().transient.get(&slot).copied().unwrap_or_default();
             write(&mut c, dest, v.as_slice())
-        },
-    )?;
-    l.func_wrap(
-        m,
+        }
+    );
+    hostio!(
+        l,
         "transient_store_bytes32",
         |mut c: C<'_>, key: i32, value: i32| {
             charge_ink(&mut c, 78_153)?;
@@ -506,100 +562,103 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
             let v = B256::new(read32(&mut c, value)?);
             c.data_mut().transient.insert(slot, v);
             Ok(())
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "call_contract",
-        |mut c: C<'_>, to: i32, data: i32, len: i32, value: i32, gas: i64, ret: i32| {
-            do_call(&mut c, CallKind::Call, to, data, len, Some(value), gas, ret)
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "delegate_call_contract",
-        |mut c: C<'_>, to: i32, data: i32, len: i32, gas: i64, ret: i32| {
-            do_call(&mut c, CallKind::Delegate, to, data, len, None, gas, ret)
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "static_call_contract",
-        |mut c: C<'_>, to: i32, data: i32, len: i32, gas: i64, ret: i32| {
-            do_call(&mut c, CallKind::Static, to, data, len, None, gas, ret)
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "create1",
-        |mut c: C<'_>, code: i32, len: i32, endowment: i32, out: i32, revert_len: i32| {
-            do_create(&mut c, code, len, endowment, None, out, revert_len)
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "create2",
-        |mut c: C<'_>,
-         code: i32,
-         len: i32,
-         endowment: i32,
-         salt: i32,
-         out: i32,
-         revert_len: i32| {
-            do_create(&mut c, code, len, endowment, Some(salt), out, revert_len)
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "read_return_data",
-        |mut c: C<'_>, dest: i32, offset: i32, size: i32| -> Result<i32> {
-            let data = c.data().return_data.clone();
-            let start = (offset as u32 as usize).min(data.len());
-            let end = start.saturating_add(size as u32 as usize).min(data.len());
-            charge_ink(
-                &mut c,
-                gas::READ_RETURN_BASE_INK + gas::write_ink(end - start),
-            )?;
-            write(&mut c, dest, &data[start..end])?;
-            Ok((end - start) as i32)
-        },
-    )?;
-    l.func_wrap(m, "return_data_size", |mut c: C<'_>| -> Result<i32> {
+        }
+    );
+    hostio!(l, "call_contract", |mut c: C<'_>,
+                                 to: i32,
+                                 data: i32,
+                                 len: i32,
+                                 value: i32,
+                                 gas: i64,
+                                 ret: i32|
+     -> Result<i32> {
+        do_call(&mut c, CallKind::Call, to, data, len, Some(value), gas, ret)
+    });
+    hostio!(l, "delegate_call_contract", |mut c: C<'_>,
+                                          to: i32,
+                                          data: i32,
+                                          len: i32,
+                                          gas: i64,
+                                          ret: i32|
+     -> Result<i32> {
+        do_call(&mut c, CallKind::Delegate, to, data, len, None, gas, ret)
+    });
+    hostio!(l, "static_call_contract", |mut c: C<'_>,
+                                        to: i32,
+                                        data: i32,
+                                        len: i32,
+                                        gas: i64,
+                                        ret: i32|
+     -> Result<i32> {
+        do_call(&mut c, CallKind::Static, to, data, len, None, gas, ret)
+    });
+    hostio!(l, "create1", |mut c: C<'_>,
+                           code: i32,
+                           len: i32,
+                           endowment: i32,
+                           out: i32,
+                           revert_len: i32| {
+        do_create(&mut c, code, len, endowment, None, out, revert_len)
+    });
+    hostio!(l, "create2", |mut c: C<'_>,
+                           code: i32,
+                           len: i32,
+                           endowment: i32,
+                           salt: i32,
+                           out: i32,
+                           revert_len: i32| {
+        do_create(&mut c, code, len, endowment, Some(salt), out, revert_len)
+    });
+    hostio!(l, "read_return_data", |mut c: C<'_>,
+                                    dest: i32,
+                                    offset: i32,
+                                    size: i32|
+     -> Result<i32> {
+        let data = c.data().return_data.clone();
+        let start = (offset as u32 as usize).min(data.len());
+        let end = start.saturating_add(size as u32 as usize).min(data.len());
+        charge_ink(
+            &mut c,
+            gas::READ_RETURN_BASE_INK + gas::write_ink(end - start),
+        )?;
+        write(&mut c, dest, &data[start..end])?;
+        Ok((end - start) as i32)
+    });
+    hostio!(l, "return_data_size", |mut c: C<'_>| -> Result<i32> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
         Ok(c.data().return_data.len() as i32)
-    })?;
-    l.func_wrap(
-        m,
-        "emit_log",
-        |mut c: C<'_>, data: i32, len: i32, topics: i32| {
-            let len = len as u32 as usize;
-            let topics = topics as u32 as usize;
-            charge_ink(&mut c, gas::EMIT_LOG_BASE_INK + gas::read_ink(len))?;
-            if topics > 4 || len < topics * 32 {
-                bail!("emit_log: bad topic count");
-            }
-            if c.data().msg.is_static {
-                bail!("log in a static context");
-            }
-            charge_gas(
-                &mut c,
-                gas::LOG_BASE
-                    + gas::LOG_TOPIC * topics as u64
-                    + gas::LOG_DATA * (len - topics * 32) as u64,
-            )?;
-            let bytes = read(&mut c, data, len)?;
-            let (t, d) = bytes.split_at(topics * 32);
-            let log = Log {
-                address: c.data().msg.to,
-                topics: t.chunks(32).map(B256::from_slice).collect(),
-                data: Bytes::copy_from_slice(d),
-            };
-            c.data().exec.borrow_mut().state.push_log(log);
-            Ok(())
-        },
-    )?;
-    l.func_wrap(
-        m,
+    });
+    hostio!(l, "emit_log", |mut c: C<'_>,
+                            data: i32,
+                            len: i32,
+                            topics: i32| {
+        let len = len as u32 as usize;
+        let topics = topics as u32 as usize;
+        charge_ink(&mut c, gas::EMIT_LOG_BASE_INK + gas::read_ink(len))?;
+        if topics > 4 || len < topics * 32 {
+            bail!("emit_log: bad topic count");
+        }
+        if c.data().msg.is_static {
+            bail!("log in a static context");
+        }
+        charge_gas(
+            &mut c,
+            gas::LOG_BASE
+                + gas::LOG_TOPIC * topics as u64
+                + gas::LOG_DATA * (len - topics * 32) as u64,
+        )?;
+        let bytes = read(&mut c, data, len)?;
+        let (t, d) = bytes.split_at(topics * 32);
+        let log = Log {
+            address: c.data().msg.to,
+            topics: t.chunks(32).map(B256::from_slice).collect(),
+            data: Bytes::copy_from_slice(d),
+        };
+        c.data().exec.borrow_mut().state.push_log(log);
+        Ok(())
+    });
+    hostio!(
+        l,
         "account_balance",
         |mut c: C<'_>, addr: i32, dest: i32| {
             charge_ink(&mut c, gas::BALANCE_BASE_INK)?;
@@ -610,42 +669,43 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
             };
             charge_gas(&mut c, if cold { gas::COLD_ACCOUNT } else { gas::WARM })?;
             write(&mut c, dest, &balance.to_be_bytes::<32>())
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "account_code",
-        |mut c: C<'_>, addr: i32, offset: i32, size: i32, dest: i32| -> Result<i32> {
-            charge_ink(&mut c, 68_073)?;
-            let a = read_address(&mut c, addr)?;
-            let (code, cold) = {
-                let mut e = c.data().exec.borrow_mut();
-                (e.state.code(&a), e.state.touch_account(a))
-            };
-            charge_gas(&mut c, if cold { gas::COLD_ACCOUNT } else { gas::WARM })?;
-            let start = (offset as u32 as usize).min(code.len());
-            let end = start.saturating_add(size as u32 as usize).min(code.len());
-            charge_ink(&mut c, gas::write_ink(end - start))?;
-            write(&mut c, dest, &code[start..end])?;
-            Ok((end - start) as i32)
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "account_code_size",
-        |mut c: C<'_>, addr: i32| -> Result<i32> {
-            charge_ink(&mut c, 68_073)?;
-            let a = read_address(&mut c, addr)?;
-            let (len, cold) = {
-                let mut e = c.data().exec.borrow_mut();
-                (e.state.code(&a).len(), e.state.touch_account(a))
-            };
-            charge_gas(&mut c, if cold { gas::COLD_ACCOUNT } else { gas::WARM })?;
-            Ok(len as i32)
-        },
-    )?;
-    l.func_wrap(
-        m,
+        }
+    );
+    hostio!(l, "account_code", |mut c: C<'_>,
+                                addr: i32,
+                                offset: i32,
+                                size: i32,
+                                dest: i32|
+     -> Result<i32> {
+        charge_ink(&mut c, 68_073)?;
+        let a = read_address(&mut c, addr)?;
+        let (code, cold) = {
+            let mut e = c.data().exec.borrow_mut();
+            (e.state.code(&a), e.state.touch_account(a))
+        };
+        let access = if cold { gas::COLD_ACCOUNT } else { gas::WARM };
+        charge_gas(&mut c, gas::EXTCODE_GAS + access)?;
+        let start = (offset as u32 as usize).min(code.len());
+        let end = start.saturating_add(size as u32 as usize).min(code.len());
+        charge_ink(&mut c, gas::write_ink(end - start))?;
+        write(&mut c, dest, &code[start..end])?;
+        Ok((end - start) as i32)
+    });
+    hostio!(l, "account_code_size", |mut c: C<'_>,
+                                     addr: i32|
+     -> Result<i32> {
+        charge_ink(&mut c, 68_073)?;
+        let a = read_address(&mut c, addr)?;
+        let (len, cold) = {
+            let mut e = c.data().exec.borrow_mut();
+            (e.state.code(&a).len(), e.state.touch_account(a))
+        };
+        let access = if cold { gas::COLD_ACCOUNT } else { gas::WARM };
+        charge_gas(&mut c, gas::EXTCODE_GAS + access)?;
+        Ok(len as i32)
+    });
+    hostio!(
+        l,
         "account_codehash",
         |mut c: C<'_>, addr: i32, dest: i32| {
             charge_ink(&mut c, 78_153)?;
@@ -660,109 +720,110 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
             };
             charge_gas(&mut c, if cold { gas::COLD_ACCOUNT } else { gas::WARM })?;
             write(&mut c, dest, hash.as_slice())
-        },
-    )?;
-    l.func_wrap(m, "evm_gas_left", |mut c: C<'_>| -> Result<i64> {
+        }
+    );
+    hostio!(l, "evm_gas_left", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
         Ok(gas_left(&mut c)? as i64)
-    })?;
-    l.func_wrap(m, "evm_ink_left", |mut c: C<'_>| -> Result<i64> {
+    });
+    hostio!(l, "evm_ink_left", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
         Ok(ink_left(&mut c)? as i64)
-    })?;
-    l.func_wrap(m, "block_basefee", |mut c: C<'_>, dest: i32| {
+    });
+    hostio!(l, "block_basefee", |mut c: C<'_>, dest: i32| {
         let v = c.data().exec.borrow().block.basefee.to_be_bytes::<32>();
         write_word_hostio(&mut c, dest, v)
-    })?;
-    l.func_wrap(m, "chainid", |mut c: C<'_>| -> Result<i64> {
+    });
+    hostio!(l, "chainid", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
         Ok(c.data().exec.borrow().block.chain_id as i64)
-    })?;
-    l.func_wrap(m, "block_coinbase", |mut c: C<'_>, dest: i32| {
+    });
+    hostio!(l, "block_coinbase", |mut c: C<'_>, dest: i32| {
         let a = c.data().exec.borrow().block.coinbase;
         write_address_hostio(&mut c, dest, a)
-    })?;
-    l.func_wrap(m, "block_gas_limit", |mut c: C<'_>| -> Result<i64> {
+    });
+    hostio!(l, "block_gas_limit", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
         Ok(c.data().exec.borrow().block.gas_limit as i64)
-    })?;
-    l.func_wrap(m, "block_number", |mut c: C<'_>| -> Result<i64> {
+    });
+    hostio!(l, "block_number", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
         Ok(c.data().exec.borrow().block.number as i64)
-    })?;
-    l.func_wrap(m, "block_timestamp", |mut c: C<'_>| -> Result<i64> {
+    });
+    hostio!(l, "block_timestamp", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
         Ok(c.data().exec.borrow().block.timestamp as i64)
-    })?;
-    l.func_wrap(m, "contract_address", |mut c: C<'_>, dest: i32| {
+    });
+    hostio!(l, "contract_address", |mut c: C<'_>, dest: i32| {
         let a = c.data().msg.to;
         write_address_hostio(&mut c, dest, a)
-    })?;
-    l.func_wrap(m, "math_div", |mut c: C<'_>, a: i32, b: i32| {
+    });
+    hostio!(l, "math_div", |mut c: C<'_>, a: i32, b: i32| {
         math2(&mut c, a, b, 43_520, |x, y| {
             x.checked_div(y).unwrap_or_default()
         })
-    })?;
-    l.func_wrap(m, "math_mod", |mut c: C<'_>, a: i32, b: i32| {
+    });
+    hostio!(l, "math_mod", |mut c: C<'_>, a: i32, b: i32| {
         math2(&mut c, a, b, 43_520, |x, y| {
             x.checked_rem(y).unwrap_or_default()
         })
-    })?;
-    l.func_wrap(m, "math_pow", |mut c: C<'_>, a: i32, b: i32| {
+    });
+    hostio!(l, "math_pow", |mut c: C<'_>, a: i32, b: i32| {
         let e = U256::from_be_bytes(read32(&mut c, b)?);
         let bytes = e.byte_len() as u64;
-        charge_ink(&mut c, 3_000 + 17_500 * bytes)?;
+        // `pricing.rs`, `pow_price`: 33 less the exponent's leading zero bytes, 17,500 each.
+        charge_ink(&mut c, 3_000 + 17_500 * (bytes + 1))?;
         math2(&mut c, a, b, 23_520, |x, y| x.wrapping_pow(y))
-    })?;
-    l.func_wrap(m, "math_add_mod", |mut c: C<'_>, a: i32, b: i32, m: i32| {
+    });
+    hostio!(l, "math_add_mod", |mut c: C<'_>, a: i32, b: i32, m: i32| {
         math3(&mut c, a, b, m, 49_560, false)
-    })?;
-    l.func_wrap(m, "math_mul_mod", |mut c: C<'_>, a: i32, b: i32, m: i32| {
+    });
+    hostio!(l, "math_mul_mod", |mut c: C<'_>, a: i32, b: i32, m: i32| {
         math3(&mut c, a, b, m, 52_660, true)
-    })?;
-    l.func_wrap(m, "msg_reentrant", |mut c: C<'_>| -> Result<i32> {
+    });
+    hostio!(l, "msg_reentrant", |mut c: C<'_>| -> Result<i32> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
         Ok(c.data().reentrant as i32)
-    })?;
-    l.func_wrap(m, "msg_sender", |mut c: C<'_>, dest: i32| {
+    });
+    hostio!(l, "msg_sender", |mut c: C<'_>, dest: i32| {
         let a = c.data().msg.caller;
         write_address_hostio(&mut c, dest, a)
-    })?;
-    l.func_wrap(m, "msg_value", |mut c: C<'_>, dest: i32| {
+    });
+    hostio!(l, "msg_value", |mut c: C<'_>, dest: i32| {
         let v = c.data().msg.value.to_be_bytes::<32>();
         write_word_hostio(&mut c, dest, v)
-    })?;
-    l.func_wrap(
-        m,
+    });
+    hostio!(
+        l,
         "native_keccak256",
         |mut c: C<'_>, ptr: i32, len: i32, out: i32| {
             let len = len as u32 as usize;
             charge_ink(&mut c, gas::keccak_ink(len))?;
             let data = read(&mut c, ptr, len)?;
             write(&mut c, out, keccak256(&data).as_slice())
-        },
-    )?;
-    l.func_wrap(m, "tx_gas_price", |mut c: C<'_>, dest: i32| {
+        }
+    );
+    hostio!(l, "tx_gas_price", |mut c: C<'_>, dest: i32| {
         let v = c.data().exec.borrow().gas_price.to_be_bytes::<32>();
         write_word_hostio(&mut c, dest, v)
-    })?;
-    l.func_wrap(m, "tx_ink_price", |mut c: C<'_>| -> Result<i32> {
+    });
+    hostio!(l, "tx_ink_price", |mut c: C<'_>| -> Result<i32> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
         Ok(gas::INK_PER_GAS as i32)
-    })?;
-    l.func_wrap(m, "tx_origin", |mut c: C<'_>, dest: i32| {
+    });
+    hostio!(l, "tx_origin", |mut c: C<'_>, dest: i32| {
         let a = c.data().exec.borrow().origin;
         write_address_hostio(&mut c, dest, a)
-    })?;
+    });
     // Nitro: a call with 0 pages (the SDK's entrypoint makes one) costs the hostio's ink; else
     // only the memory model's gas for the pages the transaction adds.
-    l.func_wrap(m, "pay_for_memory_grow", |mut c: C<'_>, pages: i32| {
+    hostio!(l, "pay_for_memory_grow", |mut c: C<'_>, pages: i32| {
         if pages == 0 {
             return charge_ink(&mut c, gas::HOSTIO_INK);
         }
         let pages = u16::try_from(pages as u32).unwrap_or(u16::MAX);
         let cost = c.data().exec.borrow_mut().add_pages(pages);
         charge_gas(&mut c, cost)
-    })?;
+    });
     Ok(l)
 }
