@@ -86,6 +86,19 @@ async fn send(provider: &DynProvider, tx: TransactionRequest) -> TransactionRece
         .unwrap()
 }
 
+/// Sends a call to the manager as a transaction; its receipt.
+async fn mined<D: alloy::contract::CallDecoder>(
+    call: alloy::contract::CallBuilder<&DynProvider, D>,
+) -> TransactionReceipt {
+    call.gas(GAS)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+}
+
 /// The manager's error a call reverted with.
 fn manager_error(err: alloy::contract::Error) -> CacheManager::CacheManagerErrors {
     let data = err
@@ -177,13 +190,7 @@ impl Setup {
         if let Err(e) = call.call().await {
             panic!("bid for program {i} refused: {:?}", manager_error(e));
         }
-        call.gas(GAS)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap()
+        mined(call).await
     }
 
     async fn refused_bid(&self, i: usize, value: u64) -> CacheManager::CacheManagerErrors {
@@ -424,16 +431,7 @@ async fn bids_cache_programs_and_evict_the_lowest_when_the_cache_is_full() {
     // The bids paid are the manager's until swept to the network fee account.
     let balance = s.owner.get_balance(*s.manager.address()).await.unwrap();
     assert_eq!(balance, U256::from(20));
-    let swept = s
-        .stranger
-        .sweepFunds()
-        .gas(GAS)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let swept = mined(s.stranger.sweepFunds()).await;
     assert!(swept.status());
     assert_eq!(
         s.owner.get_balance(*s.manager.address()).await.unwrap(),
@@ -465,19 +463,8 @@ async fn only_the_chain_owner_manages_the_cache_manager() {
             .unwrap_err()
     ));
 
-    let ok = async |r: TransactionReceipt| assert!(r.status());
-
     // Paused: no bids, and no makeSpace.
-    ok(s.manager
-        .paused()
-        .gas(GAS)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap())
-    .await;
+    assert!(mined(s.manager.paused()).await.status());
     assert!(s.manager.isPaused().call().await.unwrap());
     assert!(matches!(
         s.refused_bid(0, 0).await,
@@ -487,16 +474,7 @@ async fn only_the_chain_owner_manages_the_cache_manager() {
         manager_error(s.stranger.makeSpace(asm).call().await.unwrap_err()),
         CacheManager::CacheManagerErrors::BidsArePaused(_)
     ));
-    ok(s.manager
-        .unpause()
-        .gas(GAS)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap())
-    .await;
+    assert!(mined(s.manager.unpause()).await.status());
     assert!(s.bid(0, 1).await.status());
     assert!(s.bid(1, 2).await.status());
 
@@ -516,59 +494,23 @@ async fn only_the_chain_owner_manages_the_cache_manager() {
     );
 
     // Evicting by count takes the lowest bids first.
-    ok(s.manager
-        .evictPrograms(U256::from(1))
-        .gas(GAS)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap())
-    .await;
+    assert!(mined(s.manager.evictPrograms(U256::from(1))).await.status());
     assert!(!s.is_cached(hash(0)).await && s.is_cached(hash(1)).await);
     assert_eq!(s.manager.queueSize().call().await.unwrap(), asm);
     // Shrinking the cache evicts nothing until the next bid needs room.
-    ok(s.manager
-        .setCacheSize(asm)
-        .gas(GAS)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap())
-    .await;
+    assert!(mined(s.manager.setCacheSize(asm)).await.status());
     assert!(s.is_cached(hash(1)).await);
     assert!(matches!(
         s.refused_bid(2, 1).await,
         CacheManager::CacheManagerErrors::BidTooSmall(e) if e.min == U192::from(2)
     ));
     // evictAll empties the cache and the entries.
-    ok(s.manager
-        .evictAll()
-        .gas(GAS)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap())
-    .await;
+    assert!(mined(s.manager.evictAll()).await.status());
     assert!(!s.is_cached(hash(1)).await);
     assert_eq!(s.manager.queueSize().call().await.unwrap(), 0);
     assert!(s.entry_bids().await.is_empty());
     // A program larger than the cache is refused before anything is evicted.
-    ok(s.manager
-        .setCacheSize(asm - 1)
-        .gas(GAS)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap())
-    .await;
+    assert!(mined(s.manager.setCacheSize(asm - 1)).await.status());
     assert!(matches!(
         s.refused_bid(2, 100).await,
         CacheManager::CacheManagerErrors::AsmTooLarge(e) if e.asm == U256::from(asm) && e.cacheSize == U256::from(asm - 1)

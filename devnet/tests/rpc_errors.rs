@@ -213,3 +213,39 @@ async fn hostio_traces_are_asked_for_with_nitros_tracer() {
         .unwrap_err();
     assert!(e.contains("transaction not found"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_last_traces_are_kept() {
+    let net = Testnet::spawn(&[]).await.unwrap();
+    let provider = ProviderBuilder::new().connect(&net.url).await.unwrap();
+    let me = &net.signers[0];
+    let mut hashes = Vec::new();
+    for nonce in 0..=devnet::chain::KEPT_TRACES as u64 {
+        let hash: String = provider
+            .raw_request(
+                "eth_sendRawTransaction".into(),
+                (signed(me, nonce, CHAIN_ID, U256::from(1)).await,),
+            )
+            .await
+            .unwrap();
+        hashes.push(hash);
+    }
+    let trace = |hash: &String| {
+        let provider = provider.clone();
+        let hash = hash.clone();
+        async move {
+            provider
+                .raw_request::<_, serde_json::Value>(
+                    "debug_traceTransaction".into(),
+                    (hash, serde_json::json!({"tracer": "stylusTracer"})),
+                )
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    // The first of 1,025 is still mined, but its trace is gone; the last is kept.
+    let e = trace(&hashes[0]).await.unwrap_err();
+    assert!(e.contains("not kept"), "{e}");
+    assert!(trace(&hashes[1]).await.is_ok());
+    assert!(trace(hashes.last().unwrap()).await.is_ok());
+}
