@@ -493,6 +493,12 @@ async fn only_the_chain_owner_manages_the_cache_manager() {
         asm
     );
 
+    // More than the whole cache cannot be made room for.
+    assert!(matches!(
+        manager_error(s.stranger.makeSpace(2 * asm + 1).call().await.unwrap_err()),
+        CacheManager::CacheManagerErrors::AsmTooLarge(e) if e.asm == U256::from(2 * asm + 1)
+    ));
+
     // Evicting by count takes the lowest bids first.
     assert!(mined(s.manager.evictPrograms(U256::from(1))).await.status());
     assert!(!s.is_cached(hash(0)).await && s.is_cached(hash(1)).await);

@@ -515,6 +515,15 @@ impl CacheManager {
             }
             .abi_encode());
         }
+        // More than the whole cache can never be freed: refused before anything is evicted.
+        if size > self.cache() {
+            return Err(AsmTooLarge {
+                asm: U256::from(size),
+                queueSize: U256::from(self.queue()),
+                cacheSize: U256::from(self.cache()),
+            }
+            .abi_encode());
+        }
         self.evict_for(size)?;
         Ok(self.cache().saturating_sub(self.queue()))
     }
