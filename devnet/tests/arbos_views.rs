@@ -1,5 +1,5 @@
-//! ArbGasInfo and ArbOwnerPublic answer what the devnet charges and who owns it, priced as Nitro
-//! prices precompile views (800 to open the ArbOS state, 800 per ArbOS storage read, 3 a word of
+//! ArbGasInfo and ArbOwnerPublic answer what the devnet charges and who owns it, and ArbWasm
+//! what it knows of programs, priced as Nitro prices precompile views (800 to open the ArbOS state, 800 per ArbOS storage read, 3 a word of
 //! arguments and results).
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
@@ -8,7 +8,7 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::sol_types::SolCall;
 use devnet::precompiles::{
-    ArbGasInfo, ArbOwnerPublic, ARB_GAS_INFO, ARB_OWNER_PUBLIC, CHAIN_OWNER,
+    ArbGasInfo, ArbOwnerPublic, ArbWasm, ARB_GAS_INFO, ARB_OWNER_PUBLIC, ARB_WASM, CHAIN_OWNER,
 };
 use devnet::testnet::{gas_used_for_l1, Testnet};
 
@@ -270,5 +270,63 @@ async fn node_interface_splits_an_estimate() {
     assert!(
         err.to_string().contains("cannot estimate virtual contract"),
         "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn arb_wasm_views_pay_for_what_they_read() {
+    // No L1 gas: a transaction's gas is its intrinsic gas plus the view's.
+    let net = Testnet::spawn_configured(&[], None, 0).await.unwrap();
+    let me = net.signers[0].clone();
+    let wasm = wat::parse_str(
+        r#"(module
+             (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+             (memory (export "memory") 1)
+             (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#,
+    )
+    .unwrap();
+    let program = devnet::deploy::deploy_wasm(&net.url, me.clone(), &wasm)
+        .await
+        .unwrap();
+    let codehash = alloy::primitives::keccak256(devnet::program::compress(&wasm));
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(me))
+        .connect(&net.url)
+        .await
+        .unwrap();
+    let price = async |input: Vec<u8>| -> u64 {
+        let intrinsic = devnet::gas::intrinsic_gas(&input, false);
+        let r = provider
+            .send_transaction(
+                TransactionRequest::default()
+                    .with_to(ARB_WASM)
+                    .with_input(input),
+            )
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(r.status());
+        r.gas_used - intrinsic
+    };
+    // `precompiles/ArbWasm.go`: opening the state (800), 3 a word of arguments and result, the
+    // parameters (100), the program's record (800), and for programVersion the address's code
+    // hash (2,600 whether or not the account is warm).
+    assert_eq!(
+        price(ArbWasm::stylusVersionCall {}.abi_encode()).await,
+        800 + 100 + 3
+    );
+    assert_eq!(
+        price(ArbWasm::codehashVersionCall { codehash }.abi_encode()).await,
+        800 + 3 + 100 + 800 + 3
+    );
+    assert_eq!(
+        price(ArbWasm::codehashAsmSizeCall { codehash }.abi_encode()).await,
+        800 + 3 + 100 + 800 + 3
+    );
+    assert_eq!(
+        price(ArbWasm::programVersionCall { program }.abi_encode()).await,
+        800 + 3 + 2_600 + 100 + 800 + 3
     );
 }

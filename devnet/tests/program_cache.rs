@@ -76,7 +76,7 @@ async fn the_chain_owner_caches_a_program_and_its_calls_cost_less() {
     assert_eq!(refused.gas_used, 500_000);
 
     // The owner may. Its price: calldata, opening the ArbOS state and the argument (803), the
-    // cache-manager and chain-owner reads (2 x 800), the program's cold account (2,600), the
+    // cache-manager and chain-owner reads (2 x 800), the program's code hash (2,600, `GetCodeHash`), the
     // parameters and the program record (2 x 800), the event (375 + 3 x 375 + 8 x 32), the
     // program's init_cost, the module hash read and the record written (800 + 20,000).
     let len = wasm.len() as u64;

@@ -5,7 +5,8 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
 
 use super::pricing::{
-    burn_all, out_of_gas, selector_of, solidity_error, view_call, words, COPY_GAS, OPEN_STATE_GAS,
+    burn_all, out_of_gas, selector_of, solidity_error, view_call_priced, words, CODE_HASH_READ,
+    COPY_GAS, OPEN_STATE_GAS, PARAMS_READ, STORAGE_READ,
 };
 use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
 use crate::gas;
@@ -38,7 +39,7 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
     if selector_of(&msg.data) == Some(ArbWasm::activateProgramCall::SELECTOR) {
         return activate_program(exec, msg);
     }
-    view_call(
+    view_call_priced(
         exec,
         msg,
         &[
@@ -48,7 +49,19 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
             ArbWasm::codehashAsmSizeCall::SELECTOR,
         ],
         arb_wasm_view,
+        &view_price,
     )
+}
+
+/// What each view burns besides the view price (`precompiles/ArbWasm.go`): the parameters
+/// (100), the program's record (one ArbOS read), and for `programVersion` the code hash of the
+/// address first (2,600).
+fn view_price(_: &ExecRef, selector: [u8; 4]) -> u64 {
+    match selector {
+        ArbWasm::stylusVersionCall::SELECTOR => PARAMS_READ,
+        ArbWasm::programVersionCall::SELECTOR => CODE_HASH_READ + PARAMS_READ + STORAGE_READ,
+        _ => PARAMS_READ + STORAGE_READ,
+    }
 }
 
 /// The data pricer's state, kept in ArbWasm's storage so that it is journaled, reverted and

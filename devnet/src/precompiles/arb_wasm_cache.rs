@@ -10,8 +10,8 @@ use alloy::sol_types::{SolCall, SolError, SolEvent};
 
 use super::arb_wasm::ArbWasm;
 use super::pricing::{
-    burn_all, out_of_gas, selector_of, solidity_error, view_call_reading, words, COPY_GAS,
-    OPEN_STATE_GAS, STORAGE_READ,
+    burn_all, out_of_gas, selector_of, solidity_error, view_call_reading, words, CODE_HASH_READ,
+    COPY_GAS, OPEN_STATE_GAS, STORAGE_READ,
 };
 use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
 use crate::evm::state::{Log, State};
@@ -180,9 +180,7 @@ fn set_cached(exec: &ExecRef, msg: &Message, target: Target, cache: bool) -> Cal
     let code_hash = match target {
         Target::CodeHash(h) => h,
         Target::Address(a) => {
-            // `GetCodeHash` of an account: a cold or warm account access.
-            let cold = exec.borrow_mut().state.touch_account(a);
-            used += if cold { gas::COLD_ACCOUNT } else { gas::WARM };
+            used += CODE_HASH_READ;
             alloy::primitives::keccak256(exec.borrow().state.code(&a))
         }
     };

@@ -21,6 +21,14 @@ pub type View = fn(&ExecRef, [u8; 4], &[u8]) -> Result<Vec<u8>, Vec<u8>>;
 /// One read of ArbOS's own storage (`arbos/storage`, `StorageReadCost`).
 pub const STORAGE_READ: u64 = 800;
 
+/// An account's code hash read by a precompile (`arbos/storage`, `GetCodeHash`:
+/// `StorageCodeHashCost`, the cold account price whether or not the account is warm; the access
+/// list is left as it is).
+pub const CODE_HASH_READ: u64 = 2_600;
+
+/// Reading the Stylus parameters (`arbos/programs/params.go`, `Params`: one warm read, 100).
+pub const PARAMS_READ: u64 = 100;
+
 /// A call to one of an ArbOS precompile's views priced as Nitro prices it. A call without a
 /// known selector, or with value, reverts and burns all the gas it was given, as Nitro's
 /// precompile dispatch does.
@@ -37,6 +45,20 @@ pub fn view_call_reading(
     view: View,
     reads: fn(&ExecRef, [u8; 4]) -> u64,
 ) -> CallResult {
+    let price = |exec: &ExecRef, selector: [u8; 4]| STORAGE_READ * reads(exec, selector);
+    view_call_priced(exec, msg, selectors, view, &price)
+}
+
+/// [`view_call`] for views whose work has a price of its own: `price` gives the gas the method
+/// with that selector burns besides opening the state and copying (its reads of ArbOS storage,
+/// code hashes).
+pub fn view_call_priced(
+    exec: &ExecRef,
+    msg: &Message,
+    selectors: &[[u8; 4]],
+    view: View,
+    price: &dyn Fn(&ExecRef, [u8; 4]) -> u64,
+) -> CallResult {
     let data = &msg.data[..];
     let Some(selector) = selector_of(data).filter(|s| selectors.contains(s)) else {
         return burn_all(msg);
@@ -52,7 +74,7 @@ pub fn view_call_reading(
         Ok(out) => (Outcome::Success, out),
         Err(out) => (Outcome::Revert, out),
     };
-    let gas = before + STORAGE_READ * reads(exec, selector) + COPY_GAS * words(output.len());
+    let gas = before + price(exec, selector) + COPY_GAS * words(output.len());
     if gas > msg.gas {
         // The caller cannot pay for the result: a revert with all the gas.
         return burn_all(msg);
