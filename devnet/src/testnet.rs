@@ -12,6 +12,7 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
 use anyhow::{bail, Context, Result};
 use protocol::bindings::{ITaskContract, ITaskContractInstance};
 use protocol::contract_settings::ContractSettings;
@@ -96,6 +97,30 @@ fn read_release_wasm(name: &str) -> Result<Vec<u8>> {
         .join("wasm32-unknown-unknown/release")
         .join(format!("{name}.wasm"));
     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The smallest Stylus program Nitro accepts (WAT): it returns at once. Tests deploy it where
+/// any program will do.
+pub const RETURNING_PROGRAM: &str = r#"(module
+  (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+  (memory (export "memory") 1)
+  (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#;
+
+/// A read-only call of `call` at `to` (a precompile or a program), its answer decoded.
+pub async fn view<C: SolCall>(
+    provider: &impl Provider,
+    to: Address,
+    call: &C,
+) -> Result<C::Return> {
+    let out = provider
+        .call(
+            TransactionRequest::default()
+                .with_to(to)
+                .with_input(call.abi_encode()),
+        )
+        .await
+        .with_context(|| format!("calling {to}"))?;
+    C::abi_decode_returns(&out).with_context(|| format!("decoding the answer of {to}"))
 }
 
 /// A running devnet.
@@ -236,6 +261,15 @@ impl Testnet {
             }
         }
         Ok(())
+    }
+
+    /// A provider of this devnet that signs with `signer`.
+    pub fn wallet(&self, signer: &PrivateKeySigner) -> Result<DynProvider> {
+        let url = self.url.parse().context("the devnet's URL")?;
+        Ok(ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer.clone()))
+            .connect_http(url)
+            .erased())
     }
 
     /// A read-only provider of this devnet.

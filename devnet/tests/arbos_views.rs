@@ -10,7 +10,7 @@ use alloy::sol_types::SolCall;
 use devnet::precompiles::{
     ArbGasInfo, ArbOwnerPublic, ArbWasm, ARB_GAS_INFO, ARB_OWNER_PUBLIC, ARB_WASM, CHAIN_OWNER,
 };
-use devnet::testnet::{gas_used_for_l1, Testnet};
+use devnet::testnet::{gas_used_for_l1, Testnet, RETURNING_PROGRAM};
 
 /// Calls ArbGasInfo.getCurrentTxL1GasFees() and logs the answer (no topics).
 const FEE_LOGGER: &str = r#"(module
@@ -278,22 +278,12 @@ async fn arb_wasm_views_pay_for_what_they_read() {
     // No L1 gas: a transaction's gas is its intrinsic gas plus the view's.
     let net = Testnet::spawn_configured(&[], None, 0).await.unwrap();
     let me = net.signers[0].clone();
-    let wasm = wat::parse_str(
-        r#"(module
-             (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
-             (memory (export "memory") 1)
-             (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#,
-    )
-    .unwrap();
+    let wasm = wat::parse_str(RETURNING_PROGRAM).unwrap();
     let program = devnet::deploy::deploy_wasm(&net.url, me.clone(), &wasm)
         .await
         .unwrap();
     let codehash = alloy::primitives::keccak256(devnet::program::compress(&wasm));
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(me))
-        .connect(&net.url)
-        .await
-        .unwrap();
+    let provider = net.wallet(&me).unwrap();
     let price = async |input: Vec<u8>| -> u64 {
         let intrinsic = devnet::gas::intrinsic_gas(&input, false);
         let r = provider

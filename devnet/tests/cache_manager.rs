@@ -4,19 +4,18 @@
 //! manager caches and evicts through ArbWasmCache. The manager is the real program
 //! (devnet/programs/cache-manager) deployed with its constructor.
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::network::TransactionBuilder;
 use alloy::primitives::aliases::U192;
 use alloy::primitives::{keccak256, Address, B256, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolEvent, SolInterface};
 use devnet::precompiles::{
     ArbOwner, ArbWasm, ArbWasmCache, ARB_OWNER, ARB_WASM, ARB_WASM_CACHE, CHAIN_OWNER,
 };
 use devnet::program::compress;
-use devnet::testnet::{build_cache_manager, Testnet};
+use devnet::testnet::{build_cache_manager, view, Testnet};
 
 sol! {
     #[sol(rpc)]
@@ -65,13 +64,6 @@ fn program(tag: u8) -> Vec<u8> {
              (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#
     ))
     .unwrap()
-}
-
-fn wallet(url: &str, signer: &PrivateKeySigner) -> DynProvider {
-    ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer.clone()))
-        .connect_http(url.parse().unwrap())
-        .erased()
 }
 
 const GAS: u64 = 3_000_000;
@@ -126,7 +118,7 @@ async fn setup(room: u64, decay: u64) -> Setup {
     let net = Testnet::spawn_configured(&[], None, 0).await.unwrap();
     let owner_key = net.signers[0].clone();
     assert_eq!(owner_key.address(), CHAIN_OWNER);
-    let owner = wallet(&net.url, &owner_key);
+    let owner = net.wallet(&owner_key).unwrap();
     let mut programs = Vec::new();
     for tag in 1..=3 {
         let wasm = program(tag);
@@ -136,15 +128,8 @@ async fn setup(room: u64, decay: u64) -> Setup {
         programs.push((at, keccak256(compress(&wasm))));
     }
     let asm_size = async |codehash: B256| {
-        let out = owner
-            .call(
-                TransactionRequest::default()
-                    .with_to(ARB_WASM)
-                    .with_input(ArbWasm::codehashAsmSizeCall { codehash }.abi_encode()),
-            )
-            .await
-            .unwrap();
-        u64::from(ArbWasm::codehashAsmSizeCall::abi_decode_returns(&out).unwrap())
+        let call = ArbWasm::codehashAsmSizeCall { codehash };
+        u64::from(view(&owner, ARB_WASM, &call).await.unwrap())
     };
     let asm = asm_size(programs[0].1).await;
     for p in &programs {
@@ -156,7 +141,7 @@ async fn setup(room: u64, decay: u64) -> Setup {
         devnet::deploy::deploy_cache_manager(&net.url, owner_key.clone(), &wasm, room * asm, decay)
             .await
             .unwrap();
-    let stranger = CacheManager::new(address, wallet(&net.url, &net.signers[1]));
+    let stranger = CacheManager::new(address, net.wallet(&net.signers[1]).unwrap());
     Setup {
         manager: CacheManager::new(address, owner.clone()),
         owner,
@@ -169,16 +154,8 @@ async fn setup(room: u64, decay: u64) -> Setup {
 
 impl Setup {
     async fn is_cached(&self, codehash: B256) -> bool {
-        let out = self
-            .owner
-            .call(
-                TransactionRequest::default()
-                    .with_to(ARB_WASM_CACHE)
-                    .with_input(ArbWasmCache::codehashIsCachedCall { codehash }.abi_encode()),
-            )
-            .await
-            .unwrap();
-        ArbWasmCache::codehashIsCachedCall::abi_decode_returns(&out).unwrap()
+        let call = ArbWasmCache::codehashIsCachedCall { codehash };
+        view(&self.owner, ARB_WASM_CACHE, &call).await.unwrap()
     }
 
     /// Bids `value` for program `i` by the stranger; the receipt (which may record a failure).
@@ -219,18 +196,11 @@ impl Setup {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_chain_owner_adds_and_removes_cache_managers() {
     let net = Testnet::spawn_configured(&[], None, 0).await.unwrap();
-    let owner = wallet(&net.url, &net.signers[0]);
-    let other = wallet(&net.url, &net.signers[1]);
+    let owner = net.wallet(&net.signers[0]).unwrap();
+    let other = net.wallet(&net.signers[1]).unwrap();
     let managers = async || {
-        let out = owner
-            .call(
-                TransactionRequest::default()
-                    .with_to(ARB_WASM_CACHE)
-                    .with_input(ArbWasmCache::allCacheManagersCall {}.abi_encode()),
-            )
-            .await
-            .unwrap();
-        ArbWasmCache::allCacheManagersCall::abi_decode_returns(&out).unwrap()
+        let call = ArbWasmCache::allCacheManagersCall {};
+        view(&owner, ARB_WASM_CACHE, &call).await.unwrap()
     };
     let owner_call = |input: Vec<u8>| {
         TransactionRequest::default()
@@ -298,16 +268,9 @@ async fn the_chain_owner_adds_and_removes_cache_managers() {
     let none = send(&owner, remove(a)).await;
     assert!(!none.status());
     assert_eq!(managers().await, vec![c, b]);
-    let is_manager = async |m: Address| {
-        let out = owner
-            .call(
-                TransactionRequest::default()
-                    .with_to(ARB_WASM_CACHE)
-                    .with_input(ArbWasmCache::isCacheManagerCall { manager: m }.abi_encode()),
-            )
-            .await
-            .unwrap();
-        ArbWasmCache::isCacheManagerCall::abi_decode_returns(&out).unwrap()
+    let is_manager = async |manager: Address| {
+        let call = ArbWasmCache::isCacheManagerCall { manager };
+        view(&owner, ARB_WASM_CACHE, &call).await.unwrap()
     };
     assert!(is_manager(b).await && is_manager(c).await && !is_manager(a).await);
 }

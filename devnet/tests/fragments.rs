@@ -10,7 +10,7 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
 use devnet::precompiles::{ArbWasm, ARB_WASM};
 use devnet::program::{compress, init_code, MAX_CODE_SIZE};
-use devnet::testnet::Testnet;
+use devnet::testnet::{Testnet, RETURNING_PROGRAM};
 
 /// 40 KB of incompressible bytes (xorshift).
 fn blob() -> Vec<u8> {
@@ -168,13 +168,7 @@ async fn a_program_called_again_in_the_block_pays_the_cached_price() {
         .await
         .unwrap();
     let me = net.signers[0].clone();
-    let wasm = wat::parse_str(
-        r#"(module
-  (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
-  (memory (export "memory") 1)
-  (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#,
-    )
-    .unwrap();
+    let wasm = wat::parse_str(RETURNING_PROGRAM).unwrap();
     // Deployment and activation land in one block, sealed here.
     let url = net.url.clone();
     let deploy = tokio::spawn(async move {

@@ -10,9 +10,9 @@
 
 use std::collections::HashMap;
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, B256, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
 use devnet::precompiles::{ArbosTest, ARBOS_TEST};
@@ -34,10 +34,7 @@ async fn net() -> Net {
     // No L1 poster gas: the transactions' gas then only matters for running out.
     let net = Testnet::spawn_configured(&[], None, 0).await.unwrap();
     let owner_key = net.signers[0].clone();
-    let owner = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(owner_key.clone()))
-        .connect_http(net.url.parse().unwrap())
-        .erased();
+    let owner = net.wallet(&owner_key).unwrap();
     Net {
         url: net.url.clone(),
         _net: net,

@@ -11,12 +11,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
 use devnet::precompiles::{ArbWasm, ArbWasmCache, ARB_WASM_CACHE, CHAIN_OWNER};
 use devnet::program::compress;
-use devnet::testnet::Testnet;
-
-const PROGRAM: &str = r#"(module
-  (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
-  (memory (export "memory") 1)
-  (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#;
+use devnet::testnet::{view, Testnet, RETURNING_PROGRAM};
 
 async fn send(url: &str, from: &PrivateKeySigner, tx: TransactionRequest) -> TransactionReceipt {
     ProviderBuilder::new()
@@ -38,7 +33,7 @@ async fn the_chain_owner_caches_a_program_and_its_calls_cost_less() {
     let (owner, other) = (net.signers[0].clone(), net.signers[1].clone());
     assert_eq!(owner.address(), CHAIN_OWNER);
     let provider = ProviderBuilder::new().connect(&net.url).await.unwrap();
-    let wasm = wat::parse_str(PROGRAM).unwrap();
+    let wasm = wat::parse_str(RETURNING_PROGRAM).unwrap();
     let program = devnet::deploy::deploy_wasm(&net.url, owner.clone(), &wasm)
         .await
         .unwrap();
@@ -51,20 +46,10 @@ async fn the_chain_owner_caches_a_program_and_its_calls_cost_less() {
     };
     let cache_program = || ArbWasmCache::cacheProgramCall { addr: program }.abi_encode();
     let is_cached = async || {
-        let out = provider
-            .call(
-                TransactionRequest::default()
-                    .with_to(ARB_WASM_CACHE)
-                    .with_input(
-                        ArbWasmCache::codehashIsCachedCall {
-                            codehash: code_hash,
-                        }
-                        .abi_encode(),
-                    ),
-            )
-            .await
-            .unwrap();
-        ArbWasmCache::codehashIsCachedCall::abi_decode_returns(&out).unwrap()
+        let call = ArbWasmCache::codehashIsCachedCall {
+            codehash: code_hash,
+        };
+        view(&provider, ARB_WASM_CACHE, &call).await.unwrap()
     };
 
     let uncached = send(&net.url, &owner, call_program()).await.gas_used;
@@ -139,16 +124,11 @@ async fn the_chain_owner_caches_a_program_and_its_calls_cost_less() {
         .unwrap_err();
     let data = err.as_error_resp().unwrap().as_revert_data().unwrap();
     assert_eq!(data.as_ref(), ArbWasm::ProgramNotActivated {}.abi_encode());
-    // No cache managers on the devnet.
-    let out = provider
-        .call(
-            TransactionRequest::default()
-                .with_to(ARB_WASM_CACHE)
-                .with_input(ArbWasmCache::allCacheManagersCall {}.abi_encode()),
-        )
-        .await
-        .unwrap();
-    assert!(ArbWasmCache::allCacheManagersCall::abi_decode_returns(&out)
-        .unwrap()
-        .is_empty());
+    // No cache managers until the chain owner adds one.
+    let managers = view(
+        &provider,
+        ARB_WASM_CACHE,
+        &ArbWasmCache::allCacheManagersCall {},
+    );
+    assert!(managers.await.unwrap().is_empty());
 }

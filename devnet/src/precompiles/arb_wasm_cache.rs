@@ -66,10 +66,13 @@ fn index_slot(manager: Address) -> U256 {
     U256::from_be_bytes(keccak256(key).0)
 }
 
+fn manager_count(state: &State) -> u64 {
+    read_word(state, managers_base()).saturating_to::<u64>()
+}
+
 pub fn cache_managers(state: &State) -> Vec<Address> {
     let base = managers_base();
-    let size = read_word(state, base).saturating_to::<u64>();
-    (1..=size)
+    (1..=manager_count(state))
         .map(|i| {
             Address::from_word(B256::from(read_word(
                 state,
@@ -241,7 +244,7 @@ fn success(used: u64, msg: &Message) -> CallResult {
 /// record.
 fn reads(exec: &ExecRef, selector: [u8; 4]) -> u64 {
     if selector == ArbWasmCache::allCacheManagersCall::SELECTOR {
-        1 + cache_managers(&exec.borrow().state).len() as u64
+        1 + manager_count(&exec.borrow().state)
     } else {
         1
     }

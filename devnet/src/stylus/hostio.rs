@@ -281,9 +281,9 @@ fn do_call(
     };
     let exec = c.data().exec.clone();
     let traced = match kind {
-        CallKind::Call => "call_contract",
-        CallKind::Static => "static_call_contract",
-        CallKind::Delegate => "delegate_call_contract",
+        CallKind::Call => "evm_call_contract",
+        CallKind::Static => "evm_static_call_contract",
+        CallKind::Delegate => "evm_delegate_call_contract",
     };
     enter_traced(&exec, traced, to);
     let result = exec::call(&exec, msg);
@@ -303,9 +303,9 @@ fn do_call(
 }
 
 /// A traced transaction's program enters a frame (geth's `OnEnter` at depth > 0).
-fn enter_traced(exec: &ExecRef, kind: &str, to: Address) {
+fn enter_traced(exec: &ExecRef, name: &'static str, to: Address) {
     if let Some(t) = exec.borrow_mut().tracer.as_mut() {
-        t.enter(kind, to);
+        t.enter(name, to);
     }
 }
 
@@ -360,7 +360,11 @@ fn do_create(
     let available = gas_left(c)?;
     let budget = available - available / 64;
     charge_gas(c, budget)?;
-    let traced = if salt.is_some() { "create2" } else { "create1" };
+    let traced = if salt.is_some() {
+        "evm_create2"
+    } else {
+        "evm_create1"
+    };
     enter_traced(&exec, traced, address);
     let (result, used) = exec::create(&exec, me, address, &init, value, budget);
     exit_traced(&exec);
@@ -421,7 +425,7 @@ fn trace_start(c: &mut C<'_>) -> Option<u64> {
 }
 
 /// Records a hostio that succeeded (Nitro's `trace!`, at the end of each hostio).
-fn trace_end(c: &mut C<'_>, name: &str, start: Option<u64>) {
+fn trace_end(c: &mut C<'_>, name: &'static str, start: Option<u64>) {
     let Some(start) = start else { return };
     let Some(m) = c.data().meter else { return };
     let end = m.ink.get(&mut *c).i64().unwrap_or(0) as u64;

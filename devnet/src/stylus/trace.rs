@@ -11,7 +11,7 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HostioTrace {
-    pub name: String,
+    pub name: &'static str,
     pub args: Bytes,
     pub outs: Bytes,
     pub start_ink: u64,
@@ -20,13 +20,6 @@ pub struct HostioTrace {
     pub address: Option<Address>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<HostioTrace>>,
-}
-
-impl HostioTrace {
-    /// The ink the hostio took.
-    pub fn ink(&self) -> u64 {
-        self.start_ink.saturating_sub(self.end_ink)
-    }
 }
 
 /// The hostios whose record takes the steps of the call they made.
@@ -47,9 +40,16 @@ pub struct HostioTracer {
 }
 
 impl HostioTracer {
-    pub fn capture(&mut self, name: &str, args: Vec<u8>, outs: Vec<u8>, start: u64, end: u64) {
+    pub fn capture(
+        &mut self,
+        name: &'static str,
+        args: Vec<u8>,
+        outs: Vec<u8>,
+        start: u64,
+        end: u64,
+    ) {
         let mut info = HostioTrace {
-            name: name.to_string(),
+            name,
             args: args.into(),
             outs: outs.into(),
             start_ink: start,
@@ -71,11 +71,12 @@ impl HostioTracer {
         self.open.push(info);
     }
 
-    /// A program's hostio enters a frame at `to`; `kind` names it as the EVM would
-    /// (`call_contract`, `delegate_call_contract`, `static_call_contract`, `create1`, `create2`).
-    pub fn enter(&mut self, kind: &str, to: Address) {
+    /// A program's hostio enters a frame at `to`; `name` is the EVM's for it
+    /// (`evm_call_contract`, `evm_delegate_call_contract`, `evm_static_call_contract`,
+    /// `evm_create1`, `evm_create2`).
+    pub fn enter(&mut self, name: &'static str, to: Address) {
         self.open.push(HostioTrace {
-            name: format!("evm_{kind}"),
+            name,
             args: Bytes::new(),
             outs: Bytes::new(),
             start_ink: 0,

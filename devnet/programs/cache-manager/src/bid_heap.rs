@@ -7,30 +7,42 @@ use alloc::vec::Vec;
 use alloy_primitives::aliases::U192;
 use alloy_primitives::U256;
 
-/// An array of words the heap lives in.
+/// An array of words the heap lives in, read.
 pub trait Slots {
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
     fn get(&self, i: usize) -> U256;
+}
+
+/// The same array, written.
+pub trait SlotsMut: Slots {
     fn set(&mut self, i: usize, value: U256);
     fn push(&mut self, value: U256);
     /// Removes and returns the last word.
     fn pop(&mut self) -> Option<U256>;
 }
 
-/// A bid and the index of its entry, in one word that orders by bid first.
+/// `value` as a uint192, if it fits.
+pub fn to_u192(value: U256) -> Option<U192> {
+    let l = value.as_limbs();
+    (l[3] == 0).then(|| U192::from_limbs([l[0], l[1], l[2]]))
+}
+
+/// A bid and the index of its entry, in one word that orders by bid first (the entries keep
+/// their bid and size in the same layout).
 pub fn pack(bid: U192, index: u64) -> U256 {
     (U256::from(bid) << 64) | U256::from(index)
 }
 
 pub fn unpack(word: U256) -> (U192, u64) {
-    let l = (word >> 64usize).into_limbs();
-    (U192::from_limbs([l[0], l[1], l[2]]), word.as_limbs()[0])
+    // Always fits: 256 - 64 bits.
+    let bid = to_u192(word >> 64usize).unwrap_or_default();
+    (bid, word.as_limbs()[0])
 }
 
-pub fn push(heap: &mut impl Slots, word: U256) {
+pub fn push(heap: &mut impl SlotsMut, word: U256) {
     heap.push(word);
     let mut i = heap.len() - 1;
     while i > 0 {
@@ -46,7 +58,7 @@ pub fn push(heap: &mut impl Slots, word: U256) {
 }
 
 /// Removes and returns the smallest word.
-pub fn pop(heap: &mut impl Slots) -> Option<U256> {
+pub fn pop(heap: &mut impl SlotsMut) -> Option<U256> {
     let last = heap.pop()?;
     if heap.is_empty() {
         return Some(last);
@@ -79,46 +91,57 @@ pub fn pop(heap: &mut impl Slots) -> Option<U256> {
     Some(top)
 }
 
-/// The `k` smallest words, ascending (all of them when there are fewer): popped from a copy in
-/// memory (no sort, whose code would not fit the program).
+/// The `k` smallest words, ascending (all of them when there are fewer), read without changing
+/// the heap: a walk down from the root that only ever reads the children of words already
+/// taken, so about 2k + 1 of the heap's words.
 pub fn smallest(heap: &impl Slots, k: usize) -> Vec<U256> {
-    let mut copy = Words((0..heap.len()).map(|i| heap.get(i)).collect());
     let mut out = Vec::new();
+    // Words that may come next, with their places in the heap.
+    let mut frontier: Vec<(U256, usize)> = Vec::new();
+    if !heap.is_empty() {
+        frontier.push((heap.get(0), 0));
+    }
     while out.len() < k {
-        match pop(&mut copy) {
-            Some(word) => out.push(word),
-            None => break,
+        let Some(at) = (0..frontier.len()).min_by_key(|&i| frontier[i].0) else {
+            break;
+        };
+        let (word, i) = frontier.swap_remove(at);
+        out.push(word);
+        for child in [2 * i + 1, 2 * i + 2] {
+            if child < heap.len() {
+                frontier.push((heap.get(child), child));
+            }
         }
     }
     out
 }
 
-/// A heap in memory.
-pub struct Words(pub Vec<U256>);
-
-impl Slots for Words {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn get(&self, i: usize) -> U256 {
-        self.0.get(i).copied().unwrap_or_default()
-    }
-    fn set(&mut self, i: usize, value: U256) {
-        if let Some(w) = self.0.get_mut(i) {
-            *w = value;
-        }
-    }
-    fn push(&mut self, value: U256) {
-        self.0.push(value);
-    }
-    fn pop(&mut self) -> Option<U256> {
-        self.0.pop()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Words(Vec<U256>);
+
+    impl Slots for Words {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn get(&self, i: usize) -> U256 {
+            self.0[i]
+        }
+    }
+
+    impl SlotsMut for Words {
+        fn set(&mut self, i: usize, value: U256) {
+            self.0[i] = value;
+        }
+        fn push(&mut self, value: U256) {
+            self.0.push(value);
+        }
+        fn pop(&mut self) -> Option<U256> {
+            self.0.pop()
+        }
+    }
 
     #[test]
     fn pops_in_ascending_order_whatever_the_pushes() {
@@ -142,7 +165,9 @@ mod tests {
             }
         }
         pushed.sort_unstable();
-        assert_eq!(smallest(&heap, 7), pushed[..7].to_vec());
+        for k in [0, 1, 7, pushed.len(), pushed.len() + 3] {
+            assert_eq!(smallest(&heap, k), pushed[..k.min(pushed.len())].to_vec());
+        }
         let mut out = Vec::new();
         while let Some(w) = pop(&mut heap) {
             out.push(w);
@@ -155,6 +180,8 @@ mod tests {
     fn packing_orders_by_bid_then_index() {
         let word = pack(U192::from(7u64), 3);
         assert_eq!(unpack(word), (U192::from(7u64), 3));
+        assert_eq!(to_u192(U256::from(U192::MAX)), Some(U192::MAX));
+        assert_eq!(to_u192(U256::from(U192::MAX) + U256::from(1)), None);
         assert!(pack(U192::from(7u64), 9) < pack(U192::from(8u64), 0));
         assert!(pack(U192::from(7u64), 2) < pack(U192::from(7u64), 3));
         let max = U192::MAX;

@@ -16,6 +16,8 @@ extern crate alloc;
 
 pub mod bid_heap;
 
+use bid_heap::to_u192;
+
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -89,6 +91,9 @@ impl bid_heap::Slots for HeapSlots<'_> {
     fn get(&self, i: usize) -> U256 {
         self.0.get(i).unwrap_or_default()
     }
+}
+
+impl bid_heap::SlotsMut for HeapSlots<'_> {
     fn set(&mut self, i: usize, value: U256) {
         if let Some(mut slot) = self.0.setter(i) {
             slot.set(value);
@@ -112,15 +117,6 @@ impl bid_heap::Slots for HeapView<'_> {
     fn get(&self, i: usize) -> U256 {
         self.0.get(i).unwrap_or_default()
     }
-    fn set(&mut self, _: usize, _: U256) {}
-    fn push(&mut self, _: U256) {}
-    fn pop(&mut self) -> Option<U256> {
-        None
-    }
-}
-
-fn terms(bid: U192, size: u64) -> U256 {
-    (U256::from(bid) << 64) | U256::from(size)
 }
 
 /// A result whose error is revert data.
@@ -134,12 +130,6 @@ fn word(out: &[u8]) -> [u8; 32] {
         w.copy_from_slice(first);
     }
     w
-}
-
-/// `value` as a uint192, if it fits.
-fn to_u192(value: U256) -> Option<U192> {
-    let l = value.as_limbs();
-    (l[3] == 0).then(|| U192::from_limbs([l[0], l[1], l[2]]))
 }
 
 impl CacheManager {
@@ -193,12 +183,9 @@ impl CacheManager {
 
     fn entry(&self, index: u64) -> Option<EntryView> {
         let code = self.entry_codes.get(index)?;
-        let word = self.entry_terms.get(index)?;
-        Some((
-            code,
-            word.as_limbs()[0],
-            to_u192(word >> 64).unwrap_or_default(),
-        ))
+        // The same layout as a heap word, with the size where the index goes.
+        let (bid, size) = bid_heap::unpack(self.entry_terms.get(index)?);
+        Some((code, size, bid))
     }
 
     /// The size a program takes in the cache: ArbWasm's asm size, at least [`MIN_CODESIZE`]
@@ -290,13 +277,13 @@ impl CacheManager {
         self.set_queue(queue + size);
         if index == self.entry_codes.len() as u64 {
             self.entry_codes.push(code);
-            self.entry_terms.push(terms(bid, size));
+            self.entry_terms.push(bid_heap::pack(bid, size));
         } else {
             if let Some(mut slot) = self.entry_codes.setter(index) {
                 slot.set(code);
             }
             if let Some(mut slot) = self.entry_terms.setter(index) {
-                slot.set(terms(bid, size));
+                slot.set(bid_heap::pack(bid, size));
             }
         }
         self.vm().log(InsertBid {
@@ -331,11 +318,12 @@ impl CacheManager {
             return Ok(U192::ZERO);
         }
         // Walk the lowest bids as placeBid would evict them; the last one evicted is the bid to
-        // beat.
+        // beat. Every entry takes at least MIN_CODESIZE, so that many entries are enough.
         let mut need = total - cache;
         let mut min = U192::ZERO;
-        let all = bid_heap::smallest(&HeapView(&self.bids), usize::MAX);
-        for (_, entry_size, bid) in self.entries_of(all) {
+        let enough = usize::try_from(need.div_ceil(MIN_CODESIZE)).unwrap_or(usize::MAX);
+        let lowest = bid_heap::smallest(&HeapView(&self.bids), enough);
+        for (_, entry_size, bid) in self.entries_of(lowest) {
             if need <= entry_size {
                 min = bid;
                 break;
