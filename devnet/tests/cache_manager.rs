@@ -533,3 +533,73 @@ async fn older_bids_decay_against_newer_ones() {
     assert!(!s.is_cached(s.programs[0].1).await);
     assert!(s.is_cached(s.programs[1].1).await);
 }
+
+/// Delegate-calls the address in the first 20 bytes of its calldata with the rest, and fails
+/// when that call fails.
+const DELEGATOR: &str = r#"(module
+  (import "vm_hooks" "read_args" (func $read_args (param i32)))
+  (import "vm_hooks" "delegate_call_contract"
+    (func $delegate (param i32 i32 i32 i64 i32) (result i32)))
+  (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+  (memory (export "memory") 1)
+  (func (export "user_entrypoint") (param $len i32) (result i32)
+    (call $read_args (i32.const 0))
+    (call $delegate (i32.const 0) (i32.const 20) (i32.sub (local.get $len) (i32.const 20))
+      (i64.const -1) (i32.const 0x6000))))"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_program_cannot_act_as_the_cache_precompiles_for_the_chain_owner() {
+    // A program the chain owner calls delegate-calls ArbOwner and ArbWasmCache: the caller they
+    // see is the owner, but the address they would act as is the program's, which Nitro's
+    // precompile dispatch refuses (ArbWasmCache taking all the gas, ArbOwner's wrapper none).
+    let net = Testnet::spawn_configured(&[], None, 0).await.unwrap();
+    let owner_key = net.signers[0].clone();
+    let owner = net.wallet(&owner_key).unwrap();
+    let deploy = async |wat: &str| {
+        devnet::deploy::deploy_wasm(&net.url, owner_key.clone(), &wat::parse_str(wat).unwrap())
+            .await
+            .unwrap()
+    };
+    let delegator = deploy(DELEGATOR).await;
+    let target = deploy(devnet::testnet::RETURNING_PROGRAM).await;
+    let through = |to: Address, input: Vec<u8>| {
+        TransactionRequest::default()
+            .with_to(delegator)
+            .with_input([to.as_slice(), &input].concat())
+    };
+    let add = ArbOwner::addWasmCacheManagerCall {
+        manager: Address::repeat_byte(0xa),
+    };
+    let refused = send(&owner, through(ARB_OWNER, add.abi_encode())).await;
+    assert!(!refused.status());
+    let managers = view(
+        &owner,
+        ARB_WASM_CACHE,
+        &ArbWasmCache::allCacheManagersCall {},
+    );
+    assert!(managers.await.unwrap().is_empty());
+
+    let cache = ArbWasmCache::cacheProgramCall { addr: target };
+    let free = send(&owner, through(ARB_OWNER, add.abi_encode()))
+        .await
+        .gas_used;
+    let refused = send(&owner, through(ARB_WASM_CACHE, cache.abi_encode())).await;
+    assert!(!refused.status());
+    // All the gas forwarded (63/64 of what was left) went, unlike ArbOwner's free refusal.
+    assert!(
+        refused.gas_used > GAS * 9 / 10,
+        "{} of {GAS}",
+        refused.gas_used
+    );
+    assert!(free < 200_000, "{free}");
+    let target_hash = keccak256(owner.get_code_at(target).await.unwrap());
+    let is_cached = ArbWasmCache::codehashIsCachedCall {
+        codehash: target_hash,
+    };
+    assert!(!view(&owner, ARB_WASM_CACHE, &is_cached).await.unwrap());
+    // Called directly, the owner may do both.
+    let direct = TransactionRequest::default()
+        .with_to(ARB_WASM_CACHE)
+        .with_input(cache.abi_encode());
+    assert!(send(&owner, direct).await.status());
+}

@@ -29,15 +29,13 @@ pub(super) fn call(exec: &ExecRef, msg: &Message) -> CallResult {
     if msg.caller != CHAIN_OWNER {
         return burn_all(msg);
     }
-    // Writes in a static call are refused before the method runs (vm.ErrWriteProtection).
-    if msg.is_static {
-        return burn_all(msg);
-    }
     let data = &msg.data[..];
     let selector = selector_of(data).unwrap_or_default();
     // From here the owner is charged nothing, whatever happens (the wrapper returns all the gas
-    // supplied); failures are reverts. Neither method is payable.
-    let done = if !msg.value.is_zero() {
+    // supplied); failures are reverts: a write in a static call, a delegate call (acting as
+    // another address), value (neither method is payable).
+    let refused = msg.is_static || msg.to != msg.code_address || !msg.value.is_zero();
+    let done = if refused {
         false
     } else if selector == ArbOwner::addWasmCacheManagerCall::SELECTOR {
         match ArbOwner::addWasmCacheManagerCall::abi_decode(data) {

@@ -16,6 +16,7 @@ pub mod stylus_deployer;
 use alloy::primitives::Address;
 
 use crate::evm::exec::{CallResult, ExecRef, Message, Outcome};
+use pricing::burn_all;
 
 pub use arb_gas_info::{ArbGasInfo, ARB_GAS_INFO};
 pub use arb_owner::{ArbOwner, ARB_OWNER};
@@ -51,13 +52,25 @@ pub fn warm_at_start() -> impl Iterator<Item = Address> {
 
 /// Runs a precompile if `msg` addresses one.
 pub fn run(exec: &ExecRef, msg: &Message) -> Option<CallResult> {
+    // Nitro's dispatch (`precompiles/precompile.go`, `Call`): a view or state-changing method
+    // run by a delegate call, acting as another address, reverts with all the gas. Every ArbOS
+    // method here is one but ArbosTest's pure `burnArbGas`; ArbOwner's wrapper checks the owner
+    // first and charges an owner nothing, so it handles this itself.
+    let delegated = msg.to != msg.code_address;
+    let arbos = |call: fn(&ExecRef, &Message) -> CallResult| {
+        Some(if delegated {
+            burn_all(msg)
+        } else {
+            call(exec, msg)
+        })
+    };
     match msg.code_address {
-        ARB_SYS => return Some(arb_sys::call(exec, msg)),
-        ARB_GAS_INFO => return Some(arb_gas_info::call(exec, msg)),
+        ARB_SYS => return arbos(arb_sys::call),
+        ARB_GAS_INFO => return arbos(arb_gas_info::call),
         ARB_OWNER => return Some(arb_owner::call(exec, msg)),
-        ARB_OWNER_PUBLIC => return Some(arb_owner_public::call(exec, msg)),
-        ARB_WASM => return Some(arb_wasm::call(exec, msg)),
-        ARB_WASM_CACHE => return Some(arb_wasm_cache::call(exec, msg)),
+        ARB_OWNER_PUBLIC => return arbos(arb_owner_public::call),
+        ARB_WASM => return arbos(arb_wasm::call),
+        ARB_WASM_CACHE => return arbos(arb_wasm_cache::call),
         ARBOS_TEST => return Some(arbos_test::call(exec, msg)),
         stylus_deployer::STYLUS_DEPLOYER => return Some(stylus_deployer::run(exec, msg)),
         _ => {}
