@@ -135,12 +135,15 @@ async fn the_operator_sees_history_metrics_notices_and_the_dashboard_in_chromium
     wait_status(&net.app, done.commitment, TaskStatus::EndSuccess, &net.cli).await;
 
     // The history has the task's states, its fee and its execution time.
-    let state: Value = eventually(30, "the fee in the history", async || {
+    // The worker learns the payment from the logs and the final state from its poll of the
+    // task: two reads that may land in either order, so both are awaited.
+    let state: Value = eventually(30, "the fee and the outcome in the history", async || {
         let (code, body) = get(&format!("{base}/api/state")).await;
         assert_eq!(code, 200, "{body}");
         let state: Value = serde_json::from_str(&body).unwrap();
-        let paid = state["history"][0]["fee_wei"].as_str() == Some(fee.to_string().as_str());
-        paid.then_some(state)
+        let entry = &state["history"][0];
+        let paid = entry["fee_wei"].as_str() == Some(fee.to_string().as_str());
+        (paid && !entry["outcome"].is_null()).then_some(state)
     })
     .await;
     let entry = &state["history"][0];
