@@ -114,11 +114,12 @@ pub fn sstore(original: &[u8; 32], current: &[u8; 32], new: &[u8; 32], cold: boo
     (access + WARM, refund)
 }
 
-/// The refund a transaction that used `gas_used` (intrinsic included) gets back for a refund
-/// counter of `counter` (geth `refundGas` with EIP-3529's quotient; the devnet has no
-/// non-refundable L1 gas).
-pub fn capped_refund(gas_used: u64, counter: u64) -> u64 {
-    counter.min(gas_used / MAX_REFUND_QUOTIENT)
+/// The refund a transaction that used `gas_used` (intrinsic and L1 poster gas included) gets
+/// back for a refund counter of `counter`: geth's `refundGas` with EIP-3529's quotient, which
+/// Nitro's go-ethereum applies to the gas less the non-refundable poster gas
+/// (`core/state_transition.go`; `arbos/tx_processor.go`, `NonrefundableGas`).
+pub fn capped_refund(gas_used: u64, poster_gas: u64, counter: u64) -> u64 {
+    counter.min(gas_used.saturating_sub(poster_gas) / MAX_REFUND_QUOTIENT)
 }
 
 // ---- transactions (yellow paper, EIP-2028, EIP-3860)
@@ -356,8 +357,11 @@ mod tests {
         assert_eq!(sstore(&a, &z, &b, false), (100, -4_800));
         // Cleared, then restored: the clearing refund goes, the restore refund comes.
         assert_eq!(sstore(&a, &z, &a, false), (100, -4_800 + 2_800));
-        assert_eq!(capped_refund(100_000, 4_800), 4_800);
-        assert_eq!(capped_refund(20_000, 19_900), 4_000);
+        assert_eq!(capped_refund(100_000, 0, 4_800), 4_800);
+        assert_eq!(capped_refund(20_000, 0, 19_900), 4_000);
+        // The poster gas is not refundable: a fifth of what is left.
+        assert_eq!(capped_refund(120_000, 100_000, 19_900), 4_000);
+        assert_eq!(capped_refund(90_000, 100_000, 19_900), 0);
     }
 
     #[test]

@@ -300,6 +300,12 @@ async fn serve(cli: Cli) -> Result<()> {
             .trim_end_matches('0')
             .trim_end_matches('.')
     );
+    println!(
+        "Gas fees go to the network fee account {} (L2 part) and the L1 pricer's pool {} (poster \
+         part); account (0) owns the chain",
+        devnet::precompiles::NETWORK_FEE_ACCOUNT,
+        devnet::l1_pricing::L1_PRICER_FUNDS_POOL
+    );
     // The bound address, so that `--port 0` (any free port) tells where it listens.
     let bound = listener.local_addr().context("reading the bound address")?;
     println!("RPC URL http://{bound}");

@@ -7,7 +7,7 @@ use alloy::primitives::{keccak256, Address, Bytes, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
-use devnet::precompiles::{ArbWasm, ARB_WASM};
+use devnet::precompiles::{ArbWasm, ARB_WASM, NETWORK_FEE_ACCOUNT};
 use devnet::program::{compress, init_code};
 use devnet::testnet::Testnet;
 
@@ -93,6 +93,7 @@ async fn activation_pays_nitros_gas_and_data_fee() {
     // Enough, with a margin: the fee is taken, the margin comes back.
     let margin = U256::from(10u64.pow(15));
     let before = provider.get_balance(me.address()).await.unwrap();
+    let network_before = provider.get_balance(NETWORK_FEE_ACCOUNT).await.unwrap();
     let tx = activate(program, fee + margin);
     let input = tx.input.input().cloned().unwrap_or_default();
     let receipt = mined(tx).await;
@@ -101,6 +102,11 @@ async fn activation_pays_nitros_gas_and_data_fee() {
     let paid_gas = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
     assert_eq!(before - after, fee + paid_gas);
     assert_eq!(provider.get_balance(ARB_WASM).await.unwrap(), U256::ZERO);
+    // The fee and the gas (all L2 here: no L1 price) went to the network fee account.
+    assert_eq!(
+        provider.get_balance(NETWORK_FEE_ACCOUNT).await.unwrap() - network_before,
+        fee + paid_gas
+    );
 
     // Its gas: the calldata, the precompile's opening of the ArbOS state and copying of the
     // argument (800 + 3), the fixed 1,659,168, the compilation (28 gas a microsecond: the WASM's

@@ -13,6 +13,7 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolEvent, SolInterface};
 use devnet::precompiles::{
     ArbOwner, ArbWasm, ArbWasmCache, ARB_OWNER, ARB_WASM, ARB_WASM_CACHE, CHAIN_OWNER,
+    NETWORK_FEE_ACCOUNT,
 };
 use devnet::program::compress;
 use devnet::testnet::{build_cache_manager, view, Testnet};
@@ -394,11 +395,17 @@ async fn bids_cache_programs_and_evict_the_lowest_when_the_cache_is_full() {
     // The bids paid are the manager's until swept to the network fee account.
     let balance = s.owner.get_balance(*s.manager.address()).await.unwrap();
     assert_eq!(balance, U256::from(20));
+    let network_before = s.owner.get_balance(NETWORK_FEE_ACCOUNT).await.unwrap();
     let swept = mined(s.stranger.sweepFunds()).await;
     assert!(swept.status());
     assert_eq!(
         s.owner.get_balance(*s.manager.address()).await.unwrap(),
         U256::ZERO
+    );
+    // The bids and the sweep's own gas (all L2: no L1 price here).
+    assert_eq!(
+        s.owner.get_balance(NETWORK_FEE_ACCOUNT).await.unwrap() - network_before,
+        U256::from(20) + U256::from(swept.gas_used) * U256::from(swept.effective_gas_price)
     );
 }
 

@@ -14,6 +14,8 @@ use alloy::primitives::{keccak256, Address, Bloom, Bytes, TxKind, B256, U256};
 use crate::evm::exec::{self, BlockEnv, CallResult, Exec, Message, Outcome};
 use crate::evm::state::{Log, State};
 use crate::gas;
+use crate::node::l1_pricing;
+use crate::precompiles::NETWORK_FEE_ACCOUNT;
 use crate::stylus::program::ProgramCache;
 use crate::stylus::trace::{HostioTrace, HostioTracer};
 use alloy::rpc::types::state::StateOverride;
@@ -215,7 +217,7 @@ impl Chain {
             block_time: None,
             pending: Vec::new(),
             snapshots: Vec::new(),
-            l1_price_per_unit: crate::node::l1_pricing::DEFAULT_PRICE_PER_UNIT,
+            l1_price_per_unit: l1_pricing::DEFAULT_PRICE_PER_UNIT,
             recent_programs: Default::default(),
             hostio_traces: VecDeque::new(),
         };
@@ -316,7 +318,7 @@ impl Chain {
             number,
             timestamp: self.now(),
             basefee: U256::from(BASE_FEE),
-            coinbase: Address::ZERO,
+            coinbase: l1_pricing::BATCH_POSTER,
             gas_limit: BLOCK_GAS_LIMIT,
             chain_id: self.chain_id,
             recent_hashes: self.blocks[first as usize..]
@@ -341,8 +343,8 @@ impl Chain {
 
     /// The L1 poster gas of a signed transaction's bytes at the base fee.
     fn poster_gas_of(&self, raw: &[u8]) -> u64 {
-        crate::node::l1_pricing::poster_gas(
-            crate::node::l1_pricing::poster_units(raw),
+        l1_pricing::poster_gas(
+            l1_pricing::poster_units(raw),
             self.l1_price_per_unit,
             BASE_FEE,
         )
@@ -705,12 +707,23 @@ impl Chain {
             }
         };
         let gas_used = intrinsic + used.min(after_intrinsic);
-        // EIP-3529: the refund counter, capped at a fifth of the gas used, comes back.
-        let gas_used = gas_used - gas::capped_refund(gas_used, exec.borrow().state.refund());
+        // EIP-3529: the refund counter, capped at a fifth of the gas used less the poster gas,
+        // comes back.
+        let gas_used =
+            gas_used - gas::capped_refund(gas_used, l1_gas, exec.borrow().state.refund());
         let logs = {
             let mut e = exec.borrow_mut();
             let refund = U256::from(gas_limit - gas_used) * U256::from(price);
             e.state.update(from, |a| a.balance += refund);
+            // What the sender paid is not burnt: ArbOS mints the compute part to the network
+            // fee account and the poster part to the L1 pricer's pool (`arbos/tx_processor.go`,
+            // `EndTxHook`; no infrastructure fee account is set).
+            let compute = U256::from(gas_used - l1_gas) * U256::from(price);
+            e.state
+                .update(NETWORK_FEE_ACCOUNT, |a| a.balance += compute);
+            let poster = U256::from(l1_gas) * U256::from(price);
+            e.state
+                .update(l1_pricing::L1_PRICER_FUNDS_POOL, |a| a.balance += poster);
             e.state.logs.clone()
         };
         let trace = exec.borrow_mut().tracer.take().map(HostioTracer::finish);
@@ -814,7 +827,8 @@ impl Chain {
             }
         };
         let gas_used = result.gas_used + intrinsic;
-        let refund = gas::capped_refund(gas_used, exec.borrow().state.refund());
+        // No poster gas here: the estimate adds it apart.
+        let refund = gas::capped_refund(gas_used, 0, exec.borrow().state.refund());
         exec.borrow_mut().state.revert_to(checkpoint);
         self.finish(exec, false);
         Ok((CallResult { gas_used, ..result }, refund))
@@ -828,7 +842,7 @@ impl Chain {
     /// The L1 poster gas an estimate adds for `req`: Nitro's stand-in for the transaction,
     /// padded as Nitro pads it (`l1_pricing::estimation_poster_gas`).
     pub fn estimation_l1_gas(&self, req: &CallRequest) -> u64 {
-        crate::node::l1_pricing::estimation_poster_gas(
+        l1_pricing::estimation_poster_gas(
             req.to,
             req.value,
             &req.data,

@@ -5,7 +5,7 @@
 //! `arbos/tx_processor.go`, `GasChargingHook`, `GetPosterGas`; `arbcompress`). The gas is taken
 //! before execution starts and is reported as the receipt's `gasUsedForL1`.
 
-use alloy::primitives::{keccak256, Address, Bytes, U256};
+use alloy::primitives::{address, keccak256, Address, Bytes, U256};
 use alloy::rlp::Encodable;
 use std::io::Write;
 
@@ -13,6 +13,13 @@ use std::io::Write;
 /// poster pays blob prices, so the price per unit Arbitrum charges sits far below L1's execution
 /// base fee; this is an assumption, set with `devnet --l1-price-per-unit`.
 pub const DEFAULT_PRICE_PER_UNIT: u128 = 100_000_000;
+
+/// The sequencer's batch poster (`l1pricing.BatchPosterAddress`): the poster of every sequenced
+/// message, hence every block's coinbase (`arbos/block_processor.go`, `createNewHeader`).
+pub const BATCH_POSTER: Address = address!("a4b000000000000000000073657175656e636572");
+/// Where the poster fees go (`l1pricing.L1PricerFundsPoolAddress`; `arbos/tx_processor.go`,
+/// `EndTxHook`), to pay the batch poster later.
+pub const L1_PRICER_FUNDS_POOL: Address = address!("a4b00000000000000000000000000000000000f6");
 
 /// `ArbosState.BrotliCompressionLevel`, set to 1 by the ArbOS 20 upgrade.
 pub const BROTLI_LEVEL: u32 = 1;

@@ -1,7 +1,7 @@
 //! ArbOwnerPublic (0x6b): who owns the chain and where its fees go
 //! (`precompiles/ArbOwnerPublic.go`), and ArbOS 60's fragment limit and tip setting, as the
-//! devnet has them: development account 0 owns it, and
-//! the block's coinbase stands for the network and infrastructure fee accounts.
+//! devnet has them: development account 0 owns it, the fees go to [`NETWORK_FEE_ACCOUNT`], and
+//! no infrastructure fee account is set.
 
 use alloy::primitives::{address, Address, U256};
 use alloy::sol;
@@ -12,6 +12,12 @@ use super::pricing::view_call_reading;
 use crate::evm::exec::{CallResult, ExecRef, Message};
 
 pub const ARB_OWNER_PUBLIC: Address = address!("000000000000000000000000000000000000006b");
+
+/// Where the L2 gas fees and activation data fees go. Nitro starts a chain with its initial
+/// owner there (`arbos/arbosState/arbosstate.go`, `networkFeeAccountOffset`) and the owner may
+/// move it (`ArbOwner.setNetworkFeeAccount`); the devnet uses an account of its own, with no key,
+/// so that the development accounts' balances move only by what they do.
+pub const NETWORK_FEE_ACCOUNT: Address = address!("00000000000000000000000000000000000fee00");
 
 sol! {
     interface ArbOwnerPublic {
@@ -57,9 +63,8 @@ fn reads(_: &ExecRef, selector: [u8; 4]) -> u64 {
     }
 }
 
-fn view(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+fn view(_: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     use ArbOwnerPublic::*;
-    let coinbase = exec.borrow().block.coinbase;
     Ok(match selector {
         getAllChainOwnersCall::SELECTOR => {
             getAllChainOwnersCall::abi_encode_returns(&vec![CHAIN_OWNER])
@@ -69,9 +74,12 @@ fn view(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u
             isChainOwnerCall::abi_encode_returns(&(call.addr == CHAIN_OWNER))
         }
         getNetworkFeeAccountCall::SELECTOR => {
-            getNetworkFeeAccountCall::abi_encode_returns(&coinbase)
+            getNetworkFeeAccountCall::abi_encode_returns(&NETWORK_FEE_ACCOUNT)
         }
-        getInfraFeeAccountCall::SELECTOR => getInfraFeeAccountCall::abi_encode_returns(&coinbase),
+        // Nitro leaves it unset (zero) at the start; the network account then takes every fee.
+        getInfraFeeAccountCall::SELECTOR => {
+            getInfraFeeAccountCall::abi_encode_returns(&Address::ZERO)
+        }
         getBrotliCompressionLevelCall::SELECTOR => {
             getBrotliCompressionLevelCall::abi_encode_returns(&u64::from(
                 crate::node::l1_pricing::BROTLI_LEVEL,

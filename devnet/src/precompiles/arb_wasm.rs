@@ -81,8 +81,7 @@ fn data_pricer(exec: &ExecRef) -> (u32, u64) {
 /// `ArbWasm.activateProgram` as Nitro runs it (`precompiles/ArbWasm.go`,
 /// `arbos/programs/programs.go` `ActivateProgram`): the fixed 1,659,168 gas, the module's
 /// compilation gas, the data fee from the data pricer (`ProgramInsufficientValue` when the value
-/// sent is short; the fee goes to the block's coinbase, standing for the network fee account,
-/// the rest back to the caller), and `ProgramActivated`. A module the parser refuses takes all
+/// sent is short; the fee goes to the network fee account, the rest back to the caller), and `ProgramActivated`. A module the parser refuses takes all
 /// the gas, as there; code that is not a Stylus program does not.
 fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
     let data = &msg.data[..];
@@ -186,8 +185,8 @@ fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
         .set_storage(ARB_WASM, slot(1), B256::from(U256::from(now)));
     e.state
         .update(call.program, |a| a.program = Some(program.clone()));
-    let coinbase = e.block.coinbase;
-    e.state.transfer(ARB_WASM, coinbase, fee);
+    e.state
+        .transfer(ARB_WASM, super::arb_owner_public::NETWORK_FEE_ACCOUNT, fee);
     e.state.transfer(ARB_WASM, msg.caller, msg.value - fee);
     e.state.push_log(crate::evm::state::Log {
         address: ARB_WASM,

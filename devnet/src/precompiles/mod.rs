@@ -20,7 +20,7 @@ use pricing::burn_all;
 
 pub use arb_gas_info::{ArbGasInfo, ARB_GAS_INFO};
 pub use arb_owner::{ArbOwner, ARB_OWNER};
-pub use arb_owner_public::{ArbOwnerPublic, ARB_OWNER_PUBLIC};
+pub use arb_owner_public::{ArbOwnerPublic, ARB_OWNER_PUBLIC, NETWORK_FEE_ACCOUNT};
 pub use arb_sys::{ArbSys, ARBOS_VERSION, ARB_SYS};
 pub use arb_wasm::{program_not_activated, ArbWasm, ARB_WASM};
 pub use arb_wasm_cache::{
