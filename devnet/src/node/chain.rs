@@ -22,7 +22,13 @@ use alloy::rpc::types::state::StateOverride;
 
 /// Arbitrum's minimum base fee (0.01 gwei on Arbitrum One; Sepolia runs at 0.1 gwei).
 pub const BASE_FEE: u64 = 100_000_000;
+/// ArbOS's gas limits (`arbos/l2pricing/model.go`): a block's compute gas
+/// (`InitialPerBlockGasLimitV6`) and, since ArbOS 50, a transaction's (`InitialPerTxGasLimitV50`).
 pub const BLOCK_GAS_LIMIT: u64 = 32_000_000;
+pub const TX_GAS_LIMIT: u64 = 32_000_000;
+/// The gas limit every block header carries and programs read (`l2pricing.GethBlockGasLimit`):
+/// ArbOS limits gas itself, so go-ethereum's limit is out of the way.
+pub const GETH_BLOCK_GAS_LIMIT: u64 = 1 << 50;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TxError {
@@ -319,7 +325,7 @@ impl Chain {
             timestamp: self.now(),
             basefee: U256::from(BASE_FEE),
             coinbase: l1_pricing::BATCH_POSTER,
-            gas_limit: BLOCK_GAS_LIMIT,
+            gas_limit: GETH_BLOCK_GAS_LIMIT,
             chain_id: self.chain_id,
             recent_hashes: self.blocks[first as usize..]
                 .iter()
@@ -495,8 +501,10 @@ impl Chain {
                 base: BASE_FEE,
             });
         }
+        // go-ethereum's pool holds a transaction to the header's limit; ArbOS then runs at most
+        // `TX_GAS_LIMIT` of it and gives the rest back (see `execute`).
         let gas_limit = envelope.gas_limit();
-        if gas_limit > BLOCK_GAS_LIMIT {
+        if gas_limit > GETH_BLOCK_GAS_LIMIT {
             return Err(TxError::GasLimit(gas_limit));
         }
         let create = envelope.kind().is_create();
@@ -587,18 +595,22 @@ impl Chain {
         let mut hashes = Vec::new();
         let mut block_logs = Vec::new();
         let mut cumulative = 0u64;
+        // ArbOS 50 and later start a transaction while 21,000 of the block's compute gas is
+        // left, and count the compute gas each one used, at least 21,000 (`arbos/
+        // block_processor.go`, `ProduceBlockAdvanced`, `blockGasLeft`): a block may end up to one
+        // transaction's limit over `BLOCK_GAS_LIMIT`, and what does not start waits, in order.
+        let mut block_gas_left = BLOCK_GAS_LIMIT;
         for p in std::mem::take(&mut self.pending) {
+            if block_gas_left < gas::TX_BASE {
+                self.pending.push(p);
+                continue;
+            }
             let cost = U256::from(p.envelope.gas_limit())
                 * U256::from(p.envelope.max_fee_per_gas())
                 + p.envelope.value();
             if self.state.nonce(&p.from) != p.envelope.nonce() || self.state.balance(&p.from) < cost
             {
                 tracing::warn!(tx = %p.hash, from = %p.from, "dropped: nonce or balance changed");
-                continue;
-            }
-            if cumulative + p.envelope.gas_limit() > BLOCK_GAS_LIMIT {
-                // Left for the next block.
-                self.pending.push(p);
                 continue;
             }
             let hash = p.hash;
@@ -610,6 +622,8 @@ impl Chain {
                 block_logs.len() as u64,
             );
             cumulative += mined.gas_used;
+            let compute = (mined.gas_used - mined.gas_used_for_l1).max(gas::TX_BASE);
+            block_gas_left = block_gas_left.saturating_sub(compute);
             block_logs.extend(mined.logs.iter().cloned());
             self.txs.insert(hash, mined);
             hashes.push(hash);
@@ -642,9 +656,9 @@ impl Chain {
         let gas_limit = envelope.gas_limit();
         let create = envelope.kind().is_create();
         let l1_gas = self.poster_gas_of(&envelope.encoded_2718());
-        let intrinsic = gas::intrinsic_gas(envelope.input(), create)
-            + envelope.access_list().map_or(0, gas::access_list_gas)
-            + l1_gas;
+        let geth_intrinsic = gas::intrinsic_gas(envelope.input(), create)
+            + envelope.access_list().map_or(0, gas::access_list_gas);
+        let intrinsic = geth_intrinsic + l1_gas;
         // ArbOS drops priority fees: a transaction pays the base fee whatever its tip
         // (`arbos/tx_processor.go`, `CollectTips`: off up to ArbOS 60, then a chain setting that
         // is off by default).
@@ -671,7 +685,11 @@ impl Chain {
                 }
             }
         }
-        let after_intrinsic = gas_limit.saturating_sub(intrinsic);
+        // ArbOS 50's per-transaction limit: what the limit leaves beyond it is held back and
+        // given back at the end (`arbos/tx_processor.go`, `GasChargingHook`, `computeHoldGas`).
+        let after_intrinsic = gas_limit
+            .saturating_sub(intrinsic)
+            .min(TX_GAS_LIMIT.saturating_sub(geth_intrinsic));
         let (success, used, contract_address, output) = match envelope.kind() {
             TxKind::Create => {
                 let address = from.create(nonce);

@@ -7,7 +7,7 @@ use alloy::sol_types::SolCall;
 
 use super::pricing::view_call_reading;
 use crate::evm::exec::{CallResult, ExecRef, Message};
-use crate::node::chain::{BASE_FEE, BLOCK_GAS_LIMIT};
+use crate::node::chain::{BASE_FEE, BLOCK_GAS_LIMIT, TX_GAS_LIMIT};
 
 pub const ARB_GAS_INFO: Address = address!("000000000000000000000000000000000000006c");
 
@@ -96,7 +96,7 @@ fn view(exec: &ExecRef, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, Vec<u
             .into_iter()
             .flat_map(|v| word(U256::from(v)))
             .collect(),
-        getMaxTxGasLimitCall::SELECTOR => word(U256::from(BLOCK_GAS_LIMIT)),
+        getMaxTxGasLimitCall::SELECTOR => word(U256::from(TX_GAS_LIMIT)),
         getMinimumGasPriceCall::SELECTOR => word(U256::from(BASE_FEE)),
         getL1BaseFeeEstimateCall::SELECTOR | getL1GasPriceEstimateCall::SELECTOR => word(l1_price),
         getCurrentTxL1GasFeesCall::SELECTOR => word(e.poster_fee),
