@@ -20,6 +20,8 @@ use crate::stylus::program::ProgramCache;
 #[derive(Clone, Debug)]
 pub struct BlockEnv {
     pub number: u64,
+    /// What programs read as the block number on Arbitrum (see `chain::L1_BLOCK_SECONDS`).
+    pub l1_block_number: u64,
     pub timestamp: u64,
     pub basefee: U256,
     pub coinbase: Address,

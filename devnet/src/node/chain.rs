@@ -74,6 +74,28 @@ pub const MAX_TX_SIZE: usize = 95_000;
 /// EIP-3860's init code limit, twice the 24 KiB code size limit Arbitrum keeps.
 pub const MAX_INIT_CODE_SIZE: usize = 2 * 24_576;
 
+/// The devnet has no L1: it counts one L1 block per 12 seconds of its clock (Ethereum's slot)
+/// from its first block on, standing for the L1 head a sequencer sees. Programs read this
+/// number as `block.number` on Arbitrum (`arbos/programs/programs.go`, `blockNumber:
+/// l1BlockNumber`); ArbSys.arbBlockNumber gives the L2 number.
+pub const L1_BLOCK_SECONDS: u64 = 12;
+
+/// The header fields Nitro fills with Arbitrum's block information (`core/types/arb_types.go`,
+/// `HeaderInfo`): the extra data is the send root, the mix hash holds the send count, the L1
+/// block number and the ArbOS version, 8 big-endian bytes each; the difficulty is 1.
+pub fn arbitrum_header_info(l1_block_number: u64) -> (Bytes, B256) {
+    let mut mix = [0u8; 32];
+    // No L2-to-L1 messages: the send count is 0 and the send root zero.
+    mix[8..16].copy_from_slice(&l1_block_number.to_be_bytes());
+    mix[16..24].copy_from_slice(&crate::precompiles::ARBOS_VERSION.to_be_bytes());
+    (Bytes::from(vec![0u8; 32]), B256::from(mix))
+}
+
+/// The L1 block number a header carries (0 for headers without Arbitrum's information).
+pub fn l1_block_number_of(header: &Header) -> u64 {
+    u64::from_be_bytes(header.mix_hash[8..16].try_into().expect("8 bytes"))
+}
+
 /// The latest block timestamp the devnet produces: far beyond any real date (year 292 billion),
 /// and low enough that every tool's signed 64-bit time arithmetic stays valid.
 pub const MAX_TIMESTAMP: u64 = i64::MAX as u64;
@@ -320,9 +342,15 @@ impl Chain {
     fn next_block_env(&self) -> BlockEnv {
         let number = self.blocks.len() as u64;
         let first = number.saturating_sub(256);
+        let timestamp = self.now();
+        // Genesis carries no Arbitrum information (L1 block 0); the L1 count starts at 1.
+        let l1_block_number = self.blocks.first().map_or(0, |genesis| {
+            1 + timestamp.saturating_sub(genesis.header.timestamp) / L1_BLOCK_SECONDS
+        });
         BlockEnv {
             number,
-            timestamp: self.now(),
+            l1_block_number,
+            timestamp,
             basefee: U256::from(BASE_FEE),
             coinbase: l1_pricing::BATCH_POSTER,
             gas_limit: GETH_BLOCK_GAS_LIMIT,
@@ -372,6 +400,7 @@ impl Chain {
                 bloom.accrue(alloy::primitives::BloomInput::Raw(t.as_slice()));
             }
         }
+        let (extra_data, mix_hash) = arbitrum_header_info(env.l1_block_number);
         let header = Header {
             parent_hash,
             ommers_hash: alloy::consensus::EMPTY_OMMER_ROOT_HASH,
@@ -381,13 +410,13 @@ impl Chain {
             transactions_root: keccak256(transactions.concat()),
             receipts_root: keccak256(transactions.concat()),
             logs_bloom: bloom,
-            difficulty: U256::ZERO,
+            difficulty: U256::from(1),
             number: env.number,
             gas_limit: env.gas_limit,
             gas_used,
             timestamp: env.timestamp,
-            extra_data: Bytes::new(),
-            mix_hash: B256::ZERO,
+            extra_data,
+            mix_hash,
             nonce: Default::default(),
             base_fee_per_gas: Some(BASE_FEE),
             ..Default::default()

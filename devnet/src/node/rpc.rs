@@ -354,6 +354,11 @@ fn block_json(chain: &Chain, b: &Block, full: bool) -> Value {
         json!(b.transactions)
     };
     v["uncles"] = json!([]);
+    // Nitro's go-ethereum adds Arbitrum's header information (`internal/ethapi`,
+    // `fillArbitrumHeaderInfo`).
+    v["l1BlockNumber"] = quantity(crate::chain::l1_block_number_of(&b.header));
+    v["sendRoot"] = json!(B256::ZERO);
+    v["sendCount"] = quantity(0u64);
     v
 }
 
@@ -385,10 +390,9 @@ fn log_json(log: &crate::evm::state::Log, t: &MinedTx, block_hash: B256, log_ind
 }
 
 fn receipt_json(chain: &Chain, t: &MinedTx) -> Value {
-    let block_hash = chain
-        .block(t.block_number)
-        .map(|b| b.hash)
-        .unwrap_or_default();
+    let block = chain.block(t.block_number);
+    let block_hash = block.map(|b| b.hash).unwrap_or_default();
+    let l1_block_number = block.map_or(0, |b| crate::chain::l1_block_number_of(&b.header));
     let mut bloom = Bloom::default();
     for log in &t.logs {
         bloom.accrue(alloy::primitives::BloomInput::Raw(log.address.as_slice()));
@@ -413,6 +417,7 @@ fn receipt_json(chain: &Chain, t: &MinedTx) -> Value {
         "gasUsed": quantity(t.gas_used),
         // Arbitrum's receipts say how much of the gas paid for posting the transaction to L1.
         "gasUsedForL1": quantity(t.gas_used_for_l1),
+        "l1BlockNumber": quantity(l1_block_number),
         "effectiveGasPrice": quantity(t.effective_gas_price),
         "contractAddress": t.contract_address,
         "logs": logs,

@@ -752,7 +752,8 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<Frame>> {
     });
     hostio!(l, "block_number", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
-        Ok(c.data().exec.borrow().block.number as i64)
+        // Arbitrum's programs get the L1 block number (`arbos/programs/programs.go`).
+        Ok(c.data().exec.borrow().block.l1_block_number as i64)
     });
     hostio!(l, "block_timestamp", |mut c: C<'_>| -> Result<i64> {
         charge_ink(&mut c, gas::HOSTIO_INK)?;
