@@ -263,6 +263,11 @@ impl Testnet {
         Ok(())
     }
 
+    /// Deploys and activates `wasm` from development account 0; the program's address.
+    pub async fn deploy(&self, wasm: &[u8]) -> Result<Address> {
+        crate::deploy::deploy_wasm(&self.url, self.signers[0].clone(), wasm).await
+    }
+
     /// A provider of this devnet that signs with `signer`.
     pub fn wallet(&self, signer: &PrivateKeySigner) -> Result<DynProvider> {
         let url = self.url.parse().context("the devnet's URL")?;

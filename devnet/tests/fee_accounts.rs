@@ -110,9 +110,7 @@ async fn gas_money_goes_to_the_network_fee_account_and_the_l1_pricers_pool() {
         .unwrap();
     assert_eq!(block.header.beneficiary, BATCH_POSTER);
     let wasm = wat::parse_str(COINBASE).unwrap();
-    let program = devnet::deploy::deploy_wasm(&net.url, net.signers[0].clone(), &wasm)
-        .await
-        .unwrap();
+    let program = net.deploy(&wasm).await.unwrap();
     let out = provider
         .call(TransactionRequest::default().with_to(program))
         .await
@@ -124,9 +122,7 @@ async fn gas_money_goes_to_the_network_fee_account_and_the_l1_pricers_pool() {
 async fn the_refund_is_capped_at_a_fifth_of_the_gas_less_the_poster_gas() {
     let net = Testnet::spawn(&[]).await.unwrap();
     let wasm = wat::parse_str(SET_THEN_WRITE).unwrap();
-    let program = devnet::deploy::deploy_wasm(&net.url, net.signers[0].clone(), &wasm)
-        .await
-        .unwrap();
+    let program = net.deploy(&wasm).await.unwrap();
     let provider = net.wallet(&net.signers[1]).unwrap();
     // Gas used and poster gas of a run with `byte` as its calldata.
     let run = async |byte: u8| {

@@ -39,9 +39,7 @@ async fn raw(provider: &impl Provider, method: &'static str, params: Value) -> V
 async fn programs_blocks_and_receipts_see_the_l1_block_number() {
     let net = Testnet::spawn(&[]).await.unwrap();
     let wasm = wat::parse_str(LOG_BLOCK_NUMBER).unwrap();
-    let program = devnet::deploy::deploy_wasm(&net.url, net.signers[0].clone(), &wasm)
-        .await
-        .unwrap();
+    let program = net.deploy(&wasm).await.unwrap();
     let provider = net.wallet(&net.signers[1]).unwrap();
     let genesis = raw(
         &provider,

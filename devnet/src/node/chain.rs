@@ -694,7 +694,8 @@ impl Chain {
         let price = BASE_FEE as u128;
         self.state.begin_transaction();
         let exec = self.exec(env, from, U256::from(price));
-        exec.borrow_mut().poster_fee = U256::from(l1_gas) * U256::from(BASE_FEE);
+        let poster_fee = U256::from(l1_gas) * U256::from(price);
+        exec.borrow_mut().poster_fee = poster_fee;
         exec.borrow_mut().tracer = Some(HostioTracer::default());
         {
             let mut e = exec.borrow_mut();
@@ -768,9 +769,9 @@ impl Chain {
             let compute = U256::from(gas_used - l1_gas) * U256::from(price);
             e.state
                 .update(NETWORK_FEE_ACCOUNT, |a| a.balance += compute);
-            let poster = U256::from(l1_gas) * U256::from(price);
-            e.state
-                .update(l1_pricing::L1_PRICER_FUNDS_POOL, |a| a.balance += poster);
+            e.state.update(l1_pricing::L1_PRICER_FUNDS_POOL, |a| {
+                a.balance += poster_fee
+            });
             e.state.logs.clone()
         };
         let trace = exec.borrow_mut().tracer.take().map(HostioTracer::finish);

@@ -553,19 +553,17 @@ fn dispatch(chain: &mut Chain, method: &str, p: &[Value]) -> RpcResult {
                     "the devnet serves only Nitro's stylusTracer: give {\"tracer\": \"stylusTracer\"}",
                 ));
             }
-            let trace = chain.transaction(&h).and_then(|_| chain.hostio_trace(&h));
-            match trace {
-                Some(t) => Ok(json!(t)),
-                None if chain.transaction(&h).is_some() => Err(RpcError {
-                    code: -32000,
-                    message: format!(
-                        "trace of {h} not kept: the devnet keeps those of the last {} transactions mined since it started",
-                        crate::node::chain::KEPT_TRACES
-                    ),
-                    data: None,
-                }),
-                None => Err(RpcError { code: -32000, message: "transaction not found".into(), data: None }),
+            if chain.transaction(&h).is_none() {
+                return Err(RpcError { code: -32000, message: "transaction not found".into(), data: None });
             }
+            chain.hostio_trace(&h).map(|t| json!(t)).ok_or_else(|| RpcError {
+                code: -32000,
+                message: format!(
+                    "trace of {h} not kept: the devnet keeps those of the last {} transactions mined since it started",
+                    crate::node::chain::KEPT_TRACES
+                ),
+                data: None,
+            })
         }
         "eth_getRawTransactionByHash" => {
             let h: B256 = param(p, 0, "hash")?;

@@ -81,8 +81,9 @@ fn data_pricer(exec: &ExecRef) -> (u32, u64) {
 /// `ArbWasm.activateProgram` as Nitro runs it (`precompiles/ArbWasm.go`,
 /// `arbos/programs/programs.go` `ActivateProgram`): the fixed 1,659,168 gas, the module's
 /// compilation gas, the data fee from the data pricer (`ProgramInsufficientValue` when the value
-/// sent is short; the fee goes to the network fee account, the rest back to the caller), and `ProgramActivated`. A module the parser refuses takes all
-/// the gas, as there; code that is not a Stylus program does not.
+/// sent is short; the fee goes to the network fee account, the rest back to the caller), and
+/// `ProgramActivated`. A module the parser refuses takes all the gas, as there; code that is not
+/// a Stylus program does not.
 fn activate_program(exec: &ExecRef, msg: &Message) -> CallResult {
     let data = &msg.data[..];
     let mut used = OPEN_STATE_GAS + COPY_GAS * words(data.len() - 4) + gas::ACTIVATION_FIXED_GAS;
